@@ -1,0 +1,28 @@
+export { ContractError } from './errors.js';
+export { assertSite, assertToken, RESERVED_SITES, TOKEN_PATTERN, tokenProblem } from './tokens.js';
+export { BROADCAST_NUM, nodeIdFromNum, nodeNumFromId, ROLE_NAMES, roleName } from './nodes.js';
+export {
+  isPort,
+  PORTS,
+  type ParsedSubject,
+  type Port,
+  parseSubject,
+  SITE_EVENT_KINDS,
+  type SiteEventKind,
+  SUBJECT_ROOT,
+  subjects,
+  TOPOLOGY_KINDS,
+  type TopologyKind,
+} from './subjects.js';
+export { DUPLICATE_WINDOW_MS, msgIds, streams, TOPOLOGY_BUCKET } from './streams.js';
+export { SCHEMA_VERSION } from './events/common.js';
+export * from './events/payloads.js';
+export * from './events/reception.js';
+export * from './events/nodedb.js';
+export * from './events/status.js';
+export * from './events/topology.js';
+export * from './events/deadletter.js';
+export { portFromPortnum, PORTNUM } from './ports.js';
+export { assertEvent, decodeEvent, type EventKind, type MeshEvent, type Result, validateEvent } from './validate.js';
+export { EVENT_SCHEMAS } from './catalog.js';
+export { renderSchema } from './render.js';

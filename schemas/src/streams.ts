@@ -1,0 +1,57 @@
+import { assertSite, assertToken } from './tokens.js';
+import { SUBJECT_ROOT } from './subjects.js';
+
+/**
+ * Stream layout (docs/adr/0002-subjects-and-streams.md):
+ * - each site's leaf holds `MESH_<site>` capturing `mesh.v1.<site>.>` in JetStream domain `<site>`;
+ * - the hub holds `MESH`, which sources every site stream and also captures the subjects of sites that publish
+ *   straight to the hub (the legacy HTTP API's site, single-machine installs);
+ * - `MESH_DERIVED` captures derived topology events, `MESH_DLQ` dead letters.
+ */
+export const streams = {
+  site(site: string): string {
+    return `MESH_${assertSite(site)}`;
+  },
+  hub: 'MESH',
+  derived: 'MESH_DERIVED',
+  deadLetters: 'MESH_DLQ',
+  /** JetStream domain of a site's leaf server. */
+  domain(site: string): string {
+    return assertSite(site);
+  },
+  derivedSubjects: [`${SUBJECT_ROOT}.derived.>`],
+  deadLetterSubjects: [`${SUBJECT_ROOT}.dlq.>`],
+} as const;
+
+/** Dedupe window of every stream: long enough to cover a publish retry after a reconnect. */
+export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/** Key-value bucket holding the latest topology snapshot. */
+export const TOPOLOGY_BUCKET = 'mesh_topology';
+
+/**
+ * `Nats-Msg-Id` rules. Every id starts with the event kind and carries site and agent, because the hub stream dedupes
+ * sourced messages against its own window: two agents hearing the same packet must produce two ids.
+ */
+export const msgIds = {
+  /** rxTime is the radio's clock; packets without one fall back to the agent's receive time. */
+  reception(site: string, agent: string, from: number, id: number, rxTime: number, receivedAt: number): string {
+    const t = rxTime > 0 ? `${rxTime}` : `a${receivedAt}`;
+    return `rx:${assertSite(site)}:${assertToken('agent id', agent)}:${from.toString(16)}:${id.toString(16)}:${t}`;
+  },
+  nodedb(site: string, agent: string, takenAt: number): string {
+    return `nodedb:${assertSite(site)}:${assertToken('agent id', agent)}:${takenAt}`;
+  },
+  trace(site: string, agent: string, requestId: number): string {
+    return `trace:${assertSite(site)}:${assertToken('agent id', agent)}:${requestId.toString(16)}`;
+  },
+  status(site: string, agent: string, at: number): string {
+    return `status:${assertSite(site)}:${assertToken('agent id', agent)}:${at}`;
+  },
+  topology(kind: string, key: string, at: number): string {
+    return `topo:${kind}:${key}:${at}`;
+  },
+  deadLetter(service: string, stream: string, seq: number): string {
+    return `dlq:${assertToken('service name', service)}:${stream}:${seq}`;
+  },
+} as const;

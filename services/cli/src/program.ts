@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { VERSION } from '@mmm/common';
+
+/** What each service module contributes: it adds its own subcommands with their options and help. */
+export type Register = (program: Command) => void;
+
+/**
+ * Command name -> module that registers it. Only the module of the command being run is loaded, so `mmm decode`
+ * does not pay for the API server's dependencies; `mmm --help` loads them all to list every command.
+ */
+const MODULES: Record<string, () => Promise<{ register: Register }>> = {
+  up: () => import('./commands/up.js'),
+  agent: () => import('@mmm/agent/cli'),
+  decode: () => import('@mmm/agent/cli'),
+  sim: () => import('@mmm/simulator/cli'),
+  ingest: () => import('@mmm/ingest/cli'),
+  'route-analysis': () => import('@mmm/route-analysis/cli'),
+  api: () => import('@mmm/api/cli'),
+};
+
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
+  const program = new Command('mmm')
+    .description('MeshyMcMapface: monitoring for Meshtastic mesh networks over NATS JetStream')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions()
+    .configureHelp({ sortSubcommands: true });
+  const name = argv.find((a) => !a.startsWith('-'));
+  const wanted = name && name in MODULES ? [MODULES[name]!] : [...new Set(Object.values(MODULES))];
+  const loaded = new Set<Register>();
+  for (const load of wanted) {
+    const mod = await load();
+    if (loaded.has(mod.register)) continue;
+    loaded.add(mod.register);
+    mod.register(program);
+  }
+  return program;
+}

@@ -1,0 +1,11 @@
+export { BrokerError, ConfigError } from './errors.js';
+export { defineConfig, type ConfigSpec, type ConfigValue, type FieldSpec, type SectionSpec } from './config/spec.js';
+export { envName, loadConfig, parseConfig, sampleConfig, type LoadOptions } from './config/load.js';
+export { natsSection, logSection } from './config/sections.js';
+export { createLogger, LOG_LEVELS, normaliseLevel, type Logger, type LogOptions } from './log.js';
+export { Shutdown, SHUTDOWN_GRACE_MS } from './shutdown.js';
+export { createRegistry, startOpsServer, type OpsServerOptions } from './ops-http.js';
+export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';
+export { DEFAULT_PUBLISH_WINDOW, JetStreamPublisher, PublisherClosedError, type PublisherOptions } from './publisher.js';
+export { runService, serviceOptions, type ServiceCliOptions } from './service.js';
+export { VERSION } from './version.js';

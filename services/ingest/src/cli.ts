@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+// Placeholder: replaced by the service's real command definitions.
+export function register(program: Command): void {
+  program.command('ingest').description('ingest (not built yet)');
+}

@@ -1,0 +1,3 @@
+export { Deframer, encodeFrame, type Frame, FRAME_HEADER_LEN, FRAME_START1, FRAME_START2, FrameTooLargeError, MAX_FRAME_PAYLOAD } from './framing.js';
+export { ChannelKeyError, channelHash, DEFAULT_KEY, expandPsk, keyFromBase64, xcrypt } from './crypto.js';
+export * from './protobufs.js';

@@ -1,0 +1,79 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, httpOk, requireBinary, ServerProcess } from './proc.js';
+
+export interface ClickHouseServer {
+  /** HTTP URL for @clickhouse/client. */
+  readonly url: string;
+  readonly httpPort: number;
+  readonly tcpPort: number;
+  readonly dir: string;
+  readonly process: ServerProcess;
+  get pid(): number | undefined;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Starts Debian's clickhouse-server (18.16 on CI) as a plain process with data in a temp dir. */
+export async function startClickHouse(): Promise<ClickHouseServer> {
+  const binary = requireBinary('clickhouse-server', 'clickhouse-server clickhouse-client');
+  const dir = mkdtempSync(join(tmpdir(), 'mmm-clickhouse-'));
+  for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, d), { recursive: true });
+  const [httpPort, tcpPort, interPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  writeFileSync(
+    join(dir, 'config.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/err.log</errorlog><size>100M</size><count>1</count></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <interserver_http_port>${interPort}</interserver_http_port>
+  <max_concurrent_queries>50</max_concurrent_queries>
+  <mark_cache_size>268435456</mark_cache_size>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+</yandex>
+`,
+  );
+  writeFileSync(
+    join(dir, 'users.xml'),
+    `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`,
+  );
+  const proc = new ServerProcess('clickhouse', binary, [`--config-file=${join(dir, 'config.xml')}`], () =>
+    httpOk(`http://127.0.0.1:${httpPort}/ping`),
+  );
+  await proc.start(60_000);
+  return {
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    tcpPort,
+    dir,
+    process: proc,
+    get pid() {
+      return proc.pid;
+    },
+    kill: (signal = 'SIGKILL') => proc.kill(signal),
+    restart: () => proc.restart(),
+    stop: () => proc.stop(),
+    dispose: async () => {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
