@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 
-// Placeholder: replaced by the service's real command definitions.
+// Placeholder: replaced by the agent's real command definitions (issue 3).
 export function register(program: Command): void {
   program.command('agent').description('agent (not built yet)');
-  program.command('decode').description('decode (not built yet)');
 }

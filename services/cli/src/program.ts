@@ -11,7 +11,7 @@ export type Register = (program: Command) => void;
 const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   up: () => import('./commands/up.js'),
   agent: () => import('@mmm/agent/cli'),
-  decode: () => import('@mmm/agent/cli'),
+  decode: () => import('@mmm/agent/decode-cli'),
   sim: () => import('@mmm/simulator/cli'),
   ingest: () => import('@mmm/ingest/cli'),
   'route-analysis': () => import('@mmm/route-analysis/cli'),
