@@ -1,4 +1,13 @@
-export { freePort, httpOk, MissingBinaryError, requireBinary, ServerProcess, waitFor } from './proc.js';
+export {
+  freePort,
+  httpOk,
+  MissingBinaryError,
+  natsServerVersion,
+  requireBinary,
+  ServerProcess,
+  supportsSyncAlways,
+  waitFor,
+} from './proc.js';
 export {
   type HubAndLeaves,
   leafConnections,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, httpOk, requireBinary, ServerProcess } from './proc.js';
+import { freePort, httpOk, requireBinary, ServerProcess, supportsSyncAlways } from './proc.js';
 
 export interface NatsServerOptions {
   name?: string;
@@ -51,7 +51,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     `http: 127.0.0.1:${monitorPort}`,
     'jetstream {',
     `  store_dir: ${JSON.stringify(join(dir, 'js'))}`,
-    '  sync_interval: always',
+    supportsSyncAlways() ? '  sync_interval: always' : '',
     opts.domain ? `  domain: ${opts.domain}` : '',
     '}',
   ];

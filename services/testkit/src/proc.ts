@@ -88,16 +88,15 @@ export class ServerProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    let exited = false;
-    child.once('exit', () => {
-      exited = true;
-    });
+    // An early exit fails the start at once (with the server's own words), not after the timeout.
+    const exited = new Promise<never>((_, reject) =>
+      child.once('close', (code, signal) => reject(new Error(`${this.name} exited during start (${signal ?? `code ${code}`})`))),
+    );
+    exited.catch(() => {});
     try {
-      await waitFor(`${this.name} to be ready`, async () => {
-        if (exited) throw new Error(`${this.name} exited during start:\n${this.output}`);
-        return this.ready();
-      }, timeoutMs);
+      await Promise.race([waitFor(`${this.name} to be ready`, () => this.ready(), timeoutMs), exited]);
     } catch (err) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n--- ${this.name} output ---\n${this.output}`, { cause: err });
     }
   }
@@ -123,4 +122,21 @@ export class ServerProcess {
     await this.stop();
     await this.start();
   }
+}
+
+/** nats-server's version, e.g. [2, 9, 10]. */
+export function natsServerVersion(): [number, number, number] {
+  const out = execFileSync(requireBinary('nats-server', 'nats-server'), ['--version'], { encoding: 'utf8' });
+  const m = /v?(\d+)\.(\d+)\.(\d+)/.exec(out);
+  if (!m) throw new Error(`cannot read the nats-server version from ${JSON.stringify(out)}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+/**
+ * `jetstream { sync_interval: always }` (fsync every write) exists from nats-server 2.10; Debian 12 ships 2.9.10,
+ * which rejects the key. Configs we generate include it when the server understands it.
+ */
+export function supportsSyncAlways(): boolean {
+  const [major, minor] = natsServerVersion();
+  return major > 2 || (major === 2 && minor >= 10);
 }
