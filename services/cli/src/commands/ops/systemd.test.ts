@@ -1,0 +1,145 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../../../../..');
+const UNITS_DIR = join(ROOT, 'systemd');
+const UNITS = ['agent', 'leaf-nats', 'hub-nats', 'ingest', 'route-analysis', 'api'].map((u) => `meshymcmapface-${u}.service`);
+const MAX_EXPOSURE = 2.0;
+
+function hasAnalyze(): boolean {
+  return spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
+}
+
+/** `Key=value` lines of a unit, repeated keys kept in order. */
+function directives(unit: string): [string, string][] {
+  return readFileSync(join(UNITS_DIR, unit), 'utf8')
+    .split('\n')
+    .filter((l) => /^[A-Za-z]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
+}
+const values = (unit: string, key: string) => directives(unit).filter(([k]) => k === key).map(([, v]) => v);
+
+describe('systemd units', () => {
+  it('ships exactly the six units', () => {
+    expect(readdirSync(UNITS_DIR).filter((f) => f.endsWith('.service')).sort()).toEqual([...UNITS].sort());
+  });
+
+  // systemd-analyze comes with Debian's systemd package (installed on these machines); .ci/run installs it if absent.
+  it.skipIf(!hasAnalyze())('each scores at most 2.0 with systemd-analyze security --offline', () => {
+    for (const unit of UNITS) {
+      const out = execFileSync('systemd-analyze', ['security', '--offline=true', join(UNITS_DIR, unit)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(out);
+      expect(m, `no score for ${unit}:\n${out.slice(-500)}`).not.toBeNull();
+      expect(Number(m![1]), unit).toBeLessThanOrEqual(MAX_EXPOSURE);
+    }
+  });
+
+  it('lets the agent alone open serial devices; every other unit has a closed, private /dev', () => {
+    for (const unit of UNITS) {
+      expect(values(unit, 'DevicePolicy'), unit).toEqual(['closed']);
+      if (unit.includes('-agent')) {
+        expect(values(unit, 'DeviceAllow')).toContain('char-ttyUSB rw');
+        expect(values(unit, 'SupplementaryGroups')).toEqual(['dialout']);
+        expect(values(unit, 'PrivateDevices')).toEqual(['no']);
+      } else {
+        expect(values(unit, 'DeviceAllow'), unit).toEqual([]);
+        expect(values(unit, 'PrivateDevices'), unit).toEqual(['yes']);
+      }
+    }
+  });
+
+  it('gives every unit its own runtime, state and logs directory', () => {
+    const runtime = UNITS.map((u) => values(u, 'RuntimeDirectory')[0]);
+    const state = UNITS.map((u) => values(u, 'StateDirectory')[0]);
+    const logs = UNITS.map((u) => values(u, 'LogsDirectory')[0]);
+    for (const list of [runtime, state, logs]) {
+      expect(list.every(Boolean)).toBe(true);
+      expect(new Set(list).size).toBe(UNITS.length);
+    }
+    for (const unit of UNITS) {
+      expect(values(unit, 'ConfigurationDirectory')).toEqual(['meshymcmapface']);
+      // The config directory is read-only to the service (ProtectSystem=strict and no ReadWritePaths).
+      expect(values(unit, 'ReadWritePaths')).toEqual([]);
+      expect(values(unit, 'ExecStartPost')[0]).toMatch(/mmm-wait-ready/);
+    }
+  });
+
+  it('reloads only where the process re-reads its configuration on SIGHUP (nats-server)', () => {
+    for (const unit of UNITS) {
+      const reload = values(unit, 'ExecReload');
+      if (unit.includes('nats')) expect(reload).toEqual(['/bin/kill -HUP $MAINPID']);
+      else expect(reload, unit).toEqual([]);
+    }
+  });
+});
+
+describe('mmm-wait-ready', () => {
+  const script = join(UNITS_DIR, 'mmm-wait-ready');
+  it('passes with no URL and fails on a refused port within its timeout', () => {
+    expect(spawnSync(script, []).status).toBe(0);
+    const r = spawnSync(script, ['http://127.0.0.1:1/readyz', '1'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('did not answer 200');
+  });
+  it('passes once the URL answers 200', async () => {
+    const { createServer } = await import('node:http');
+    const srv = createServer((_, res) => res.end('ok'));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    const child = (await import('node:child_process')).spawn(script, [`http://127.0.0.1:${port}/readyz`, '10']);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    srv.close();
+    expect(code).toBe(0);
+  });
+});
+
+describe('installer and uninstaller', () => {
+  const install = join(ROOT, 'scripts/install.sh');
+  const uninstall = join(ROOT, 'scripts/uninstall.sh');
+  const dry = (script: string, ...args: string[]) => {
+    const r = spawnSync('bash', [script, '--dry-run', ...args], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+  };
+
+  it('parses (bash -n)', () => {
+    for (const s of [install, uninstall, join(UNITS_DIR, 'mmm-wait-ready')]) {
+      expect(spawnSync('bash', ['-n', s], { encoding: 'utf8' }).stderr).toBe('');
+    }
+  });
+
+  it('installs the agent side, the server side, or both', () => {
+    const agent = dry(install, '--agent', '--site', 'north');
+    expect(agent).toContain('meshymcmapface-agent.service');
+    expect(agent).toContain('meshymcmapface-leaf-nats.service');
+    expect(agent).not.toContain('meshymcmapface-api.service');
+    expect(agent).toContain('domain: north');
+    expect(agent).toContain('usermod -a -G dialout');
+    const server = dry(install, '--server');
+    for (const u of ['hub-nats', 'ingest', 'route-analysis', 'api']) expect(server).toContain(`meshymcmapface-${u}.service`);
+    expect(server).not.toContain('meshymcmapface-agent.service');
+    expect(server).not.toContain('dialout');
+    expect(dry(install)).toContain('systemctl enable --now meshymcmapface-hub-nats meshymcmapface-leaf-nats meshymcmapface-agent meshymcmapface-ingest');
+  });
+
+  it('refuses a hostile site id and unknown options', () => {
+    expect(spawnSync('bash', [install, '--dry-run', '--site', 'a.b>'], { encoding: 'utf8' }).status).toBe(2);
+    expect(spawnSync('bash', [install, '--bogus'], { encoding: 'utf8' }).status).toBe(2);
+  });
+
+  it('never deletes data, configuration or logs without --purge', () => {
+    const keep = dry(uninstall);
+    expect(keep).not.toMatch(/rm -rf \/var\/lib/);
+    expect(keep).not.toMatch(/rm -rf \/var\/log/);
+    expect(keep).not.toMatch(/rm .*\/etc\/meshymcmapface/);
+    expect(keep).toContain('systemctl disable --now meshymcmapface-api.service');
+    const purge = dry(uninstall, '--purge');
+    expect(purge).toContain('rm -rf /var/lib/meshymcmapface/api');
+    expect(purge).toContain('rm -rf /var/lib/meshymcmapface /var/log/meshymcmapface /etc/meshymcmapface');
+  });
+});
