@@ -131,6 +131,13 @@ run rm -rf "$PREFIX.old"
 
 # 4. Configuration, written only where none exists.
 run install -d -m 0750 -o root -g "$SVC_USER" "$ETC"
+# sync_interval (fsync every write: a site's power cut loses nothing acknowledged) exists from nats-server 2.10;
+# Debian 12's 2.9.10 rejects the key, and there it stays a comment until the server is upgraded.
+SYNC='sync_interval: always'
+nats_ver=$(nats-server --version 2>/dev/null | sed -n 's/.*v\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+if [ -n "$nats_ver" ] && [ "${nats_ver% *}" -eq 2 ] && [ "${nats_ver#* }" -lt 10 ]; then
+  SYNC="# $SYNC  (needs nats-server >= 2.10)"
+fi
 nats_conf() { # role
   local role=$1
   if [ "$role" = hub ]; then
@@ -143,7 +150,7 @@ http: 127.0.0.1:8222
 jetstream {
   store_dir: "/var/lib/meshymcmapface/hub-nats"
   domain: hub
-  sync_interval: always
+  $SYNC
 }
 leafnodes {
   listen: 0.0.0.0:7422
@@ -158,7 +165,7 @@ http: 127.0.0.1:8223
 jetstream {
   store_dir: "/var/lib/meshymcmapface/leaf-nats"
   domain: $SITE
-  sync_interval: always
+  $SYNC
 }
 leafnodes {
   reconnect: 1

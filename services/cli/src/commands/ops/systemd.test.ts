@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -125,6 +126,23 @@ describe('installer and uninstaller', () => {
     expect(server).not.toContain('meshymcmapface-agent.service');
     expect(server).not.toContain('dialout');
     expect(dry(install)).toContain('systemctl enable --now meshymcmapface-hub-nats meshymcmapface-leaf-nats meshymcmapface-agent meshymcmapface-ingest');
+  });
+
+  it.skipIf(spawnSync('sh', ['-c', 'command -v nats-server']).status !== 0)('writes nats-server configs that nats-server accepts', () => {
+    const out = dry(install);
+    const dir = mkdtempSync(join(tmpdir(), 'mmm-install-'));
+    try {
+      for (const role of ['hub', 'leaf']) {
+        const m = new RegExp(`\\+ write /etc/meshymcmapface/${role}-nats.conf \\(mode 0640\\):\\n((?: {4}.*\\n)+)`).exec(out);
+        expect(m, role).not.toBeNull();
+        const file = join(dir, `${role}.conf`);
+        writeFileSync(file, m![1]!.replace(/^ {4}/gm, ''));
+        const r = spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8' });
+        expect(r.status, r.stderr + r.stdout).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a hostile site id and unknown options', () => {
