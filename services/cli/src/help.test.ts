@@ -1,0 +1,28 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/mmm.js', import.meta.url));
+const run = (...args: string[]) =>
+  execFileSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, MMM_FROM_SOURCE: '1' } });
+
+describe('mmm', () => {
+  it('lists every command in --help', () => {
+    const help = run('--help');
+    for (const cmd of ['up', 'agent', 'decode', 'sim', 'ingest', 'route-analysis', 'api']) {
+      expect(help).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    }
+  });
+  it('prints its version', () => {
+    expect(run('--version').trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+  it('rejects an unknown command with a non-zero exit and a hint', () => {
+    let out = '';
+    try {
+      execFileSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, MMM_FROM_SOURCE: '1' } });
+    } catch (err) {
+      out = String((err as { stderr?: string }).stderr);
+    }
+    expect(out).toMatch(/unknown command 'frobnicate'/);
+  });
+});
