@@ -1,11 +1,27 @@
+export { envName, type LoadOptions, loadConfig, parseConfig, sampleConfig } from './config/load.js';
+export { logSection, natsSection } from './config/sections.js';
+export { type ConfigSpec, type ConfigValue, defineConfig, type FieldSpec, type SectionSpec } from './config/spec.js';
 export { BrokerError, ConfigError } from './errors.js';
-export { defineConfig, type ConfigSpec, type ConfigValue, type FieldSpec, type SectionSpec } from './config/spec.js';
-export { envName, loadConfig, parseConfig, sampleConfig, type LoadOptions } from './config/load.js';
-export { natsSection, logSection } from './config/sections.js';
-export { createLogger, LOG_LEVELS, normaliseLevel, type Logger, type LogOptions } from './log.js';
-export { Shutdown, SHUTDOWN_GRACE_MS } from './shutdown.js';
-export { createRegistry, startOpsServer, type OpsServerOptions } from './ops-http.js';
+export { createLogger, LOG_LEVELS, type Logger, type LogOptions, normaliseLevel } from './log.js';
 export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';
-export { DEFAULT_PUBLISH_WINDOW, JetStreamPublisher, PublisherClosedError, type PublisherOptions } from './publisher.js';
-export { runService, serviceOptions, type ServiceCliOptions } from './service.js';
+export { createRegistry, type OpsServerOptions, startOpsServer } from './ops-http.js';
+export {
+  DEFAULT_PUBLISH_WINDOW,
+  JetStreamPublisher,
+  PublisherClosedError,
+  type PublisherOptions,
+} from './publisher.js';
+export { runService, type ServiceCliOptions, serviceOptions } from './service.js';
+export { SHUTDOWN_GRACE_MS, Shutdown } from './shutdown.js';
 export { VERSION } from './version.js';
+export {
+  createLogShippers,
+  DEFAULT_LOG_BUFFER_LINES,
+  DEFAULT_LOG_PORT,
+  jsonTcpLogPrefixed,
+  jsonTcpLogSection,
+  JsonTcpShipper,
+  type JsonTcpLogConfig,
+  type JsonTcpShipperOptions,
+  type ShipperStats,
+} from './logship/index.js';
