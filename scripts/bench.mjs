@@ -16,5 +16,7 @@ if (!scenario || scenario === '--help' || !scenarios.includes(scenario)) {
   process.exit(scenario && scenario !== '--help' ? 2 : 0);
 }
 const file = ['ts', 'mjs'].map((e) => `${dir}${scenario}.${e}`).find((f) => existsSync(f));
-const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', file, ...args], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', file, ...args], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

@@ -60,10 +60,14 @@ if (!process.env.MMM_SKIP_SYSTEM) {
         writeFileSync('/usr/sbin/policy-rc.d', '#!/bin/sh\nexit 101\n', { mode: 0o755 });
       }
       run('apt-get', ['update', '-qq'], { DEBIAN_FRONTEND: 'noninteractive' });
-      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { DEBIAN_FRONTEND: 'noninteractive' });
+      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+        DEBIAN_FRONTEND: 'noninteractive',
+      });
     } else {
       console.error(`bootstrap: missing system packages: ${missing.join(' ')}`);
-      console.error(`install them with:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+      console.error(
+        `install them with:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+      );
       process.exit(1);
     }
   }

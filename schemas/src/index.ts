@@ -1,10 +1,20 @@
+export { EVENT_SCHEMAS } from './catalog.js';
 export { ContractError } from './errors.js';
-export { assertSite, assertToken, RESERVED_SITES, TOKEN_PATTERN, tokenProblem } from './tokens.js';
+export { SCHEMA_VERSION } from './events/common.js';
+export * from './events/deadletter.js';
+export * from './events/nodedb.js';
+export * from './events/payloads.js';
+export * from './events/reception.js';
+export * from './events/status.js';
+export * from './events/topology.js';
 export { BROADCAST_NUM, nodeIdFromNum, nodeNumFromId, ROLE_NAMES, roleName } from './nodes.js';
+export { PORTNUM, portFromPortnum } from './ports.js';
+export { renderSchema } from './render.js';
+export { DUPLICATE_WINDOW_MS, msgIds, streams, TOPOLOGY_BUCKET } from './streams.js';
 export {
   isPort,
-  PORTS,
   type ParsedSubject,
+  PORTS,
   type Port,
   parseSubject,
   SITE_EVENT_KINDS,
@@ -14,15 +24,5 @@ export {
   TOPOLOGY_KINDS,
   type TopologyKind,
 } from './subjects.js';
-export { DUPLICATE_WINDOW_MS, msgIds, streams, TOPOLOGY_BUCKET } from './streams.js';
-export { SCHEMA_VERSION } from './events/common.js';
-export * from './events/payloads.js';
-export * from './events/reception.js';
-export * from './events/nodedb.js';
-export * from './events/status.js';
-export * from './events/topology.js';
-export * from './events/deadletter.js';
-export { portFromPortnum, PORTNUM } from './ports.js';
+export { assertSite, assertToken, RESERVED_SITES, TOKEN_PATTERN, tokenProblem } from './tokens.js';
 export { assertEvent, decodeEvent, type EventKind, type MeshEvent, type Result, validateEvent } from './validate.js';
-export { EVENT_SCHEMAS } from './catalog.js';
-export { renderSchema } from './render.js';

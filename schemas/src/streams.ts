@@ -1,5 +1,5 @@
-import { assertSite, assertToken } from './tokens.js';
 import { SUBJECT_ROOT } from './subjects.js';
+import { assertSite, assertToken } from './tokens.js';
 
 /**
  * Stream layout (docs/adr/0002-subjects-and-streams.md):

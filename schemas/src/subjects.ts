@@ -80,7 +80,8 @@ export type ParsedSubject =
 /** Parses any subject of the tree; throws a ContractError saying which token is wrong. */
 export function parseSubject(subject: string): ParsedSubject {
   const t = subject.split('.');
-  if (t[0] !== 'mesh' || t[1] !== 'v1') throw new ContractError(`subject ${JSON.stringify(subject)} is not under ${SUBJECT_ROOT}`);
+  if (t[0] !== 'mesh' || t[1] !== 'v1')
+    throw new ContractError(`subject ${JSON.stringify(subject)} is not under ${SUBJECT_ROOT}`);
   if (t[2] === 'derived' && t[3] === 'topology' && t.length === 5) {
     const k = t[4] as TopologyKind;
     if ((TOPOLOGY_KINDS as readonly string[]).includes(k)) return { kind: 'topology', topology: k };
@@ -91,7 +92,8 @@ export function parseSubject(subject: string): ParsedSubject {
   const agent = assertToken('agent id', t[3]);
   if (t[4] === 'rx' && t.length === 6) {
     const port = t[5] ?? '';
-    if (!isPort(port)) throw new ContractError(`subject ${JSON.stringify(subject)} names an unknown port ${JSON.stringify(port)}`);
+    if (!isPort(port))
+      throw new ContractError(`subject ${JSON.stringify(subject)} names an unknown port ${JSON.stringify(port)}`);
     return { kind: 'rx', site, agent, port };
   }
   if (t.length === 5 && (t[4] === 'nodedb' || t[4] === 'trace' || t[4] === 'status')) {

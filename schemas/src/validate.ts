@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { DeadLetter } from './events/deadletter.js';
 import { NodeDbSnapshot, TraceOutcome } from './events/nodedb.js';
 import { PayloadByPort } from './events/payloads.js';
@@ -86,7 +86,10 @@ export function decodeEvent(subject: string, data: Uint8Array | string): Result<
     return { ok: false, error: `/kind: ${ev.kind} published on a ${parsed.kind} subject` };
   }
   if ('site' in parsed && 'site' in ev && (ev.site !== parsed.site || ev.agent !== parsed.agent)) {
-    return { ok: false, error: `/site: event of ${ev.site}/${ev.agent} published on a subject of ${parsed.site}/${parsed.agent}` };
+    return {
+      ok: false,
+      error: `/site: event of ${ev.site}/${ev.agent} published on a subject of ${parsed.site}/${parsed.agent}`,
+    };
   }
   if (parsed.kind === 'rx' && ev.kind === 'reception' && ev.port !== parsed.port) {
     return { ok: false, error: `/port: ${ev.port} published on the ${parsed.port} subject` };

@@ -20,6 +20,9 @@ export function Open<T extends Record<string, TSchema>>(props: T, description?: 
 }
 
 /** Event envelopes are closed: a misspelt field is an error, not silently dropped data. */
-export function Closed<T extends Record<string, TSchema>>(props: T, options: { $id: string; title: string; description: string }) {
+export function Closed<T extends Record<string, TSchema>>(
+  props: T,
+  options: { $id: string; title: string; description: string },
+) {
   return Type.Object(props, { additionalProperties: false, ...options });
 }

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { Agent, Closed, EpochMs, EpochS, Int, NodeNum, Open, Site, Uint32, Version } from './common.js';
+import { Agent, Closed, EpochMs, EpochS, NodeNum, Open, Site, Uint32, Version } from './common.js';
 import { PositionPayload, UserPayload } from './payloads.js';
 
 /** meshtastic.NodeInfo as the radio reports it in its node DB (protobuf JSON, enums as integers). */
@@ -28,7 +28,12 @@ export const NodeDbSnapshot = Closed(
     site: Site,
     agent: Agent,
     takenAt: EpochMs,
-    reason: Type.Union([Type.Literal('interval'), Type.Literal('change'), Type.Literal('connect'), Type.Literal('legacy')]),
+    reason: Type.Union([
+      Type.Literal('interval'),
+      Type.Literal('change'),
+      Type.Literal('connect'),
+      Type.Literal('legacy'),
+    ]),
     myNodeNum: Type.Optional(NodeNum),
     nodes: Type.Array(NodeDbEntry),
   },
@@ -65,7 +70,14 @@ export const TraceOutcome = Closed(
     finishedAt: EpochMs,
     outcome: Type.Union([Type.Literal('success'), Type.Literal('timeout'), Type.Literal('error')]),
     trigger: Type.Optional(
-      Type.Union([Type.Literal('sweep'), Type.Literal('priority'), Type.Literal('stale'), Type.Literal('seen'), Type.Literal('manual'), Type.Literal('legacy')]),
+      Type.Union([
+        Type.Literal('sweep'),
+        Type.Literal('priority'),
+        Type.Literal('stale'),
+        Type.Literal('seen'),
+        Type.Literal('manual'),
+        Type.Literal('legacy'),
+      ]),
     ),
     hopLimit: Type.Optional(Uint32),
     channel: Type.Optional(Uint32),

@@ -45,10 +45,9 @@ export const ReceptionSource = Type.Union(
   { description: 'Where the agent got the packet from' },
 );
 
-export const Encryption = Type.Union(
-  [Type.Literal('none'), Type.Literal('decrypted'), Type.Literal('undecryptable')],
-  { description: 'none: plaintext on the wire; decrypted: the agent decrypted it with a channel key' },
-);
+export const Encryption = Type.Union([Type.Literal('none'), Type.Literal('decrypted'), Type.Literal('undecryptable')], {
+  description: 'none: plaintext on the wire; decrypted: the agent decrypted it with a channel key',
+});
 
 function receptionProps<P extends Port>(port: P) {
   return {

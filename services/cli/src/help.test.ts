@@ -19,7 +19,11 @@ describe('mmm', () => {
   it('rejects an unknown command with a non-zero exit and a hint', () => {
     let out = '';
     try {
-      execFileSync(process.execPath, [bin, 'frobnicate'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, MMM_FROM_SOURCE: '1' } });
+      execFileSync(process.execPath, [bin, 'frobnicate'], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, MMM_FROM_SOURCE: '1' },
+      });
     } catch (err) {
       out = String((err as { stderr?: string }).stderr);
     }

@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import { VERSION } from '@mmm/common';
+import { Command } from 'commander';
 
 /** What each service module contributes: it adds its own subcommands with their options and help. */
 export type Register = (program: Command) => void;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -45,7 +45,12 @@ export function createLogger(opts: LogOptions): Logger {
   }
   for (const s of opts.extra ?? []) streams.push({ level: streamLevel, stream: s });
   return pino(
-    { name: opts.name, level, base: { service: opts.name, pid: process.pid, ...opts.base }, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      name: opts.name,
+      level,
+      base: { service: opts.name, pid: process.pid, ...opts.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
     pino.multistream(streams),
   );
 }

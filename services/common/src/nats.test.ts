@@ -25,7 +25,11 @@ describe('ensureStream / ensureConsumer', () => {
     const c = await ensureStream(jsm, { name: 'T1', subjects: ['t1.>', 't1b.>'] });
     expect(c.config.subjects).toEqual(['t1.>', 't1b.>']);
     await ensureConsumer(jsm, 'T1', { durable_name: 'w', ack_policy: 'explicit' as never, max_ack_pending: 10 });
-    const d = await ensureConsumer(jsm, 'T1', { durable_name: 'w', ack_policy: 'explicit' as never, max_ack_pending: 20 });
+    const d = await ensureConsumer(jsm, 'T1', {
+      durable_name: 'w',
+      ack_policy: 'explicit' as never,
+      max_ack_pending: 20,
+    });
     expect(d.config.max_ack_pending).toBe(20);
   });
 });

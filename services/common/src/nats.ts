@@ -1,14 +1,14 @@
+import { readFileSync } from 'node:fs';
 import {
-  connect,
-  credsAuthenticator,
   type ConsumerConfig,
   type ConsumerInfo,
+  connect,
+  credsAuthenticator,
   type JetStreamManager,
   type NatsConnection,
   type StreamConfig,
   type StreamInfo,
 } from 'nats';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { BrokerError } from './errors.js';
 
@@ -62,9 +62,12 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-  throw new BrokerError(`cannot connect to NATS at ${String(opts.servers)}: ${(lastErr as Error)?.message ?? 'timeout'}`, {
-    cause: lastErr,
-  });
+  throw new BrokerError(
+    `cannot connect to NATS at ${String(opts.servers)}: ${(lastErr as Error)?.message ?? 'timeout'}`,
+    {
+      cause: lastErr,
+    },
+  );
 }
 
 function apiCode(err: unknown): number | undefined {
@@ -72,7 +75,10 @@ function apiCode(err: unknown): number | undefined {
 }
 
 /** Creates the stream, or updates it when its config differs; safe to run at every start. */
-export async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
+export async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
   let info: StreamInfo | undefined;
   try {
     info = await jsm.streams.info(config.name);
@@ -101,7 +107,9 @@ export async function ensureConsumer(
     return await jsm.consumers.update(stream, config.durable_name, config);
   } catch (err) {
     if (apiCode(err) !== CONSUMER_NOT_FOUND) {
-      throw new BrokerError(`cannot create consumer ${config.durable_name} on ${stream}: ${(err as Error).message}`, { cause: err });
+      throw new BrokerError(`cannot create consumer ${config.durable_name} on ${stream}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   return jsm.consumers.add(stream, config);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 export interface OpsServerOptions {
   host?: string;
@@ -21,7 +21,9 @@ export function createRegistry(service: string): Registry {
 }
 
 /** /healthz, /readyz and /metrics for services that have no HTTP server of their own. */
-export async function startOpsServer(opts: OpsServerOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function startOpsServer(
+  opts: OpsServerOptions,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   const server = createServer(async (req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];

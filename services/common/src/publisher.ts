@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type JetStreamClient, type MsgHdrs, type PubAck } from 'nats';
+import { type JetStreamClient, type MsgHdrs, headers as natsHeaders, type PubAck } from 'nats';
 import type { Logger } from 'pino';
 
 export interface PublisherOptions {
@@ -67,7 +67,12 @@ export class JetStreamPublisher {
     }
   }
 
-  private async publishWithRetry(subject: string, data: Uint8Array, msgId: string, hdrs?: Record<string, string>): Promise<PubAck> {
+  private async publishWithRetry(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    hdrs?: Record<string, string>,
+  ): Promise<PubAck> {
     let delay = this.opts.retryMinMs ?? 100;
     const max = this.opts.retryMaxMs ?? 5_000;
     for (;;) {
@@ -78,7 +83,11 @@ export class JetStreamPublisher {
           h = natsHeaders();
           for (const [k, v] of Object.entries(hdrs)) h.set(k, v);
         }
-        const ack = await this.js.publish(subject, data, { msgID: msgId, headers: h, timeout: this.opts.ackTimeoutMs ?? 5_000 });
+        const ack = await this.js.publish(subject, data, {
+          msgID: msgId,
+          headers: h,
+          timeout: this.opts.ackTimeoutMs ?? 5_000,
+        });
         this.published++;
         return ack;
       } catch (err) {

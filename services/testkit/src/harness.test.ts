@@ -41,11 +41,13 @@ describe('hub + leaf JetStream sourcing (real nats-servers)', () => {
     });
     await hubNc.close();
     const js = leafNc.jetstream();
-    for (let i = 0; i < 100; i++) await js.publish('mesh.v1.site1.gw.rx.text', enc.encode(`m${i}`), { msgID: `m-${i}` });
+    for (let i = 0; i < 100; i++)
+      await js.publish('mesh.v1.site1.gw.rx.text', enc.encode(`m${i}`), { msgID: `m-${i}` });
     await waitFor('100 sourced', async () => (await hubCount()) === 100);
 
     await mesh.hub.kill('SIGKILL');
-    for (let i = 100; i < 600; i++) await js.publish('mesh.v1.site1.gw.rx.text', enc.encode(`m${i}`), { msgID: `m-${i}` });
+    for (let i = 100; i < 600; i++)
+      await js.publish('mesh.v1.site1.gw.rx.text', enc.encode(`m${i}`), { msgID: `m-${i}` });
     // a retry of an already stored id is a no-op on the leaf
     const dup = await js.publish('mesh.v1.site1.gw.rx.text', enc.encode('m5'), { msgID: 'm-5' });
     expect(dup.duplicate).toBe(true);
@@ -88,7 +90,9 @@ describe('clickhouse-server (real)', () => {
           { ts: 1_700_000_060, node: 2, snr: 0, name: 'café' },
         ],
       });
-      const rows = await (await client.query({ query: 'SELECT node, snr, name FROM t ORDER BY node', format: 'JSONEachRow' })).json();
+      const rows = await (
+        await client.query({ query: 'SELECT node, snr, name FROM t ORDER BY node', format: 'JSONEachRow' })
+      ).json();
       expect(rows).toEqual([
         { node: 1, snr: 6.25, name: "it's <b>" },
         { node: 2, snr: 0, name: 'café' },

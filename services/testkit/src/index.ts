@@ -1,3 +1,13 @@
+export { type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
+export { FIXTURES_DIR, fixturePath } from './fixtures.js';
+export {
+  type HubAndLeaves,
+  leafConnections,
+  type NatsServer,
+  type NatsServerOptions,
+  startHubAndLeaves,
+  startNatsServer,
+} from './nats-server.js';
 export {
   freePort,
   httpOk,
@@ -8,13 +18,3 @@ export {
   supportsSyncAlways,
   waitFor,
 } from './proc.js';
-export {
-  type HubAndLeaves,
-  leafConnections,
-  type NatsServer,
-  type NatsServerOptions,
-  startHubAndLeaves,
-  startNatsServer,
-} from './nats-server.js';
-export { type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
-export { fixturePath, FIXTURES_DIR } from './fixtures.js';

@@ -44,7 +44,11 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const name = opts.name ?? 'nats';
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `mmm-${name}-`));
   mkdirSync(join(dir, 'js'), { recursive: true });
-  const [port, monitorPort, leafPort] = await Promise.all([freePort(), freePort(), opts.leafListen ? freePort() : undefined]);
+  const [port, monitorPort, leafPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    opts.leafListen ? freePort() : undefined,
+  ]);
   const lines = [
     `server_name: ${JSON.stringify(name)}`,
     `listen: 127.0.0.1:${port}`,
@@ -105,7 +109,11 @@ export async function startHubAndLeaves(sites: string[] = ['site1']): Promise<Hu
   const leaves: Record<string, NatsServer> = {};
   try {
     for (const site of sites) {
-      leaves[site] = await startNatsServer({ name: `leaf-${site}`, domain: site, remotes: [`nats-leaf://127.0.0.1:${hub.leafPort}`] });
+      leaves[site] = await startNatsServer({
+        name: `leaf-${site}`,
+        domain: site,
+        remotes: [`nats-leaf://127.0.0.1:${hub.leafPort}`],
+      });
     }
   } catch (err) {
     await Promise.all([hub, ...Object.values(leaves)].map((s) => s.dispose()));

@@ -47,7 +47,9 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`,
+  );
 }
 
 export async function httpOk(url: string): Promise<boolean> {
@@ -90,7 +92,9 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
     // An early exit fails the start at once (with the server's own words), not after the timeout.
     const exited = new Promise<never>((_, reject) =>
-      child.once('close', (code, signal) => reject(new Error(`${this.name} exited during start (${signal ?? `code ${code}`})`))),
+      child.once('close', (code, signal) =>
+        reject(new Error(`${this.name} exited during start (${signal ?? `code ${code}`})`)),
+      ),
     );
     exited.catch(() => {});
     try {

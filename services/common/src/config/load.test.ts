@@ -29,7 +29,10 @@ const spec = defineConfig({
   prefixed: {
     server_: {
       description: 'destination',
-      fields: { url: { type: 'string', required: true, description: 'url' }, enabled: { type: 'bool', default: true, description: 'on' } },
+      fields: {
+        url: { type: 'string', required: true, description: 'url' },
+        enabled: { type: 'bool', default: true, description: 'on' },
+      },
     },
   },
 });
@@ -62,12 +65,18 @@ describe('parseConfig', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(err('[agent]\nid = a\nlocaton_lat = 1')).toMatch(/^agent\.ini \[agent\] locaton_lat: unknown key \(known keys: id, location_lat/);
+    expect(err('[agent]\nid = a\nlocaton_lat = 1')).toMatch(
+      /^agent\.ini \[agent\] locaton_lat: unknown key \(known keys: id, location_lat/,
+    );
     expect(err('[agent]\nid = a\n[nope]\nx = 1')).toMatch(/^agent\.ini \[nope\]: unknown section/);
-    expect(err('[agent]\nid = a\nlocation_lat = north')).toMatch(/\[agent\] location_lat: must be a number, got "north"/);
+    expect(err('[agent]\nid = a\nlocation_lat = north')).toMatch(
+      /\[agent\] location_lat: must be a number, got "north"/,
+    );
     expect(err('[agent]\nid = a\nlocation_lat = 91')).toMatch(/location_lat: must be at most 90/);
     expect(err('[agent]\n')).toMatch(/\[agent\] id: is required/);
-    expect(err('[route_discovery]\nenabled = maybe\n[agent]\nid=a')).toMatch(/\[route_discovery\] enabled: must be true or false/);
+    expect(err('[route_discovery]\nenabled = maybe\n[agent]\nid=a')).toMatch(
+      /\[route_discovery\] enabled: must be true or false/,
+    );
     expect(err('[route_discovery]\ninterval_minutes = 1.5\n[agent]\nid=a')).toMatch(/must be a whole number/);
     expect(err('[server_x]\nenabled = true\n[agent]\nid=a')).toMatch(/\[server_x\] url: is required/);
     expect(err('')).toMatch(/\[agent\]: section is required/);
@@ -88,7 +97,9 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   it('reports a missing file by path and round-trips a generated sample', () => {
-    expect(() => loadConfig(spec, '/nonexistent/agent.ini')).toThrow(/\/nonexistent\/agent\.ini: cannot read the configuration file \(ENOENT\)/);
+    expect(() => loadConfig(spec, '/nonexistent/agent.ini')).toThrow(
+      /\/nonexistent\/agent\.ini: cannot read the configuration file \(ENOENT\)/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'mmm-cfg-'));
     const file = join(dir, 'sample.ini');
     writeFileSync(file, sampleConfig(spec, { agent: { id: 'gw-9' }, server_main: { url: 'http://h' } }));

@@ -36,9 +36,13 @@ function coerce(raw: unknown, spec: FieldSpec, where: { file?: string; section: 
     case 'number': {
       const n = Number(s);
       if (s === '' || !Number.isFinite(n) || (spec.type === 'int' && !Number.isInteger(n))) {
-        throw new ConfigError(`must be ${spec.type === 'int' ? 'a whole number' : 'a number'}, got ${JSON.stringify(s)}`, where);
+        throw new ConfigError(
+          `must be ${spec.type === 'int' ? 'a whole number' : 'a number'}, got ${JSON.stringify(s)}`,
+          where,
+        );
       }
-      if (spec.min !== undefined && n < spec.min) throw new ConfigError(`must be at least ${spec.min}, got ${n}`, where);
+      if (spec.min !== undefined && n < spec.min)
+        throw new ConfigError(`must be at least ${spec.min}, got ${n}`, where);
       if (spec.max !== undefined && n > spec.max) throw new ConfigError(`must be at most ${spec.max}, got ${n}`, where);
       return n;
     }
@@ -92,7 +96,12 @@ function loadSection(
  * Parses INI text against a spec: unknown sections and keys are errors naming file, section and key; values are
  * coerced and range-checked; `MMM_<SECTION>_<KEY>` environment variables override file values.
  */
-export function parseConfig<C extends ConfigSpec>(spec: C, text: string, file?: string, opts: LoadOptions = {}): ConfigValue<C> {
+export function parseConfig<C extends ConfigSpec>(
+  spec: C,
+  text: string,
+  file?: string,
+  opts: LoadOptions = {},
+): ConfigValue<C> {
   const env = opts.env ?? process.env;
   let doc: Record<string, unknown>;
   try {
@@ -131,13 +140,21 @@ export function parseConfig<C extends ConfigSpec>(spec: C, text: string, file?: 
 }
 
 /** Reads and parses a config file; a missing file is a ConfigError naming the path. */
-export function loadConfig<C extends ConfigSpec>(spec: C, file: string | undefined, opts: LoadOptions = {}): ConfigValue<C> {
+export function loadConfig<C extends ConfigSpec>(
+  spec: C,
+  file: string | undefined,
+  opts: LoadOptions = {},
+): ConfigValue<C> {
   if (!file) return parseConfig(spec, '', undefined, opts);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`cannot read the configuration file (${(cause as NodeJS.ErrnoException).code ?? cause})`, { file }, { cause });
+    throw new ConfigError(
+      `cannot read the configuration file (${(cause as NodeJS.ErrnoException).code ?? cause})`,
+      { file },
+      { cause },
+    );
   }
   return parseConfig(spec, text, file, opts);
 }
@@ -150,7 +167,9 @@ export function sampleConfig(spec: ConfigSpec, values: Record<string, Record<str
     for (const [key, f] of Object.entries(sec.fields)) {
       const unit = 'unit' in f && f.unit ? ` (${f.unit})` : '';
       lines.push(`# ${f.description}${unit}${f.required ? ' [required]' : ''}`);
-      const v = values[name]?.[key] ?? (f.default === undefined ? undefined : Array.isArray(f.default) ? f.default.join(',') : String(f.default));
+      const v =
+        values[name]?.[key] ??
+        (f.default === undefined ? undefined : Array.isArray(f.default) ? f.default.join(',') : String(f.default));
       lines.push(v === undefined ? `;${key} =` : `${key} = ${v}`);
     }
     for (const [key, v] of Object.entries(values[name] ?? {})) if (!(key in sec.fields)) lines.push(`${key} = ${v}`);

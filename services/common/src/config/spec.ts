@@ -1,8 +1,31 @@
 /** Field and section descriptions; the loader turns INI text into the typed values these describe. */
 export type FieldSpec =
-  | { type: 'string'; default?: string; required?: boolean; choices?: readonly string[]; description: string; secret?: boolean }
-  | { type: 'int'; default?: number; required?: boolean; min?: number; max?: number; description: string; unit?: string }
-  | { type: 'number'; default?: number; required?: boolean; min?: number; max?: number; description: string; unit?: string }
+  | {
+      type: 'string';
+      default?: string;
+      required?: boolean;
+      choices?: readonly string[];
+      description: string;
+      secret?: boolean;
+    }
+  | {
+      type: 'int';
+      default?: number;
+      required?: boolean;
+      min?: number;
+      max?: number;
+      description: string;
+      unit?: string;
+    }
+  | {
+      type: 'number';
+      default?: number;
+      required?: boolean;
+      min?: number;
+      max?: number;
+      description: string;
+      unit?: string;
+    }
   | { type: 'bool'; default?: boolean; required?: boolean; description: string }
   | { type: 'list'; default?: readonly string[]; required?: boolean; description: string };
 
@@ -33,7 +56,9 @@ type ValueOf<S extends FieldSpec> = S['type'] extends 'string'
       : readonly string[];
 type FieldValue<S extends FieldSpec> = Req<S> extends true ? ValueOf<S> : ValueOf<S> | undefined;
 
-export type SectionValue<S extends SectionSpec> = { readonly [K in keyof S['fields']]: FieldValue<S['fields'][K]> } & (S extends {
+export type SectionValue<S extends SectionSpec> = {
+  readonly [K in keyof S['fields']]: FieldValue<S['fields'][K]>;
+} & (S extends {
   freeform: FieldSpec;
 }
   ? { readonly entries: Readonly<Record<string, ValueOf<NonNullable<S['freeform']>>>> }
@@ -42,7 +67,9 @@ export type SectionValue<S extends SectionSpec> = { readonly [K in keyof S['fiel
 export type ConfigValue<C extends ConfigSpec> = {
   readonly [K in keyof C['sections']]: SectionValue<C['sections'][K]>;
 } & {
-  readonly [K in keyof NonNullable<C['prefixed']>]: Readonly<Record<string, SectionValue<NonNullable<C['prefixed']>[K]>>>;
+  readonly [K in keyof NonNullable<C['prefixed']>]: Readonly<
+    Record<string, SectionValue<NonNullable<C['prefixed']>[K]>>
+  >;
 } & { readonly file?: string };
 
 /** Identity function that keeps the literal types of a spec. */
