@@ -1,6 +1,128 @@
-import type { Command } from 'commander';
+import { ConfigError, connectNats, createLogger, createRegistry, runService, Shutdown, serviceOptions, startOpsServer } from '@mmm/common';
+import { type Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { startAgent } from './agent.js';
+import { loadAgentSettings } from './config/settings.js';
+import { natsServerSupportsSync } from './config/nats-version.js';
+import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
+import { provisionHub } from './streams/provision.js';
 
-// Placeholder: replaced by the agent's real command definitions (issue 3).
+/** The original's default was multi_agent_config.ini; we keep a shorter name. */
+export const DEFAULT_CONFIG = 'agent.ini';
+
+interface AgentCliOptions {
+  config?: string;
+  logLevel?: string;
+  logFile?: string;
+  pidFile?: string;
+  createConfig?: string | boolean;
+  force?: boolean;
+  site?: string;
+  agentType?: string;
+}
+
 export function register(program: Command): void {
-  program.command('agent').description('agent (not built yet)');
+  const agent = program
+    .command('agent')
+    .description('run the agent: read one Meshtastic radio (serial or TCP), publish its events to the site leaf nats-server')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mmm agent --create-config /etc/meshymcmapface/agent.ini   write a commented sample and the leaf nats-server config
+  mmm agent --config /etc/meshymcmapface/agent.ini          run it (the original's INI files load unchanged)
+
+Exit codes: 0 after SIGINT/SIGTERM, 2 for a configuration problem (file, section and key are named), 1 otherwise.
+Documentation: docs/agent.md`,
+    );
+  for (const [flags, description] of serviceOptions) agent.option(flags, description);
+  agent
+    .option('--create-config [file]', `write a sample agent INI (default: ${DEFAULT_CONFIG}) and leaf-<site>.conf next to it, then exit`)
+    .option('--force', 'with --create-config: overwrite existing files')
+    .option('--site <id>', 'with --create-config: site id for the sample', SAMPLE_DEFAULTS.site)
+    .addOption(new Option('--agent-type <type>', "accepted for the original's command lines").choices(['multi_server']).hideHelp())
+    .action(async (opts: AgentCliOptions) => {
+      if (opts.createConfig !== undefined && opts.createConfig !== false) {
+        await runService({}, async () => createConfig(opts));
+        return;
+      }
+      await runService(opts, () => runAgent(opts));
+    });
+
+  const streamsCmd = program.command('streams').description('JetStream stream administration');
+  streamsCmd
+    .command('provision')
+    .description('create or update the hub streams: MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ (idempotent)')
+    .requiredOption('--hub <url>', 'hub NATS URL, e.g. nats://127.0.0.1:4222')
+    .requiredOption('--site <id...>', 'site ids to source (repeat or list several)')
+    .option('--replicas <n>', 'stream replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
+    .option('--creds <file>', 'NATS .creds file')
+    .option('--user <name>', 'NATS user')
+    .option('--password <password>', 'NATS password')
+    .action(async (opts: { hub: string; site: string[]; replicas: number; creds?: string; user?: string; password?: string }) => {
+      await runService({}, async () => {
+        const log = createLogger({ name: 'streams', level: 'warn' });
+        const nc = await connectNats({ servers: opts.hub.split(','), name: 'mmm-streams-provision', creds: opts.creds, user: opts.user, pass: opts.password, connectTimeoutMs: 10_000 }, log);
+        try {
+          const infos = await provisionHub(await nc.jetstreamManager(), { sites: opts.site, replicas: opts.replicas });
+          for (const i of infos) {
+            const src = i.config.sources?.map((s) => s.name).join(', ');
+            process.stdout.write(`${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}\n`);
+          }
+        } finally {
+          await nc.close();
+        }
+      });
+    });
+}
+
+function createConfig(opts: AgentCliOptions): void {
+  const file = resolve(typeof opts.createConfig === 'string' ? opts.createConfig : (opts.config ?? DEFAULT_CONFIG));
+  const site = opts.site ?? SAMPLE_DEFAULTS.site;
+  const written = writeSampleConfig(
+    file,
+    {
+      site,
+      agent: SAMPLE_DEFAULTS.agent,
+      leafPort: SAMPLE_DEFAULTS.leafPort,
+      hubLeafUrl: SAMPLE_DEFAULTS.hubLeafUrl,
+      storeDir: `/var/lib/meshymcmapface/leaf-${site}`,
+      syncSupported: natsServerSupportsSync(),
+    },
+    opts.force === true,
+  );
+  process.stdout.write(
+    `wrote ${written.ini}\nwrote ${written.leaf}\nnext: edit both, start the leaf (nats-server -c ${written.leaf}), then: mmm agent --config ${written.ini}\n`,
+  );
+}
+
+async function runAgent(opts: AgentCliOptions): Promise<void> {
+  const file = opts.config ?? DEFAULT_CONFIG;
+  const settings = loadAgentSettings(file);
+  let log;
+  try {
+    log = createLogger({
+      name: 'agent',
+      level: opts.logLevel ?? settings.log.level,
+      file: opts.logFile ?? settings.log.file,
+      base: { site: settings.site, agent: settings.agent },
+    });
+  } catch (cause) {
+    throw new ConfigError((cause as Error).message, opts.logLevel ? {} : { file, section: 'log', key: 'level' }, { cause });
+  }
+  const shutdown = new Shutdown(log).listen();
+  const running = await startAgent(settings, { log });
+  shutdown.add('agent', () => running.stop());
+  if (settings.status.opsPort !== undefined) {
+    const registry = createRegistry('agent');
+    const ops = await startOpsServer({
+      port: settings.status.opsPort,
+      registry,
+      ready: () => running.session.state === 'connected' && running.nc.isClosed() === false,
+      health: () => ({ radio: running.session.state, backlog: running.sink.backlog, counters: running.counters }),
+    });
+    shutdown.add('ops', () => ops.close());
+    log.info({ port: ops.port }, 'ops endpoints listening');
+  }
+  await new Promise<void>(() => undefined);
 }

@@ -1,0 +1,266 @@
+import { connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
+import { msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
+import type { NatsConnection } from 'nats';
+import type { AgentSettings } from './config/settings.js';
+import { ChannelKeyring, type DecodeContext, type FromRadioItem, parseFromRadio, receptionFromPacket } from './decode/index.js';
+import { LegacyRelay } from './legacy/relay.js';
+import { NodeDbTracker } from './nodedb/tracker.js';
+import { EventSink } from './publish/sink.js';
+import { type OpenedLink } from './radio/open.js';
+import { RadioSession } from './radio/session.js';
+import type { RadioInfo } from './status/radio-info.js';
+import { buildStatus } from './status/status.js';
+import { ensureSiteStream } from './streams/provision.js';
+import { TraceRunner } from './trace/runner.js';
+import { TraceScheduler } from './trace/scheduler.js';
+
+/** Publishes awaiting an ack at once (the publisher's window); the backlog bound is separate (max_backlog). */
+export const PUBLISH_WINDOW = 512;
+
+export interface AgentDeps {
+  log: Logger;
+  /** Test hook: open the radio differently. */
+  openRadio?: (target: AgentSettings['radio']) => Promise<OpenedLink>;
+  reconnectMinMs?: number;
+}
+
+export interface RunningAgent {
+  readonly nc: NatsConnection;
+  readonly session: RadioSession;
+  readonly counters: Record<string, number>;
+  readonly radio: RadioInfo;
+  readonly nodedb: NodeDbTracker;
+  readonly traces: TraceRunner | undefined;
+  readonly sink: EventSink;
+  /** Publishes a status event now (also runs on its interval). */
+  publishStatus(): Promise<void>;
+  publishNodeDb(reason: NodeDbSnapshot['reason']): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the agent: site stream, radio session, decoding and publishing, node DB, status, traceroutes, legacy relays. */
+export async function startAgent(settings: AgentSettings, deps: AgentDeps): Promise<RunningAgent> {
+  const { log } = deps;
+  const { site, agent } = settings;
+  for (const w of settings.warnings) log.warn(w);
+  const nc = await connectNats({ ...settings.nats, name: `mmm-agent-${agent}` }, log);
+  const jsm = await nc.jetstreamManager();
+  await ensureSiteStream(jsm, site, settings.stream);
+  const publisher = new JetStreamPublisher(nc.jetstream(), { window: PUBLISH_WINDOW, log });
+  const startedAt = Date.now();
+  const counters: Record<string, number> = {
+    framesRead: 0,
+    receptions: 0,
+    decodeErrors: 0,
+    nodedbSnapshots: 0,
+    statusEvents: 0,
+    traces: 0,
+    radioPauses: 0,
+  };
+  const radio: RadioInfo = { channels: [] };
+  const keys = new ChannelKeyring(settings.channelKeys);
+  const nodedb = new NodeDbTracker();
+  let configured = false;
+
+  // The session is created below; the sink pauses it when the publish backlog is full.
+  let session: RadioSession;
+  const sink = new EventSink(publisher, {
+    maxBacklog: settings.maxBacklog,
+    log,
+    onPressure: (paused) => {
+      if (paused) {
+        counters.radioPauses!++;
+        session.pause();
+      } else session.resume();
+    },
+  });
+
+  const scheduler = new TraceScheduler({
+    intervalMs: settings.trace.intervalMs,
+    maxPerCycle: settings.trace.maxPerCycle,
+    recentMs: settings.trace.recentMs,
+    cacheMs: settings.trace.cacheMs,
+    priorityCacheMs: settings.trace.priorityCacheMs,
+    priorityNodes: settings.trace.priorityNodes,
+    priorityCheckMs: settings.trace.priorityCheckMs,
+  });
+
+  const onItem = (item: FromRadioItem, configId: number, receivedAt: number) => {
+    switch (item.kind) {
+      case 'packet': {
+        const ctx: DecodeContext = { site, agent, receivedAt, source: 'radio', keys };
+        const r = receptionFromPacket(item.packet, item.raw, ctx);
+        counters.receptions!++;
+        sink.publish(subjects.rx(site, agent, r.port), msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, receivedAt), r);
+        if (r.packet.from !== radio.myNodeNum) {
+          nodedb.apply(r);
+          scheduler.heard(r.packet.from, receivedAt);
+        }
+        traces?.onPacket(item.packet);
+        break;
+      }
+      case 'myInfo':
+        radio.myNodeNum = item.myNodeNum;
+        break;
+      case 'nodeInfo':
+        nodedb.upsert(item.entry);
+        break;
+      case 'metadata':
+        radio.firmwareVersion = item.firmwareVersion;
+        radio.hwModel = item.hwModel;
+        break;
+      case 'channel':
+        if (item.role !== 0) {
+          radio.channels[item.index] = { index: item.index, name: item.name, role: item.role };
+          if (item.psk.length > 0) {
+            try {
+              keys.add(item.name, item.psk);
+            } catch (err) {
+              log.warn({ err: (err as Error).message, channel: item.index }, 'radio reported an unusable channel key');
+            }
+          }
+        }
+        break;
+      case 'config':
+        if (item.lora) Object.assign(radio, item.lora);
+        break;
+      case 'configComplete':
+        if (item.id === configId) {
+          configured = true;
+          session.markConfigured();
+          log.info({ myNodeNum: radio.myNodeNum, nodes: nodedb.size, firmware: radio.firmwareVersion }, 'radio configured');
+          publishNodeDb('connect');
+        }
+        break;
+      case 'other':
+        break;
+    }
+  };
+
+  session = new RadioSession({
+    target: settings.radio,
+    heartbeatMs: settings.heartbeatMs,
+    reconnectMinMs: deps.reconnectMinMs,
+    reconnectMaxMs: settings.reconnectMaxMs,
+    stallTimeoutMs: settings.stallTimeoutMs,
+    log,
+    open: deps.openRadio,
+    onState: (state) => {
+      if (state !== 'connected') configured = false;
+      log.info({ state }, 'radio state');
+    },
+    onFrame: (bytes, configId) => {
+      counters.framesRead!++;
+      const parsed = parseFromRadio(bytes);
+      if (!parsed.ok) {
+        counters.decodeErrors!++;
+        log.warn({ error: parsed.error, bytes: Buffer.from(bytes).toString('base64') }, 'undecodable FromRadio frame');
+        return;
+      }
+      try {
+        onItem(parsed.value, configId, Date.now());
+      } catch (err) {
+        counters.decodeErrors!++;
+        log.error({ err, kind: parsed.value.kind }, 'cannot handle a FromRadio item');
+      }
+    },
+  });
+
+  function publishNodeDb(reason: NodeDbSnapshot['reason']): void {
+    const takenAt = Date.now();
+    nodedb.changed = false;
+    counters.nodedbSnapshots!++;
+    const snap: NodeDbSnapshot = {
+      v: SCHEMA_VERSION,
+      kind: 'nodedb',
+      site,
+      agent,
+      takenAt,
+      reason,
+      ...(radio.myNodeNum !== undefined ? { myNodeNum: radio.myNodeNum } : {}),
+      nodes: nodedb.snapshot(),
+    };
+    sink.publish(subjects.nodedb(site, agent), msgIds.nodedb(site, agent, takenAt), snap);
+  }
+
+  let stream = { messages: 0, bytes: 0 };
+  async function publishStatus(): Promise<void> {
+    try {
+      const info = await jsm.streams.info(streams.site(site));
+      stream = { messages: info.state.messages, bytes: info.state.bytes };
+    } catch (err) {
+      log.debug({ err: (err as Error).message }, 'cannot read the site stream state');
+    }
+    const at = Date.now();
+    counters.statusEvents!++;
+    counters.traces = traces?.sent ?? 0;
+    counters.tracesSucceeded = traces?.succeeded ?? 0;
+    counters.tracesTimedOut = traces?.timedOut ?? 0;
+    counters.publishRetries = publisher.retries;
+    counters.radioFramesDebugBytes = session.debugBytes;
+    const status = buildStatus({ settings, startedAt, session, radio, inFlight: publisher.pending, stream, counters }, at);
+    sink.publish(subjects.status(site, agent), msgIds.status(site, agent, at), status);
+  }
+
+  const traces = settings.trace.enabled
+    ? new TraceRunner({
+        site,
+        agent,
+        hopLimit: settings.trace.hopLimit,
+        gapMs: settings.trace.gapMs,
+        timeoutMs: settings.trace.timeoutMs,
+        scheduler,
+        send: (f) => session.send(f),
+        ready: () => (configured ? radio.myNodeNum : undefined),
+        emit: (o) => sink.publish(subjects.trace(site, agent), msgIds.trace(site, agent, o.requestId), o),
+        log,
+      })
+    : undefined;
+
+  const timers: NodeJS.Timeout[] = [];
+  timers.push(setInterval(() => void publishStatus(), settings.status.intervalMs));
+  timers.push(setInterval(() => configured && publishNodeDb('interval'), settings.nodedb.intervalMs));
+  let lastChangeSeen = 0;
+  let changeSince = 0;
+  // Debounce: a change snapshot goes out once the DB has been quiet for change_debounce.
+  timers.push(
+    setInterval(() => {
+      if (!configured || !nodedb.changed) return;
+      if (nodedb.changes !== lastChangeSeen) {
+        lastChangeSeen = nodedb.changes;
+        changeSince = Date.now();
+        return;
+      }
+      if (Date.now() - changeSince >= settings.nodedb.debounceMs) publishNodeDb('change');
+    }, Math.max(200, Math.min(1000, settings.nodedb.debounceMs / 2))),
+  );
+
+  session.start();
+  traces?.start();
+  const relays = settings.legacy.map((d) => new LegacyRelay({ dest: d, settings, jsm, js: nc.jetstream(), log: log.child({ destination: d.name }) }));
+  for (const r of relays) await r.start();
+  void publishStatus();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    nc,
+    session,
+    counters,
+    radio,
+    nodedb,
+    traces,
+    sink,
+    publishStatus,
+    publishNodeDb,
+    stop: () =>
+      (stopping ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        traces?.stop();
+        await session.stop();
+        await Promise.all(relays.map((r) => r.stop()));
+        await Promise.race([sink.drain(), new Promise((r) => setTimeout(r, 5_000))]);
+        publisher.close();
+        await nc.drain().catch(() => undefined);
+      })()),
+  };
+}

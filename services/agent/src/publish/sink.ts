@@ -1,0 +1,68 @@
+import { type JetStreamPublisher, PublisherClosedError, type Logger } from '@mmm/common';
+
+export interface EventSinkOptions {
+  /** Accepted but unacked publishes at which the radio is paused; it resumes at half. */
+  maxBacklog: number;
+  onPressure: (paused: boolean) => void;
+  log: Logger;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Hands events to the windowed JetStream publisher without awaiting each one, and turns a growing backlog into
+ * backpressure (pausing the radio) instead of an unbounded queue or drops.
+ */
+export class EventSink {
+  private paused = false;
+  published = 0;
+  accepted = 0;
+  failed = 0;
+
+  constructor(
+    private readonly publisher: JetStreamPublisher,
+    private readonly o: EventSinkOptions,
+  ) {}
+
+  get backlog(): number {
+    return this.publisher.pending;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  publish(subject: string, msgId: string, event: unknown): void {
+    const data = encoder.encode(JSON.stringify(event));
+    this.accepted++;
+    this.publisher.publish(subject, data, msgId).then(
+      () => {
+        this.published++;
+        this.check();
+      },
+      (err) => {
+        this.failed++;
+        if (!(err instanceof PublisherClosedError)) this.o.log.error({ err, subject, msgId }, 'publish failed');
+        this.check();
+      },
+    );
+    this.check();
+  }
+
+  private check(): void {
+    const backlog = this.publisher.pending;
+    if (!this.paused && backlog >= this.o.maxBacklog) {
+      this.paused = true;
+      this.o.log.warn({ backlog }, 'publish backlog full: pausing the radio');
+      this.o.onPressure(true);
+    } else if (this.paused && backlog <= this.o.maxBacklog / 2) {
+      this.paused = false;
+      this.o.log.info({ backlog }, 'publish backlog drained: resuming the radio');
+      this.o.onPressure(false);
+    }
+  }
+
+  drain(): Promise<void> {
+    return this.publisher.drain();
+  }
+}

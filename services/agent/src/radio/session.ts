@@ -1,0 +1,169 @@
+import { Deframer } from '@mmm/meshtastic';
+import type { Logger } from '@mmm/common';
+import type { RadioTarget } from '../config/settings.js';
+import { backoffDelay } from './backoff.js';
+import { type OpenedLink, openRadio } from './open.js';
+import { heartbeatFrame, randomId, wantConfigFrame } from './toradio.js';
+
+export type RadioState = 'connecting' | 'configuring' | 'connected' | 'disconnected';
+
+export interface RadioSessionOptions {
+  target: RadioTarget;
+  heartbeatMs: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs: number;
+  stallTimeoutMs: number;
+  log: Logger;
+  /** Every FromRadio payload, in order. Called synchronously from the socket's data handler. */
+  onFrame: (payload: Uint8Array, configId: number) => void;
+  onState?: (state: RadioState) => void;
+  open?: (target: RadioTarget) => Promise<OpenedLink>;
+}
+
+/**
+ * One radio connection kept alive: opens the link, asks for the config, sends heartbeats, and after any loss
+ * (close, error, stalled link, failed open) reconnects with exponential backoff and jitter. Reading is on our
+ * strict deframer; frames already read are handed on before the link is dropped, so none are lost.
+ */
+export class RadioSession {
+  state: RadioState = 'disconnected';
+  since = Date.now();
+  lastFrameAt: number | null = null;
+  reconnects = 0;
+  framesRead = 0;
+  debugBytes = 0;
+  transport: 'tcp' | 'serial' | 'none' = 'none';
+  address = '';
+  configId = 0;
+  private link: OpenedLink | undefined;
+  private attempt = 0;
+  private stopped = true;
+  private paused = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private everConnected = false;
+
+  constructor(private readonly opts: RadioSessionOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    void this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.drop('stopping');
+  }
+
+  /** The radio sent config_complete_id for our request: the link is fully up, the backoff starts over. */
+  markConfigured(): void {
+    this.attempt = 0;
+    this.setState('connected');
+  }
+
+  /** Writes a ToRadio frame; false when no link is up. */
+  send(frame: Uint8Array): boolean {
+    const s = this.link?.stream;
+    if (!s || s.destroyed || !s.writable) return false;
+    s.write(frame);
+    return true;
+  }
+
+  /** Stops reading the radio (backpressure): the OS buffers fill and the radio holds its queue. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.link?.stream.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.link?.stream.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  private setState(state: RadioState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.since = Date.now();
+    this.opts.onState?.(state);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    this.setState('connecting');
+    let link: OpenedLink;
+    try {
+      link = await (this.opts.open ?? openRadio)(this.opts.target);
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'radio link failed to open');
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.stopped) {
+      link.stream.destroy();
+      return;
+    }
+    if (this.everConnected) this.reconnects++;
+    this.everConnected = true;
+    this.link = link;
+    this.transport = link.transport;
+    this.address = link.address;
+    this.opts.log.info({ transport: link.transport, address: link.address }, 'radio link open');
+    const deframer = new Deframer();
+    this.configId = randomId();
+    this.lastFrameAt = Date.now();
+    link.stream.on('data', (chunk: Buffer) => {
+      for (const f of deframer.push(chunk)) {
+        if (f.type === 'packet') {
+          this.framesRead++;
+          this.lastFrameAt = Date.now();
+          this.opts.onFrame(f.payload, this.configId);
+        } else {
+          this.debugBytes += f.text.length;
+          this.opts.log.debug({ text: f.text.slice(0, 200) }, 'radio debug output');
+        }
+      }
+    });
+    const onGone = (why: string) => () => {
+      if (this.link !== link) return;
+      this.opts.log.warn({ why }, 'radio link lost');
+      this.drop(why);
+      this.scheduleReconnect();
+    };
+    link.stream.once('close', onGone('closed'));
+    link.stream.once('end', onGone('ended'));
+    link.stream.on('error', (err) => this.opts.log.warn({ err: err.message }, 'radio link error'));
+    if (this.paused) link.stream.pause();
+    this.setState('configuring');
+    this.send(wantConfigFrame(this.configId));
+    this.heartbeat = setInterval(() => {
+      this.send(heartbeatFrame());
+      if (this.lastFrameAt !== null && Date.now() - this.lastFrameAt > this.opts.stallTimeoutMs && !this.paused) {
+        onGone('stalled: no frame within the stall timeout')();
+      }
+    }, this.opts.heartbeatMs);
+  }
+
+  private drop(why: string): void {
+    clearInterval(this.heartbeat);
+    const link = this.link;
+    this.link = undefined;
+    if (link && !link.stream.destroyed) link.stream.destroy();
+    if (link) this.opts.log.debug({ why }, 'radio link closed');
+    this.setState('disconnected');
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    const delay = backoffDelay(this.attempt++, this.opts.reconnectMinMs ?? 500, this.opts.reconnectMaxMs);
+    this.opts.log.info({ delayMs: delay, attempt: this.attempt }, 'reconnecting to the radio');
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+  }
+}
