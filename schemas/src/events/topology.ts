@@ -27,7 +27,9 @@ export const TopologyUpdate = Closed(
     type: Type.Union([Type.Literal('link'), Type.Literal('hops'), Type.Literal('relay')]),
     at: EpochMs,
     links: Type.Optional(Type.Array(Link)),
-    removedLinks: Type.Optional(Type.Array(Type.Object({ from: NodeNum, to: NodeNum }, { additionalProperties: false }))),
+    removedLinks: Type.Optional(
+      Type.Array(Type.Object({ from: NodeNum, to: NodeNum }, { additionalProperties: false })),
+    ),
     hops: Type.Optional(
       Type.Object(
         {
@@ -37,6 +39,12 @@ export const TopologyUpdate = Closed(
           distances: Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Integer({ minimum: 0 }), {
             description: 'node number -> hops from the agent radio',
           }),
+          observed: Type.Optional(
+            Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Integer({ minimum: 0 }), {
+              description:
+                'node number -> hops the agent last observed directly (hopStart - hopLimit of its receptions, or the node DB hopsAway), to cross-check distances',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
@@ -49,6 +57,12 @@ export const TopologyUpdate = Closed(
             candidates: Type.Array(NodeNum),
             site: Site,
             agent: Agent,
+            narrowed: Type.Optional(
+              Type.Boolean({
+                description: 'true when the candidates were narrowed to fresh neighbours of the agent radio',
+              }),
+            ),
+            lastSeen: Type.Optional(EpochMs),
           },
           { additionalProperties: false },
         ),
@@ -58,7 +72,8 @@ export const TopologyUpdate = Closed(
   {
     $id: 'https://meshymcmapface.invalid/schemas/v1/topology.schema.json',
     title: 'TopologyUpdate',
-    description: 'A change of the derived topology: links (SNR per direction), hop distances per agent, relay inference',
+    description:
+      'A change of the derived topology: links (SNR per direction), hop distances per agent, relay inference',
   },
 );
 export type TopologyUpdate = Static<typeof TopologyUpdate>;

@@ -1,1 +1,5 @@
-export {};
+export { observe, pathLinks } from './domain/observe.js';
+export { TopologyGraph, toLink, type AgentHops, type AgentRelays, type GraphChanges, type RelayEntry } from './domain/graph.js';
+export { linkQuality, median } from './domain/quality.js';
+export type { GraphSettings, Observation, Evidence } from './domain/types.js';
+export type { GraphState, LinkState, AgentState } from './domain/state.js';
