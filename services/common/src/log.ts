@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
+import { traceLogFields } from './otel/spans.js';
 
 export type { Logger } from 'pino';
 
@@ -50,6 +51,8 @@ export function createLogger(opts: LogOptions): Logger {
       level,
       base: { service: opts.name, pid: process.pid, ...opts.base },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // trace_id/span_id of the active span on every line logged inside one (empty outside spans).
+      mixin: traceLogFields,
     },
     pino.multistream(streams),
   );
