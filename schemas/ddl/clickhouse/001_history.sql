@@ -49,10 +49,10 @@ CREATE TABLE IF NOT EXISTS packets (
   from_node UInt32,
   packet_id UInt32,
   heard_day UInt32,
-  to_node AggregateFunction(any, UInt32),
-  port AggregateFunction(any, String),
-  portnum AggregateFunction(any, Int32),
-  channel AggregateFunction(any, UInt32),
+  to_node AggregateFunction(argMin, UInt32, UInt64),
+  port AggregateFunction(argMin, String, UInt64),
+  portnum AggregateFunction(argMin, Int32, UInt64),
+  channel AggregateFunction(argMin, UInt32, UInt64),
   first_heard AggregateFunction(min, UInt64),
   last_heard AggregateFunction(max, UInt64),
   receptions AggregateFunction(sum, UInt64),
@@ -68,10 +68,10 @@ SELECT
   from_node,
   packet_id,
   toYYYYMMDD(toDateTime(intDiv(received_at, 1000))) AS heard_day,
-  anyState(to_node) AS to_node,
-  anyState(port) AS port,
-  anyState(portnum) AS portnum,
-  anyState(channel) AS channel,
+  argMinState(to_node, received_at) AS to_node,
+  argMinState(port, received_at) AS port,
+  argMinState(portnum, received_at) AS portnum,
+  argMinState(channel, received_at) AS channel,
   minState(received_at) AS first_heard,
   maxState(received_at) AS last_heard,
   sumState(toUInt64(1)) AS receptions,
@@ -141,7 +141,7 @@ CREATE TABLE IF NOT EXISTS text_messages (
 PARTITION BY toYYYYMMDD(toDateTime(intDiv(received_at, 1000)))
 ORDER BY (from_node, packet_id);
 
--- A row only when a node's names, role, hardware, licence or key change (from NODEINFO packets and node-DB snapshots).
+-- A row only when a node's names, role or hardware change (from NODEINFO packets and node-DB snapshots).
 CREATE TABLE IF NOT EXISTS node_info (
   node UInt32,
   changed_at UInt64,
