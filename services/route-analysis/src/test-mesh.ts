@@ -66,7 +66,7 @@ export function syntheticMesh(seed: number, opts: { nodes?: number; radius?: num
       if (i === j) continue;
       const d = Math.hypot(pos[i]![0] - pos[j]![0], pos[i]![1] - pos[j]![1]);
       if (d >= radius) continue;
-      const snr = Math.round((10 - 28 * (d / radius) + (rnd() * 4 - 2)) * 4) / 4;
+      const snr = Math.round((10 - 28 * (d / radius) + (rnd() * 4 - 2)) * 4) / 4 + 0;
       links.push({ from: nodes[i]!, to: nodes[j]!, snr });
     }
   }

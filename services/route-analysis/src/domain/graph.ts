@@ -229,7 +229,8 @@ export class TopologyGraph {
     for (const a of this.sortedAgents()) {
       if (a.node === undefined) continue;
       const distances: Record<string, number> = {};
-      for (const [n, d] of [...hopDistances(a.node, incoming)].sort((x, y) => x[0] - y[0])) if (n !== a.node) distances[n] = d;
+      // Meshtastic counts hops as relays in between (hopStart - hopLimit, hopsAway): a neighbour is 0 hops away.
+      for (const [n, d] of [...hopDistances(a.node, incoming)].sort((x, y) => x[0] - y[0])) if (n !== a.node) distances[n] = d - 1;
       const observed: Record<string, number> = {};
       for (const n of Object.keys(a.observed).sort((x, y) => Number(x) - Number(y))) observed[n] = a.observed[n]!.hops;
       out.push({ site: a.site, agent: a.agent, agentNode: a.node, distances, observed });
@@ -241,8 +242,8 @@ export class TopologyGraph {
   relays(): AgentRelays[] {
     const out: AgentRelays[] = [];
     for (const a of this.sortedAgents()) {
+      // Agents with no relays left are listed too, so a table that emptied out is published as empty.
       const bytes = Object.keys(a.relays).map(Number).sort((x, y) => x - y);
-      if (bytes.length === 0) continue;
       const neighbours = new Set<number>();
       if (a.node !== undefined) for (const l of this.links.values()) if (l.to === a.node) neighbours.add(l.from);
       const relays = bytes.map((relayByte) => ({
@@ -349,7 +350,8 @@ export class TopologyGraph {
     if (l.samples.length >= maxSamples && o.t < l.samples[0]!.t) return false;
     let i = l.samples.length;
     while (i > 0 && l.samples[i - 1]!.t > o.t) i--;
-    l.samples.splice(i, 0, { t: o.t, snr: o.snr, key: o.key, evidence: o.evidence });
+    // -0 would not survive the JSON round trip of the persisted state.
+    l.samples.splice(i, 0, { t: o.t, snr: o.snr === null ? null : o.snr + 0, key: o.key, evidence: o.evidence });
     const cutoff = l.lastSeen - snrWindowMs;
     let drop = 0;
     while (drop < l.samples.length && (l.samples[drop]!.t < cutoff || l.samples.length - drop > maxSamples)) drop++;
