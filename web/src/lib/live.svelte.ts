@@ -23,12 +23,17 @@ export class LiveStore {
   state = $state<SocketState>('closed');
   /** Bumped when any collection changed (batched). */
   version = $state(0);
+  /** Bumped when agents / links changed (batched), for views that draw only those. */
+  agentsVersion = $state(0);
+  linksVersion = $state(0);
   /** Bumped on every snapshot (first connect, reconnect, server-side resync): pages refetch their REST data. */
   snapshots = $state(0);
   lastSeq = 0;
   gaps = 0;
 
   private pendingIds = new Set<string>();
+  private agentsDirty = false;
+  private linksDirty = false;
   private pendingAll = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private nodeListeners = new Set<(c: NodeChange) => void>();
@@ -81,16 +86,19 @@ export class LiveStore {
       case 'agent': {
         const a = toAgent(m.agent);
         this.agents.set(a.id, a);
+        this.agentsDirty = true;
         break;
       }
       case 'link': {
         const l = toLink(m.link);
         this.links.set(`${l.from}>${l.to}`, l);
+        this.linksDirty = true;
         break;
       }
       case 'link_removed': {
         const l = toLink(m);
         this.links.delete(`${l.from}>${l.to}`);
+        this.linksDirty = true;
         break;
       }
       case 'reception': {
@@ -131,6 +139,8 @@ export class LiveStore {
       this.links.set(`${l.from}>${l.to}`, l);
     }
     this.pendingAll = true;
+    this.agentsDirty = true;
+    this.linksDirty = true;
     this.snapshots++;
   }
 
@@ -151,6 +161,10 @@ export class LiveStore {
     this.pendingAll = false;
     this.pendingIds = new Set();
     if (change) for (const fn of this.nodeListeners) fn(change);
+    if (this.agentsDirty) this.agentsVersion++;
+    if (this.linksDirty) this.linksVersion++;
+    this.agentsDirty = false;
+    this.linksDirty = false;
     this.version++;
   }
 }

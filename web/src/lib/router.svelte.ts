@@ -13,8 +13,9 @@ class Router {
     const onClick = (e: MouseEvent) => {
       if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
       const a = (e.target as Element | null)?.closest?.('a');
-      if (!a || a.target || a.hasAttribute('download') || a.getAttribute('rel') === 'external') return;
-      const url = new URL(a.href, window.location.href);
+      const href = a?.getAttribute('href');
+      if (!a || !href || a.getAttribute('target') || a.hasAttribute('download') || a.getAttribute('rel') === 'external') return;
+      const url = new URL(href, window.location.href);
       if (url.origin !== window.location.origin || url.pathname.startsWith('/api/')) return;
       e.preventDefault();
       this.go(url.pathname + url.search + url.hash);
