@@ -1,4 +1,4 @@
-import { ConfigError, connectNats, createLogger, createRegistry, runService, Shutdown, serviceOptions, startOpsServer } from '@mmm/common';
+import { ConfigError, connectNats, createLogger, createLogShippers, createRegistry, runService, Shutdown, serviceOptions, startOpsServer } from '@mmm/common';
 import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { startAgent } from './agent.js';
@@ -99,10 +99,12 @@ function createConfig(opts: AgentCliOptions): void {
 async function runAgent(opts: AgentCliOptions): Promise<void> {
   const file = opts.config ?? DEFAULT_CONFIG;
   const settings = loadAgentSettings(file);
+  const shippers = createLogShippers(settings.jsonTcpLog);
   let log;
   try {
     log = createLogger({
       name: 'agent',
+      extra: shippers,
       level: opts.logLevel ?? settings.log.level,
       file: opts.logFile ?? settings.log.file,
       base: { site: settings.site, agent: settings.agent },
@@ -111,6 +113,9 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
     throw new ConfigError((cause as Error).message, opts.logLevel ? {} : { file, section: 'log', key: 'level' }, { cause });
   }
   const shutdown = new Shutdown(log).listen();
+  shutdown.add('log shipping', async () => {
+    await Promise.all(shippers.map((s) => s.close()));
+  });
   const running = await startAgent(settings, { log });
   shutdown.add('agent', () => running.stop());
   if (settings.status.opsPort !== undefined) {

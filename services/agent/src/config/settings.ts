@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigValue, parseConfig } from '@mmm/common';
+import { ConfigError, type ConfigValue, type JsonTcpLogConfig, parseConfig } from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
 import { readFileSync } from 'node:fs';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
@@ -57,6 +57,8 @@ export interface AgentSettings {
   };
   readonly legacy: readonly LegacyDestination[];
   readonly log: { level: string; file?: string };
+  /** `[json_tcp_log_<name>]` sections, for createLogShippers. */
+  readonly jsonTcpLog: Readonly<Record<string, JsonTcpLogConfig>>;
   readonly warnings: readonly string[];
 }
 
@@ -211,9 +213,6 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     gapMs = FIRMWARE_TRACE_MIN_S * 1000;
   }
   if (overrides.traceGapMs !== undefined) gapMs = overrides.traceGapMs;
-  if (Object.keys(prefixedSections(cfg).json_tcp_log).length > 0) {
-    warnings.push('[json_tcp_log_*] sections are accepted; shipping logs over TCP is done by the shared logging code when available');
-  }
   return {
     file,
     site,
@@ -250,6 +249,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     },
     legacy: legacyDestinations(cfg),
     log: { level: cfg.log.level, file: cfg.log.file },
+    jsonTcpLog: prefixedSections(cfg).json_tcp_log as Readonly<Record<string, JsonTcpLogConfig>>,
     warnings,
   };
 }
