@@ -1,6 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import {
+  createLogger,
+  loadConfig,
+  runService,
+  type ServiceCliOptions,
+  Shutdown,
+  sampleConfig,
+  serviceOptions,
+} from '@mmm/common';
 import type { Command } from 'commander';
+import { apiConfigSpec } from './config.js';
 
-// Placeholder: replaced by the service's real command definitions.
+/** `--create-config`: a sample with one random key per agent id, like the original's generator. */
+export function createConfigText(agents: readonly string[] = ['agent_001', 'agent_002']): string {
+  const keys = Object.fromEntries(agents.map((a) => [a, randomBytes(16).toString('hex')]));
+  return `# MeshyMcMapface API (mmm api). Every key: MMM_<SECTION>_<KEY> in the environment overrides the file.\n${sampleConfig(apiConfigSpec, { api_keys: keys })}`;
+}
+
 export function register(program: Command): void {
-  program.command('api').description('api (not built yet)');
+  const cmd = program
+    .command('api')
+    .description(
+      "REST API (the original server's endpoints, fixed), the original agents' HTTP API, the live WebSocket feed at /api/live, /metrics, and the built web app; default 127.0.0.1:8082",
+    )
+    .option(
+      '--create-config [agents]',
+      'print a sample config with random API keys for these comma-separated agent ids, then exit',
+    );
+  for (const [flags, desc] of serviceOptions) cmd.option(flags, desc);
+  cmd.addHelpText(
+    'after',
+    '\nExamples:\n  mmm api --create-config gw-1,gw-2 > api.ini\n  mmm api --config api.ini\n\nEndpoints: docs/api.md; OpenAPI at /api/openapi.json.',
+  );
+  cmd.action(async (opts: ServiceCliOptions & { createConfig?: string | boolean }) => {
+    if (opts.createConfig) {
+      const agents =
+        typeof opts.createConfig === 'string'
+          ? opts.createConfig
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined;
+      process.stdout.write(createConfigText(agents));
+      return;
+    }
+    await runService(opts, async () => {
+      const cfg = loadConfig(apiConfigSpec, opts.config);
+      const log = createLogger({
+        name: 'api',
+        level: opts.logLevel ?? cfg.log.level,
+        file: opts.logFile ?? cfg.log.file,
+      });
+      const { startApi } = await import('./main.js');
+      const svc = await startApi(cfg, log);
+      new Shutdown(log).add('api', () => svc.close()).listen();
+    });
+  });
 }

@@ -1,1 +1,3 @@
-export {};
+export { createConfigText } from './cli.js';
+export { type ApiConfig, apiConfigSpec } from './config.js';
+export { type ApiService, keyMap, startApi } from './main.js';

@@ -1,0 +1,129 @@
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifyWebsocket from '@fastify/websocket';
+import { VERSION } from '@mmm/common';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ApiConfig } from '../config.js';
+import { type LegacyOptions, legacyRoutes } from '../legacy/routes.js';
+import type { LiveHub } from '../live/hub.js';
+import type { ApiMetrics } from '../metrics.js';
+import { agentRoutes } from '../rest/agents.js';
+import type { RestContext } from '../rest/context.js';
+import { miscRoutes } from '../rest/misc.js';
+import { nodeRoutes } from '../rest/nodes.js';
+import { packetRoutes } from '../rest/packets.js';
+import { HttpError } from '../rest/params.js';
+import { topologyRoutes } from '../rest/topology.js';
+import { defaultWebDir, registerWeb } from './web.js';
+
+export interface AppDeps {
+  cfg: ApiConfig;
+  rest: RestContext;
+  metrics: ApiMetrics;
+  live: LiveHub;
+  legacy: Omit<LegacyOptions, 'metrics'>;
+  log: Logger;
+  ready: () => boolean;
+}
+
+/** Reads that stay open even with read tokens: the original agent probes /api/health without one. */
+const OPEN_PATHS = new Set(['/api/health']);
+
+function readToken(header: string | undefined, query: unknown): string | undefined {
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  const t = (query as { token?: unknown } | undefined)?.token;
+  return typeof t === 'string' ? t : undefined;
+}
+
+export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: d.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: d.cfg.server.body_limit,
+    maxParamLength: 200,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HttpError)
+      return reply.code(err.statusCode).send({
+        error: err.statusCode === 404 ? 'Not Found' : 'Bad Request',
+        message: err.message,
+        statusCode: err.statusCode,
+      });
+    const code = err.statusCode ?? 500;
+    if (err.validation || (code >= 400 && code < 500)) {
+      return reply
+        .code(code >= 400 && code < 500 ? code : 400)
+        .send({ error: code === 413 ? 'Payload Too Large' : 'Bad Request', message: err.message, statusCode: code });
+    }
+    d.log.error({ err, url: req.url }, 'request failed');
+    d.metrics.storeErrors.inc({ op: 'http' });
+    return reply
+      .code(500)
+      .send({ error: 'Internal Server Error', message: 'the server failed; see its log', statusCode: 500 });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 }),
+  );
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    d.metrics.httpRequests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    d.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  const tokens = new Set(d.cfg.auth.read_tokens);
+  if (tokens.size) {
+    app.addHook('onRequest', async (req, reply) => {
+      const path = req.url.split('?')[0] ?? '';
+      if (req.method !== 'GET' || !path.startsWith('/api/') || OPEN_PATHS.has(path)) return;
+      const query = Object.fromEntries(new URLSearchParams(req.url.split('?')[1] ?? ''));
+      const t = readToken(req.headers.authorization, query);
+      if (!t || !tokens.has(t))
+        return reply.code(401).send({
+          error: 'Unauthorized',
+          message: 'a read token is required (Authorization: Bearer or ?token=)',
+          statusCode: 401,
+        });
+    });
+  }
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'MeshyMcMapface API',
+        version: VERSION,
+        description: 'REST, legacy agent API and live feed; see docs/api.md',
+      },
+    },
+  });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(agentRoutes(d.rest));
+  await app.register(packetRoutes(d.rest));
+  await app.register(nodeRoutes(d.rest));
+  await app.register(topologyRoutes(d.rest));
+  await app.register(miscRoutes(d.rest));
+  await app.register(legacyRoutes({ ...d.legacy, metrics: d.metrics }));
+  app.get('/api/live', { websocket: true, schema: { hide: true } }, (socket) => {
+    d.live.attach(socket);
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', version: VERSION }));
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const ok = d.ready();
+    return reply.code(ok ? 200 : 503).send({ ready: ok });
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
+  );
+
+  await registerWeb(app as unknown as FastifyInstance, d.cfg.web.dir ?? defaultWebDir());
+  return app as unknown as FastifyInstance;
+}

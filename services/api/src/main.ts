@@ -1,0 +1,151 @@
+import { ConfigError, connectNats, JetStreamPublisher } from '@mmm/common';
+import { streams, tokenProblem } from '@mmm/schemas';
+import type { FastifyInstance } from 'fastify';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { ApiConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { LiveHub } from './live/hub.js';
+import { type ApiMetrics, createMetrics } from './metrics.js';
+import { ProjectionWriter } from './projection/apply.js';
+import { ProjectionConsumer } from './projection/consumer.js';
+import { type Db, openDb } from './store/db.js';
+
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+export interface ApiService {
+  app: FastifyInstance;
+  db: Db;
+  nc: NatsConnection;
+  metrics: ApiMetrics;
+  consumer: ProjectionConsumer;
+  live: LiveHub;
+  /** The bound port (useful with port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** key -> agent id; every agent id must be usable as a subject token and every key unique. */
+export function keyMap(cfg: ApiConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [agent, key] of Object.entries(cfg.api_keys.entries)) {
+    const problem = tokenProblem(agent);
+    if (problem) throw new ConfigError(`agent id ${problem}`, { file: cfg.file, section: 'api_keys', key: agent });
+    if (key.length < 8)
+      throw new ConfigError('API key must be at least 8 characters', {
+        file: cfg.file,
+        section: 'api_keys',
+        key: agent,
+      });
+    if (out.has(key))
+      throw new ConfigError(`the same key is also bound to ${out.get(key)}; a key may serve one agent only`, {
+        file: cfg.file,
+        section: 'api_keys',
+        key: agent,
+      });
+    out.set(key, agent);
+  }
+  return out;
+}
+
+function validate(cfg: ApiConfig): void {
+  const p = tokenProblem(cfg.server.instance_id);
+  if (p) throw new ConfigError(`instance id ${p}`, { file: cfg.file, section: 'server', key: 'instance_id' });
+  const s = tokenProblem(cfg.legacy.site);
+  if (s || ['derived', 'dlq'].includes(cfg.legacy.site)) {
+    throw new ConfigError(`site id ${s ?? 'is reserved'}`, { file: cfg.file, section: 'legacy', key: 'site' });
+  }
+}
+
+/** Starts the whole service: projection consumer, live hub, HTTP server. */
+export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boolean } = {}): Promise<ApiService> {
+  validate(cfg);
+  const keys = keyMap(cfg);
+  const db = openDb(cfg.database.path);
+  const metrics = createMetrics();
+  const writer = new ProjectionWriter(db);
+  const nc = await connectNats(
+    {
+      servers: cfg.nats.url.split(',').map((s) => s.trim()),
+      name: `mmm-api-${cfg.server.instance_id}`,
+      user: cfg.nats.user,
+      pass: cfg.nats.password,
+      token: cfg.nats.token,
+      creds: cfg.nats.creds,
+    },
+    log,
+  );
+  const publisher = new JetStreamPublisher(nc.jetstream(), { log });
+  const live = new LiveHub(
+    db,
+    { queueMax: cfg.live.queue_max, nodeRateHz: cfg.live.node_rate_hz, heartbeatS: cfg.live.heartbeat_s },
+    metrics,
+    log,
+  );
+  const consumer = new ProjectionConsumer({
+    nc,
+    db,
+    writer,
+    streams: [streams.hub, streams.derived],
+    durable: `api-${cfg.server.instance_id}`,
+    metrics,
+    log,
+    onChanges: (ch) => live.onChanges(ch),
+  });
+  consumer.start();
+  const keepMs = cfg.database.keep_hours * 3_600_000;
+  const prune = setInterval(() => {
+    try {
+      writer.prune(keepMs);
+    } catch (err) {
+      metrics.storeErrors.inc({ op: 'prune' });
+      log.error({ err }, 'prune failed');
+    }
+  }, PRUNE_EVERY_MS);
+  prune.unref();
+  const storeOk = () => db.open;
+  const lag = () => [...consumer.lag.values()].reduce((a, b) => a + b, 0);
+  const app = await buildApp({
+    cfg,
+    rest: {
+      db,
+      cfg,
+      health: () => ({
+        nats: !nc.isClosed() && consumer.connected.has(streams.hub),
+        store: storeOk(),
+        consumerLag: lag(),
+      }),
+    },
+    metrics,
+    live,
+    legacy: { site: cfg.legacy.site, keys, publisher },
+    log,
+    ready: () => !nc.isClosed() && storeOk(),
+  });
+  let port = cfg.server.port;
+  if (opts.listen !== false) {
+    await app.listen({ host: cfg.server.host, port: cfg.server.port });
+    const addr = app.server.address();
+    port = typeof addr === 'object' && addr ? addr.port : port;
+    log.info({ host: cfg.server.host, port }, 'api listening');
+  }
+  return {
+    app,
+    db,
+    nc,
+    metrics,
+    consumer,
+    live,
+    port,
+    close: async () => {
+      clearInterval(prune);
+      live.close();
+      await app.close();
+      await consumer.stop();
+      await publisher.drain().catch(() => {});
+      publisher.close();
+      await nc.drain().catch(() => {});
+      db.close();
+    },
+  };
+}

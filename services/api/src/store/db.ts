@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA_SQL } from './schema.js';
+
+export type Db = Database.Database;
+
+/** A projection file that cannot be opened or migrated. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}
+
+/** Opens (creating) the projection: WAL so readers never wait for the consumer's write transactions. */
+export function openDb(path: string): Db {
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA_SQL);
+    return db;
+  } catch (cause) {
+    throw new StoreError(`cannot open the projection database ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
