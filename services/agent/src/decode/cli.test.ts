@@ -27,7 +27,11 @@ function mmmDecode(args: string[], stdin: string): Promise<{ code: number | null
   });
 }
 
-const jsonLines = (s: string) => s.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (s: string) =>
+  s
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('mmm decode (spawned)', () => {
   it('envelopes: 323 events and 14 error lines for the 337 captured lines, exit 0', async () => {
@@ -74,7 +78,11 @@ describe('mmm decode (spawned)', () => {
     const { xcrypt, channelHash } = await import('@mmm/meshtastic');
     const data = toBinary(Mesh.DataSchema, create(Mesh.DataSchema, { portnum: 1, payload: Buffer.from('psst') }));
     const packet = create(Mesh.MeshPacketSchema, {
-      from: 9, to: 0xffffffff, id: 10, channel: channelHash('Crew', key), rxSnr: 5.5,
+      from: 9,
+      to: 0xffffffff,
+      id: 10,
+      channel: channelHash('Crew', key),
+      rxSnr: 5.5,
       payloadVariant: { case: 'encrypted', value: xcrypt(key, 10, 9, data) },
     });
     const frames = [
@@ -85,7 +93,13 @@ describe('mmm decode (spawned)', () => {
     expect(r.code).toBe(0);
     const out = jsonLines(r.stdout);
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ port: 'text', source: 'radio', encryption: 'decrypted', channelName: 'Crew', payload: { text: 'psst' } });
+    expect(out[0]).toMatchObject({
+      port: 'text',
+      source: 'radio',
+      encryption: 'decrypted',
+      channelName: 'Crew',
+      payload: { text: 'psst' },
+    });
     expect(r.stderr).toContain('not packets: myInfo 1');
 
     const bad = await mmmDecode(['--key', 'Crew=abc'], '');

@@ -56,14 +56,22 @@ export function register(program: Command): void {
     .description('decode base64 Meshtastic packets from stdin into contract events, one JSON line each')
     .addOption(new Option('-f, --format <format>', 'what each line holds').choices(FORMATS).default('envelope'))
     .addOption(
-      new Option('-k, --key <name=base64>', 'channel key to decrypt with, repeatable (the default key AQ== is built in)')
+      new Option(
+        '-k, --key <name=base64>',
+        'channel key to decrypt with, repeatable (the default key AQ== is built in)',
+      )
         .argParser(collect)
         .default([], 'none'),
     )
     .option('--site <id>', 'site id stamped on the events', 'decode')
     .option('--agent <id>', 'agent id stamped on the events', 'local')
     .addOption(
-      new Option('--source <source>', 'override the event source (default: by format)').choices(['radio', 'mqtt', 'replay', 'legacy-http']),
+      new Option('--source <source>', 'override the event source (default: by format)').choices([
+        'radio',
+        'mqtt',
+        'replay',
+        'legacy-http',
+      ]),
     )
     .option('-q, --quiet', 'no summary on stderr')
     .addHelpText('after', HELP_AFTER)
@@ -78,10 +86,22 @@ export function register(program: Command): void {
         return;
       }
       try {
-        const s = await runDecode({ input: process.stdin, output: process.stdout, format: opts.format, keys, site: opts.site, agent: opts.agent, source: opts.source });
+        const s = await runDecode({
+          input: process.stdin,
+          output: process.stdout,
+          format: opts.format,
+          keys,
+          site: opts.site,
+          agent: opts.agent,
+          source: opts.source,
+        });
         if (!opts.quiet) {
-          const skipped = Object.entries(s.skipped).map(([k, n]) => `${k} ${n}`).join(', ');
-          process.stderr.write(`mmm decode: ${s.lines} lines, ${s.events} events, ${s.errors} errors${skipped ? `, not packets: ${skipped}` : ''}\n`);
+          const skipped = Object.entries(s.skipped)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ');
+          process.stderr.write(
+            `mmm decode: ${s.lines} lines, ${s.events} events, ${s.errors} errors${skipped ? `, not packets: ${skipped}` : ''}\n`,
+          );
         }
       } catch (err) {
         if (!(err instanceof InputReadError)) throw err;

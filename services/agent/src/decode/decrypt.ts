@@ -30,5 +30,9 @@ export function decryptPacket(packet: Mesh.MeshPacket, ciphertext: Uint8Array, k
     if (data) return { ok: true, data, channelName: k.name };
   }
   const names = candidates.map((k) => k.name).join(', ');
-  return { ok: false, channelHash, reason: `no key for channel hash ${channelHash} yields valid Data (tried ${names})` };
+  return {
+    ok: false,
+    channelHash,
+    reason: `no key for channel hash ${channelHash} yields valid Data (tried ${names})`,
+  };
 }

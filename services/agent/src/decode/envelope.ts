@@ -17,7 +17,10 @@ export function decodeMeshPacketBytes(bytes: Uint8Array, ctx: DecodeContext): Re
 }
 
 /** An MQTT ServiceEnvelope (`msh/…/2/e/<channel>/<gateway>` payload): source `mqtt`, gatewayId from the envelope. */
-export function decodeServiceEnvelope(bytes: Uint8Array, ctx: Omit<DecodeContext, 'source' | 'gatewayId'>): Result<Reception> {
+export function decodeServiceEnvelope(
+  bytes: Uint8Array,
+  ctx: Omit<DecodeContext, 'source' | 'gatewayId'>,
+): Result<Reception> {
   let env: Mqtt.ServiceEnvelope;
   try {
     env = fromBinary(Mqtt.ServiceEnvelopeSchema, bytes);

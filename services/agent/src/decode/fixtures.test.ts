@@ -102,7 +102,9 @@ describe('Mesh-via-UDP MeshPackets (potato-mesh, 32 packets)', () => {
       'decrypted:routing': 1,
       'undecryptable:encrypted': 11,
     });
-    const hashes = events.filter((e) => e.port === 'encrypted').map((e) => (e.payload as { channelHash: number }).channelHash);
+    const hashes = events
+      .filter((e) => e.port === 'encrypted')
+      .map((e) => (e.payload as { channelHash: number }).channelHash);
     expect(hashes.sort((a, b) => a - b)).toEqual([0, 77, 85, 115, 115, 115, 115, 115, 115, 115, 207]);
     for (const e of events.filter((e) => e.encryption === 'decrypted')) expect(e.channelName).toBe('MediumFast');
   });
@@ -123,9 +125,21 @@ describe('Mesh-via-UDP MeshPackets (potato-mesh, 32 packets)', () => {
       const p = fromBinary(Mesh.MeshPacketSchema, Buffer.from(lines[i]!.raw_b64, 'base64'));
       expect(e.raw).toBe(lines[i]!.raw_b64);
       expect(e.packet).toEqual({
-        from: p.from, to: p.to, id: p.id, channel: p.channel, rxTime: p.rxTime, rxSnr: p.rxSnr, rxRssi: p.rxRssi,
-        hopStart: p.hopStart, hopLimit: p.hopLimit, relayNode: p.relayNode, nextHop: p.nextHop, wantAck: p.wantAck,
-        viaMqtt: p.viaMqtt, priority: p.priority, pkiEncrypted: p.pkiEncrypted,
+        from: p.from,
+        to: p.to,
+        id: p.id,
+        channel: p.channel,
+        rxTime: p.rxTime,
+        rxSnr: p.rxSnr,
+        rxRssi: p.rxRssi,
+        hopStart: p.hopStart,
+        hopLimit: p.hopLimit,
+        relayNode: p.relayNode,
+        nextHop: p.nextHop,
+        wantAck: p.wantAck,
+        viaMqtt: p.viaMqtt,
+        priority: p.priority,
+        pkiEncrypted: p.pkiEncrypted,
       });
     }
     expect(events.some((e) => e.packet.rxRssi !== 0 && e.packet.rxSnr !== 0 && e.packet.relayNode !== 0)).toBe(true);
@@ -188,19 +202,28 @@ describe('one real envelope per port (friendlydev run-me.php)', () => {
 describe('the firmware JSON uplink node (friendlydev): NUL-padded long name', () => {
   it('survives a round trip through a NODEINFO packet verbatim', () => {
     const json = JSON.parse(fixtureLines('friendlydev_mqtt_json_nodeinfo.json').join('\n')) as {
-      from: number; id: number; payload: { id: string; longname: string; shortname: string; hardware: number };
+      from: number;
+      id: number;
+      payload: { id: string; longname: string; shortname: string; hardware: number };
     };
     const user = create(Mesh.UserSchema, {
-      id: json.payload.id, longName: json.payload.longname, shortName: json.payload.shortname, hwModel: json.payload.hardware,
+      id: json.payload.id,
+      longName: json.payload.longname,
+      shortName: json.payload.shortname,
+      hwModel: json.payload.hardware,
     });
     const packet = create(Mesh.MeshPacketSchema, {
-      from: json.from, to: 0xffffffff, id: json.id,
+      from: json.from,
+      to: 0xffffffff,
+      id: json.id,
       payloadVariant: { case: 'decoded', value: { portnum: 4, payload: toBinary(Mesh.UserSchema, user) } },
     });
     const r = decodeMeshPacketBytes(toBinary(Mesh.MeshPacketSchema, packet), ctx());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect((r.value.payload as { longName: string }).longName).toBe('P2000 Portal \u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000');
+    expect((r.value.payload as { longName: string }).longName).toBe(
+      'P2000 Portal \u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000',
+    );
     expect(JSON.parse(JSON.stringify(r.value)).payload.longName).toBe(json.payload.longname);
     expect(contractProblems(r.value)).toEqual([]);
   });

@@ -11,7 +11,13 @@ const fr = (init: FromRadioInit) => toBinary(Mesh.FromRadioSchema, create(Mesh.F
 describe('parseFromRadio', () => {
   it('a packet keeps its MeshPacket bytes exactly as they were inside the FromRadio', () => {
     const packet = create(Mesh.MeshPacketSchema, {
-      from: 0xbeef, to: 0xffffffff, id: 77, rxSnr: -3.5, rxRssi: -110, hopStart: 3, hopLimit: 1,
+      from: 0xbeef,
+      to: 0xffffffff,
+      id: 77,
+      rxSnr: -3.5,
+      rxRssi: -110,
+      hopStart: 3,
+      hopLimit: 1,
       payloadVariant: { case: 'decoded', value: { portnum: 1, payload: Buffer.from('x\u0094\u00c3y') } },
     });
     const packetBytes = toBinary(Mesh.MeshPacketSchema, packet);
@@ -26,40 +32,89 @@ describe('parseFromRadio', () => {
 
   it('my_info, metadata, channel, lora config, config_complete', () => {
     expect(parseFromRadio(fr({ payloadVariant: { case: 'myInfo', value: { myNodeNum: 0xa1b2c3d4 } } }))).toEqual({
-      ok: true, value: { kind: 'myInfo', myNodeNum: 0xa1b2c3d4 },
+      ok: true,
+      value: { kind: 'myInfo', myNodeNum: 0xa1b2c3d4 },
     });
-    expect(parseFromRadio(fr({ payloadVariant: { case: 'metadata', value: { firmwareVersion: '2.7.15', hwModel: 4 } } }))).toEqual({
-      ok: true, value: { kind: 'metadata', firmwareVersion: '2.7.15', hwModel: 4 },
+    expect(
+      parseFromRadio(fr({ payloadVariant: { case: 'metadata', value: { firmwareVersion: '2.7.15', hwModel: 4 } } })),
+    ).toEqual({
+      ok: true,
+      value: { kind: 'metadata', firmwareVersion: '2.7.15', hwModel: 4 },
     });
-    const ch = parseFromRadio(fr({ payloadVariant: { case: 'channel', value: { index: 1, role: 2, settings: { name: 'Ops', psk: Uint8Array.of(1) } } } }));
+    const ch = parseFromRadio(
+      fr({
+        payloadVariant: {
+          case: 'channel',
+          value: { index: 1, role: 2, settings: { name: 'Ops', psk: Uint8Array.of(1) } },
+        },
+      }),
+    );
     expect(ch).toEqual({ ok: true, value: { kind: 'channel', index: 1, name: 'Ops', psk: Uint8Array.of(1), role: 2 } });
-    const lora = parseFromRadio(fr({ payloadVariant: { case: 'config', value: { payloadVariant: { case: 'lora', value: { region: 3, modemPreset: 4, hopLimit: 5, usePreset: true } } } } }));
-    expect(lora).toEqual({ ok: true, value: { kind: 'config', lora: { region: 3, modemPreset: 4, hopLimit: 5, usePreset: true } } });
-    const device = parseFromRadio(fr({ payloadVariant: { case: 'config', value: { payloadVariant: { case: 'device', value: { role: 2 } } } } }));
+    const lora = parseFromRadio(
+      fr({
+        payloadVariant: {
+          case: 'config',
+          value: {
+            payloadVariant: { case: 'lora', value: { region: 3, modemPreset: 4, hopLimit: 5, usePreset: true } },
+          },
+        },
+      }),
+    );
+    expect(lora).toEqual({
+      ok: true,
+      value: { kind: 'config', lora: { region: 3, modemPreset: 4, hopLimit: 5, usePreset: true } },
+    });
+    const device = parseFromRadio(
+      fr({ payloadVariant: { case: 'config', value: { payloadVariant: { case: 'device', value: { role: 2 } } } } }),
+    );
     expect(device).toEqual({ ok: true, value: { kind: 'config' } });
     expect(parseFromRadio(fr({ payloadVariant: { case: 'configCompleteId', value: 4242 } }))).toEqual({
-      ok: true, value: { kind: 'configComplete', id: 4242 },
+      ok: true,
+      value: { kind: 'configComplete', id: 4242 },
     });
-    expect(parseFromRadio(fr({ payloadVariant: { case: 'rebooted', value: true } }))).toEqual({ ok: true, value: { kind: 'other', case: 'rebooted' } });
-    expect(parseFromRadio(fr({ payloadVariant: { case: 'logRecord', value: { message: 'hi' } } }))).toEqual({ ok: true, value: { kind: 'other', case: 'logRecord' } });
+    expect(parseFromRadio(fr({ payloadVariant: { case: 'rebooted', value: true } }))).toEqual({
+      ok: true,
+      value: { kind: 'other', case: 'rebooted' },
+    });
+    expect(parseFromRadio(fr({ payloadVariant: { case: 'logRecord', value: { message: 'hi' } } }))).toEqual({
+      ok: true,
+      value: { kind: 'other', case: 'logRecord' },
+    });
   });
 
   it('node_info becomes a contract NodeDbEntry: names, role 0, zero battery, degrees', () => {
-    const r = parseFromRadio(fr({
-      payloadVariant: {
-        case: 'nodeInfo',
-        value: {
-          num: 0xfa68b678, snr: 0, lastHeard: 1_752_573_451, hopsAway: 0, viaMqtt: false,
-          user: { id: '!fa68b678', longName: '<script>x</script> \u{1F4E1}', shortName: 'P2\u0000\u0000', hwModel: 44, role: 0 },
-          position: { latitudeI: 525_000_000, longitudeI: 134_000_000, altitude: 0 },
-          deviceMetrics: { batteryLevel: 0, voltage: 3.7, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 10 },
+    const r = parseFromRadio(
+      fr({
+        payloadVariant: {
+          case: 'nodeInfo',
+          value: {
+            num: 0xfa68b678,
+            snr: 0,
+            lastHeard: 1_752_573_451,
+            hopsAway: 0,
+            viaMqtt: false,
+            user: {
+              id: '!fa68b678',
+              longName: '<script>x</script> \u{1F4E1}',
+              shortName: 'P2\u0000\u0000',
+              hwModel: 44,
+              role: 0,
+            },
+            position: { latitudeI: 525_000_000, longitudeI: 134_000_000, altitude: 0 },
+            deviceMetrics: { batteryLevel: 0, voltage: 3.7, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 10 },
+          },
         },
-      },
-    }));
+      }),
+    );
     if (!r.ok || r.value.kind !== 'nodeInfo') throw new Error('no nodeInfo');
     const e = r.value.entry;
     expect(e.num).toBe(0xfa68b678);
-    expect(e.user).toMatchObject({ longName: '<script>x</script> \u{1F4E1}', shortName: 'P2\u0000\u0000', hwModel: 44, role: 0 });
+    expect(e.user).toMatchObject({
+      longName: '<script>x</script> \u{1F4E1}',
+      shortName: 'P2\u0000\u0000',
+      hwModel: 44,
+      role: 0,
+    });
     expect(e.position).toMatchObject({ latitude: 52.5, longitude: 13.4, altitude: 0 });
     expect(e.deviceMetrics).toMatchObject({ batteryLevel: 0, channelUtilization: 0, uptimeSeconds: 10 });
     expect(e.snr).toBe(0);

@@ -27,19 +27,31 @@ function item(msg: Mesh.FromRadio, bytes: Uint8Array): Result<FromRadioItem> {
   const v = msg.payloadVariant;
   switch (v.case) {
     case 'packet':
-      return { ok: true, value: { kind: 'packet', packet: v.value, raw: rawField(bytes, FROMRADIO_PACKET_FIELD) ?? new Uint8Array(0) } };
+      return {
+        ok: true,
+        value: { kind: 'packet', packet: v.value, raw: rawField(bytes, FROMRADIO_PACKET_FIELD) ?? new Uint8Array(0) },
+      };
     case 'myInfo':
       return { ok: true, value: { kind: 'myInfo', myNodeNum: v.value.myNodeNum >>> 0 } };
     case 'nodeInfo':
       return { ok: true, value: { kind: 'nodeInfo', entry: nodeDbEntry(v.value) } };
     case 'metadata': {
       const m = v.value;
-      return { ok: true, value: { kind: 'metadata', firmwareVersion: m.firmwareVersion || undefined, hwModel: m.hwModel } };
+      return {
+        ok: true,
+        value: { kind: 'metadata', firmwareVersion: m.firmwareVersion || undefined, hwModel: m.hwModel },
+      };
     }
     case 'channel': {
       const c = v.value;
       const s = c.settings;
-      const value = { kind: 'channel', index: c.index, name: s?.name ?? '', psk: s?.psk ?? new Uint8Array(0), role: c.role } as const;
+      const value = {
+        kind: 'channel',
+        index: c.index,
+        name: s?.name ?? '',
+        psk: s?.psk ?? new Uint8Array(0),
+        role: c.role,
+      } as const;
       return { ok: true, value };
     }
     case 'config': {

@@ -53,7 +53,9 @@ export function decodeLine(line: string, format: InputFormat, ctx: DecodeContext
     if (format === 'envelope') {
       const { source: _s, gatewayId: _g, ...rest } = ctx;
       const r = decodeServiceEnvelope(input.bytes, rest);
-      return r.ok ? { kind: 'event', event: ctx.source === 'mqtt' ? r.value : { ...r.value, source: ctx.source } } : { kind: 'error', error: r.error };
+      return r.ok
+        ? { kind: 'event', event: ctx.source === 'mqtt' ? r.value : { ...r.value, source: ctx.source } }
+        : { kind: 'error', error: r.error };
     }
     if (format === 'packet') {
       const r = decodeMeshPacketBytes(input.bytes, ctx);

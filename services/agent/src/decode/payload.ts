@@ -1,5 +1,5 @@
 import { type DescMessage, fromBinary, Mesh, Mqtt, PaxCount, StoreForward, Telemetry, toJson } from '@mmm/meshtastic';
-import { type Port, portFromPortnum, PORTNUM } from '@mmm/schemas';
+import { PORTNUM, type Port, portFromPortnum } from '@mmm/schemas';
 
 /** Protobuf JSON as the contract wants it: wire camelCase names, enums as integers, zero values kept. */
 export const JSON_OPTIONS = { alwaysEmitImplicit: true, enumAsInteger: true } as const;
@@ -55,6 +55,9 @@ export function decodePayload(portnum: number, bytes: Uint8Array): DecodedPayloa
   try {
     return { port, payload: decode(bytes) };
   } catch (err) {
-    return { port: 'other', payload: otherPayload(portnum, bytes, `${port} payload does not parse: ${(err as Error).message}`) };
+    return {
+      port: 'other',
+      payload: otherPayload(portnum, bytes, `${port} payload does not parse: ${(err as Error).message}`),
+    };
   }
 }

@@ -1,5 +1,14 @@
 import {
-  create, type DescMessage, Mesh, Mqtt, PaxCount, StoreForward, Telemetry, toBinary, xcrypt, channelHash,
+  channelHash,
+  create,
+  type DescMessage,
+  Mesh,
+  Mqtt,
+  PaxCount,
+  StoreForward,
+  Telemetry,
+  toBinary,
+  xcrypt,
 } from '@mmm/meshtastic';
 import type { Reception } from '@mmm/schemas';
 import { describe, expect, it } from 'vitest';
@@ -10,11 +19,19 @@ import { contractProblems, ctx } from './test-support.js';
 
 type PacketInit = Parameters<typeof create<typeof Mesh.MeshPacketSchema>>[1];
 
-function decoded(portnum: number, payload: Uint8Array, header: PacketInit = {}, data: Record<string, unknown> = {}): Uint8Array {
+function decoded(
+  portnum: number,
+  payload: Uint8Array,
+  header: PacketInit = {},
+  data: Record<string, unknown> = {},
+): Uint8Array {
   return toBinary(
     Mesh.MeshPacketSchema,
     create(Mesh.MeshPacketSchema, {
-      from: 0x1234abcd, to: 0xffffffff, id: 0x0badf00d, ...header,
+      from: 0x1234abcd,
+      to: 0xffffffff,
+      id: 0x0badf00d,
+      ...header,
       payloadVariant: { case: 'decoded', value: { portnum, payload, ...data } },
     }),
   );
@@ -27,7 +44,8 @@ function decode(bytes: Uint8Array, keys = new ChannelKeyring()): Reception {
   return r.value;
 }
 
-const msg = <D extends DescMessage>(schema: D, init: Parameters<typeof create<D>>[1]) => toBinary(schema, create(schema, init));
+const msg = <D extends DescMessage>(schema: D, init: Parameters<typeof create<D>>[1]) =>
+  toBinary(schema, create(schema, init));
 
 /** Sets every scalar field of a message: the first to zero (zero must stay zero), the others to a distinct value. */
 function everyField(schema: DescMessage): { init: Record<string, unknown>; expected: Record<string, unknown> } {
@@ -42,11 +60,16 @@ function everyField(schema: DescMessage): { init: Record<string, unknown>; expec
       return;
     }
     switch (f.scalar) {
-      case 1: case 2: // double, float: 1.5 is exact in both
+      case 1:
+      case 2: // double, float: 1.5 is exact in both
         init[f.localName] = zero ? 0 : 1.5 + i;
         expected[f.jsonName] = zero ? 0 : 1.5 + i;
         break;
-      case 3: case 4: case 6: case 16: case 18: // 64-bit ints: JSON strings
+      case 3:
+      case 4:
+      case 6:
+      case 16:
+      case 18: // 64-bit ints: JSON strings
         init[f.localName] = BigInt(zero ? 0 : 1_000_000_000_000 + i);
         expected[f.jsonName] = String(zero ? 0 : 1_000_000_000_000 + i);
         break;
@@ -72,23 +95,71 @@ function everyField(schema: DescMessage): { init: Record<string, unknown>; expec
 
 describe('packet header', () => {
   it('keeps every radio field, zero values as zero', () => {
-    const e = decode(decoded(1, Buffer.from('hi'), {
-      channel: 0, rxTime: 1_752_573_451, rxSnr: 6.25, rxRssi: -92, hopStart: 7, hopLimit: 3, relayNode: 0x2a, nextHop: 0x3b,
-      wantAck: true, viaMqtt: true, priority: Mesh.MeshPacket_Priority.RELIABLE,
-    }));
+    const e = decode(
+      decoded(1, Buffer.from('hi'), {
+        channel: 0,
+        rxTime: 1_752_573_451,
+        rxSnr: 6.25,
+        rxRssi: -92,
+        hopStart: 7,
+        hopLimit: 3,
+        relayNode: 0x2a,
+        nextHop: 0x3b,
+        wantAck: true,
+        viaMqtt: true,
+        priority: Mesh.MeshPacket_Priority.RELIABLE,
+      }),
+    );
     expect(e.packet).toEqual({
-      from: 0x1234abcd, to: 0xffffffff, id: 0x0badf00d, channel: 0, rxTime: 1_752_573_451, rxSnr: 6.25, rxRssi: -92,
-      hopStart: 7, hopLimit: 3, relayNode: 0x2a, nextHop: 0x3b, wantAck: true, viaMqtt: true, priority: 70, pkiEncrypted: false,
+      from: 0x1234abcd,
+      to: 0xffffffff,
+      id: 0x0badf00d,
+      channel: 0,
+      rxTime: 1_752_573_451,
+      rxSnr: 6.25,
+      rxRssi: -92,
+      hopStart: 7,
+      hopLimit: 3,
+      relayNode: 0x2a,
+      nextHop: 0x3b,
+      wantAck: true,
+      viaMqtt: true,
+      priority: 70,
+      pkiEncrypted: false,
     });
     const zero = decode(decoded(1, Buffer.from('hi')));
-    expect(zero.packet).toMatchObject({ rxTime: 0, rxSnr: 0, rxRssi: 0, hopStart: 0, hopLimit: 0, relayNode: 0, nextHop: 0, priority: 0 });
-    expect(zero.data).toEqual({ portnum: 1, wantResponse: false, dest: 0, source: 0, requestId: 0, replyId: 0, emoji: 0 });
+    expect(zero.packet).toMatchObject({
+      rxTime: 0,
+      rxSnr: 0,
+      rxRssi: 0,
+      hopStart: 0,
+      hopLimit: 0,
+      relayNode: 0,
+      nextHop: 0,
+      priority: 0,
+    });
+    expect(zero.data).toEqual({
+      portnum: 1,
+      wantResponse: false,
+      dest: 0,
+      source: 0,
+      requestId: 0,
+      replyId: 0,
+      emoji: 0,
+    });
   });
 
   it('stamps site, agent, source and receivedAt from the context and carries the raw bytes', () => {
     const bytes = decoded(1, Buffer.from('hi'), {}, { requestId: 77, replyId: 5, emoji: 1, bitfield: 1 });
     const e = decode(bytes);
-    expect(e).toMatchObject({ v: 1, kind: 'reception', site: 'testsite', agent: 'testagent', source: 'radio', encryption: 'none' });
+    expect(e).toMatchObject({
+      v: 1,
+      kind: 'reception',
+      site: 'testsite',
+      agent: 'testagent',
+      source: 'radio',
+      encryption: 'none',
+    });
     expect(e.receivedAt).toBe(1_752_573_451_000);
     expect(e.raw).toBe(Buffer.from(bytes).toString('base64'));
     expect(e.data).toMatchObject({ requestId: 77, replyId: 5, emoji: 1, bitfield: 1 });
@@ -96,10 +167,18 @@ describe('packet header', () => {
 });
 
 describe('telemetry', () => {
-  const variants = Telemetry.TelemetrySchema.oneofs.find((o) => o.name === 'variant')!.fields;
+  const variants = Telemetry.TelemetrySchema.oneofs.find((o: { name: string }) => o.name === 'variant')!.fields;
   it('covers device, environment, air quality, power, local stats, health and host metrics', () => {
-    const names = variants.map((f) => f.jsonName);
-    for (const n of ['deviceMetrics', 'environmentMetrics', 'airQualityMetrics', 'powerMetrics', 'localStats', 'healthMetrics', 'hostMetrics']) {
+    const names = variants.map((f: { jsonName: string }) => f.jsonName);
+    for (const n of [
+      'deviceMetrics',
+      'environmentMetrics',
+      'airQualityMetrics',
+      'powerMetrics',
+      'localStats',
+      'healthMetrics',
+      'hostMetrics',
+    ]) {
       expect(names).toContain(n);
     }
   });
@@ -107,7 +186,10 @@ describe('telemetry', () => {
     it(`${v.jsonName}: every field comes through, zeros stay zero`, () => {
       const schema = v.message!;
       const { init, expected } = everyField(schema);
-      const payload = msg(Telemetry.TelemetrySchema, { time: 1_752_573_451, variant: { case: v.localName, value: create(schema, init) } } as never);
+      const payload = msg(Telemetry.TelemetrySchema, {
+        time: 1_752_573_451,
+        variant: { case: v.localName, value: create(schema, init) },
+      } as never);
       const e = decode(decoded(67, payload));
       expect(e.port).toBe('telemetry');
       expect((e.payload as Record<string, unknown>).time).toBe(1_752_573_451);
@@ -116,10 +198,14 @@ describe('telemetry', () => {
   }
   it('a battery of 0 and 0 % channel utilisation stay 0', () => {
     const payload = msg(Telemetry.TelemetrySchema, {
-      variant: { case: 'deviceMetrics', value: { batteryLevel: 0, voltage: 0, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 0 } },
+      variant: {
+        case: 'deviceMetrics',
+        value: { batteryLevel: 0, voltage: 0, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 0 },
+      },
     });
     expect(decode(decoded(67, payload)).payload).toEqual({
-      time: 0, deviceMetrics: { batteryLevel: 0, voltage: 0, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 0 },
+      time: 0,
+      deviceMetrics: { batteryLevel: 0, voltage: 0, channelUtilization: 0, airUtilTx: 0, uptimeSeconds: 0 },
     });
   });
 });
@@ -138,7 +224,9 @@ describe('node info', () => {
   });
   it('roles 0 to 12 come through; CLIENT (0, absent on the wire) stays 0', () => {
     for (let role = 0; role <= 12; role++) {
-      const e = decode(decoded(4, msg(Mesh.UserSchema, { id: '!1234abcd', longName: 'n', shortName: 's', hwModel: 43, role })));
+      const e = decode(
+        decoded(4, msg(Mesh.UserSchema, { id: '!1234abcd', longName: 'n', shortName: 's', hwModel: 43, role })),
+      );
       expect(e.payload).toMatchObject({ role, hwModel: 43, isLicensed: false });
     }
   });
@@ -146,8 +234,20 @@ describe('node info', () => {
 
 describe('every other port', () => {
   it('position: degrees derived, zero altitude kept', () => {
-    const e = decode(decoded(3, msg(Mesh.PositionSchema, { latitudeI: 525_200_000, longitudeI: -134_050_000, altitude: 0, precisionBits: 32 })));
-    expect(e.payload).toMatchObject({ latitudeI: 525_200_000, longitudeI: -134_050_000, altitude: 0, latitude: 52.52, longitude: -13.405, precisionBits: 32 });
+    const e = decode(
+      decoded(
+        3,
+        msg(Mesh.PositionSchema, { latitudeI: 525_200_000, longitudeI: -134_050_000, altitude: 0, precisionBits: 32 }),
+      ),
+    );
+    expect(e.payload).toMatchObject({
+      latitudeI: 525_200_000,
+      longitudeI: -134_050_000,
+      altitude: 0,
+      latitude: 52.52,
+      longitude: -13.405,
+      precisionBits: 32,
+    });
   });
   it('position without a fix has no degrees', () => {
     const p = decode(decoded(3, msg(Mesh.PositionSchema, { time: 5 }))).payload as Record<string, unknown>;
@@ -162,35 +262,119 @@ describe('every other port', () => {
     }
   });
   it('traceroute keeps dB x 4 and -128 (unknown) as the wire gives them', () => {
-    const e = decode(decoded(70, msg(Mesh.RouteDiscoverySchema, { route: [1, 2], snrTowards: [24, -128, 18], routeBack: [2], snrBack: [20, -128] }), {}, { requestId: 9 }));
+    const e = decode(
+      decoded(
+        70,
+        msg(Mesh.RouteDiscoverySchema, {
+          route: [1, 2],
+          snrTowards: [24, -128, 18],
+          routeBack: [2],
+          snrBack: [20, -128],
+        }),
+        {},
+        { requestId: 9 },
+      ),
+    );
     expect(e.payload).toEqual({ route: [1, 2], snrTowards: [24, -128, 18], routeBack: [2], snrBack: [20, -128] });
     expect(e.data?.requestId).toBe(9);
   });
   it('neighborinfo', () => {
-    const e = decode(decoded(71, msg(Mesh.NeighborInfoSchema, {
-      nodeId: 7, lastSentById: 7, nodeBroadcastIntervalSecs: 900, neighbors: [{ nodeId: 8, snr: 7.5 }, { nodeId: 9, snr: 0 }],
-    })));
-    expect(e.payload).toMatchObject({ nodeId: 7, nodeBroadcastIntervalSecs: 900, neighbors: [{ nodeId: 8, snr: 7.5 }, { nodeId: 9, snr: 0 }] });
+    const e = decode(
+      decoded(
+        71,
+        msg(Mesh.NeighborInfoSchema, {
+          nodeId: 7,
+          lastSentById: 7,
+          nodeBroadcastIntervalSecs: 900,
+          neighbors: [
+            { nodeId: 8, snr: 7.5 },
+            { nodeId: 9, snr: 0 },
+          ],
+        }),
+      ),
+    );
+    expect(e.payload).toMatchObject({
+      nodeId: 7,
+      nodeBroadcastIntervalSecs: 900,
+      neighbors: [
+        { nodeId: 8, snr: 7.5 },
+        { nodeId: 9, snr: 0 },
+      ],
+    });
   });
   it('waypoint', () => {
-    const e = decode(decoded(8, msg(Mesh.WaypointSchema, { id: 42, latitudeI: 10_000_000, longitudeI: 20_000_000, name: 'Camp <b>', description: 'tents', icon: 0x1f3d5, expire: 0 })));
+    const e = decode(
+      decoded(
+        8,
+        msg(Mesh.WaypointSchema, {
+          id: 42,
+          latitudeI: 10_000_000,
+          longitudeI: 20_000_000,
+          name: 'Camp <b>',
+          description: 'tents',
+          icon: 0x1f3d5,
+          expire: 0,
+        }),
+      ),
+    );
     expect(e.port).toBe('waypoint');
-    expect(e.payload).toMatchObject({ id: 42, name: 'Camp <b>', description: 'tents', icon: 0x1f3d5, expire: 0, latitude: 1, longitude: 2 });
+    expect(e.payload).toMatchObject({
+      id: 42,
+      name: 'Camp <b>',
+      description: 'tents',
+      icon: 0x1f3d5,
+      expire: 0,
+      latitude: 1,
+      longitude: 2,
+    });
   });
   it('map report', () => {
-    const e = decode(decoded(73, msg(Mqtt.MapReportSchema, { longName: 'Tom', shortName: 'T', role: 0, hwModel: 9, firmwareVersion: '2.7.15', region: 3, modemPreset: 4, latitudeI: 1, longitudeI: 2, numOnlineLocalNodes: 0 })));
-    expect(e.payload).toMatchObject({ longName: 'Tom', role: 0, region: 3, modemPreset: 4, numOnlineLocalNodes: 0, hasDefaultChannel: false });
+    const e = decode(
+      decoded(
+        73,
+        msg(Mqtt.MapReportSchema, {
+          longName: 'Tom',
+          shortName: 'T',
+          role: 0,
+          hwModel: 9,
+          firmwareVersion: '2.7.15',
+          region: 3,
+          modemPreset: 4,
+          latitudeI: 1,
+          longitudeI: 2,
+          numOnlineLocalNodes: 0,
+        }),
+      ),
+    );
+    expect(e.payload).toMatchObject({
+      longName: 'Tom',
+      role: 0,
+      region: 3,
+      modemPreset: 4,
+      numOnlineLocalNodes: 0,
+      hasDefaultChannel: false,
+    });
   });
   it('range test, store-forward and paxcounter', () => {
     expect(decode(decoded(66, Buffer.from('seq 12'))).payload).toEqual({ text: 'seq 12' });
-    const sf = decode(decoded(65, msg(StoreForward.StoreAndForwardSchema, { rr: 2, variant: { case: 'history', value: { historyMessages: 3, window: 0 } } })));
+    const sf = decode(
+      decoded(
+        65,
+        msg(StoreForward.StoreAndForwardSchema, {
+          rr: 2,
+          variant: { case: 'history', value: { historyMessages: 3, window: 0 } },
+        }),
+      ),
+    );
     expect(sf.port).toBe('storeforward');
     expect(sf.payload).toMatchObject({ rr: 2, history: { historyMessages: 3, window: 0 } });
     const pax = decode(decoded(34, msg(PaxCount.PaxcountSchema, { wifi: 0, ble: 17, uptime: 3600 })));
     expect(pax.payload).toEqual({ wifi: 0, ble: 17, uptime: 3600 });
   });
   it('text keeps non-ASCII and the 0x94 0xC3 bytes', () => {
-    expect(decode(decoded(1, Buffer.from('caf\u00e9 \u2014\u00e9t\u00e9 \u{1F600}'))).payload).toEqual({ text: 'caf\u00e9 \u2014\u00e9t\u00e9 \u{1F600}' });
+    expect(decode(decoded(1, Buffer.from('caf\u00e9 \u2014\u00e9t\u00e9 \u{1F600}'))).payload).toEqual({
+      text: 'caf\u00e9 \u2014\u00e9t\u00e9 \u{1F600}',
+    });
   });
   it('unknown and uninterpreted ports become other with their bytes; detection sensor keeps its text', () => {
     const priv = decode(decoded(256, Uint8Array.of(1, 2, 3)));
@@ -198,7 +382,11 @@ describe('every other port', () => {
     expect(priv.payload).toEqual({ portnum: 256, bytes: 'AQID' });
     const future = decode(decoded(999, Uint8Array.of(9)));
     expect(future.payload).toEqual({ portnum: 999, bytes: 'CQ==' });
-    expect(decode(decoded(10, Buffer.from('motion'))).payload).toEqual({ portnum: 10, bytes: Buffer.from('motion').toString('base64'), text: 'motion' });
+    expect(decode(decoded(10, Buffer.from('motion'))).payload).toEqual({
+      portnum: 10,
+      bytes: Buffer.from('motion').toString('base64'),
+      text: 'motion',
+    });
   });
   it('a payload that does not parse is never lost: port other with the error and the bytes', () => {
     const e = decode(decoded(3, Uint8Array.of(0xff, 0xff, 0xff)));
@@ -222,7 +410,11 @@ describe('decryption', () => {
   const data = msg(Mesh.DataSchema, { portnum: 1, payload: Buffer.from('secret hello') });
   const encrypted = (key: Uint8Array, name: string, extra: PacketInit = {}) =>
     create(Mesh.MeshPacketSchema, {
-      from: 0xdeadbeef, to: 0xffffffff, id: 0x01020304, channel: channelHash(name, key), ...extra,
+      from: 0xdeadbeef,
+      to: 0xffffffff,
+      id: 0x01020304,
+      channel: channelHash(name, key),
+      ...extra,
       payloadVariant: { case: 'encrypted', value: xcrypt(key, 0x01020304, 0xdeadbeef, data) },
     });
 
@@ -232,12 +424,21 @@ describe('decryption', () => {
       const p = encrypted(key, 'Secret');
       const raw = toBinary(Mesh.MeshPacketSchema, p);
       const without = decode(raw);
-      expect(without).toMatchObject({ port: 'encrypted', encryption: 'undecryptable', payload: { channelHash: p.channel } });
+      expect(without).toMatchObject({
+        port: 'encrypted',
+        encryption: 'undecryptable',
+        payload: { channelHash: p.channel },
+      });
       expect(without.data).toBeUndefined();
       expect(without.raw).toBe(Buffer.from(raw).toString('base64'));
       const keys = new ChannelKeyring([{ name: 'Secret', psk: Buffer.from(key).toString('base64') }]);
       const withKey = decode(raw, keys);
-      expect(withKey).toMatchObject({ port: 'text', encryption: 'decrypted', channelName: 'Secret', payload: { text: 'secret hello' } });
+      expect(withKey).toMatchObject({
+        port: 'text',
+        encryption: 'decrypted',
+        channelName: 'Secret',
+        payload: { text: 'secret hello' },
+      });
     });
   }
 
@@ -255,7 +456,11 @@ describe('decryption', () => {
   });
 
   it('PKI-encrypted direct messages are reported as such', () => {
-    const p = encrypted(Uint8Array.from({ length: 16 }, () => 7), 'x', { pkiEncrypted: true, to: 5 });
+    const p = encrypted(
+      Uint8Array.from({ length: 16 }, () => 7),
+      'x',
+      { pkiEncrypted: true, to: 5 },
+    );
     const e = receptionFromPacket(p, new Uint8Array(0), ctx());
     expect(e).toMatchObject({ port: 'encrypted', payload: { reason: 'PKI-encrypted direct message' } });
     expect(contractProblems(e)).toEqual([]);

@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { ChannelKeyring } from './keyring.js';
-import { decodeLine, DEFAULT_SOURCE, type InputFormat } from './line.js';
 import type { DecodeContext } from './context.js';
+import type { ChannelKeyring } from './keyring.js';
+import { DEFAULT_SOURCE, decodeLine, type InputFormat } from './line.js';
 
 export interface DecodeRunOptions {
   input: Readable;

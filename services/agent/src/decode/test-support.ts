@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturePath } from '@mmm/testkit';
 import { validateEvent } from '@mmm/schemas';
+import { fixturePath } from '@mmm/testkit';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { ChannelKeyring } from './keyring.js';
 import type { DecodeContext } from './context.js';
+import { ChannelKeyring } from './keyring.js';
 
 export const ctx = (over: Partial<DecodeContext> = {}): DecodeContext => ({
   site: 'testsite',
@@ -16,7 +16,9 @@ export const ctx = (over: Partial<DecodeContext> = {}): DecodeContext => ({
 });
 
 export const fixtureLines = (name: string): string[] =>
-  readFileSync(fixturePath(name), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  readFileSync(fixturePath(name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 
 const schemaDir = join(import.meta.dirname, '..', '..', '..', '..', 'schemas', 'json');
 const ajv = new Ajv2020({ strict: false, allErrors: false });
@@ -27,6 +29,7 @@ export function contractProblems(event: unknown): string[] {
   const problems: string[] = [];
   const own = validateEvent(JSON.parse(JSON.stringify(event)));
   if (!own.ok) problems.push(`validateEvent: ${own.error}`);
-  if (!receptionSchema(JSON.parse(JSON.stringify(event)))) problems.push(`ajv: ${ajv.errorsText(receptionSchema.errors)}`);
+  if (!receptionSchema(JSON.parse(JSON.stringify(event))))
+    problems.push(`ajv: ${ajv.errorsText(receptionSchema.errors)}`);
   return problems;
 }
