@@ -1,6 +1,79 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import {
+  ConfigError,
+  createLogger,
+  loadConfig,
+  runService,
+  type ServiceCliOptions,
+  sampleConfig,
+  serviceOptions,
+} from '@mmm/common';
 import type { Command } from 'commander';
+import { ingestConfigSpec } from './config.js';
+import { startIngest } from './service.js';
 
-// Placeholder: replaced by the service's real command definitions.
+const HELP_AFTER = `
+Consumes the hub stream (every site's receptions, node-DB snapshots, traceroutes and agent heartbeats) with a durable
+pull consumer and writes history to ClickHouse when [clickhouse] url is set, otherwise to SQLite ([sqlite] path,
+default ./data/history.db). Batches of about one second or [ingest] batch_max events are acked only after the store
+committed them; a redelivered batch changes nothing. Invalid events go to mesh.v1.dlq.ingest with the reason.
+Tables and queries: schemas/ddl/README.md. Operations: docs/ingest.md.
+
+Without --config every default applies: nats://127.0.0.1:4222, SQLite in ./data/history.db, ops on 127.0.0.1:9403.
+Environment variables MMM_<SECTION>_<KEY> override the file, e.g. MMM_CLICKHOUSE_URL=http://127.0.0.1:8123.
+
+Examples:
+  mmm ingest --create-config ingest.ini      write a commented sample configuration
+  mmm ingest --config ingest.ini             run
+  curl -s 127.0.0.1:9403/metrics | grep ^ingest_
+`;
+
+interface IngestCliOptions extends ServiceCliOptions {
+  createConfig?: string | boolean;
+}
+
 export function register(program: Command): void {
-  program.command('ingest').description('ingest (not built yet)');
+  const cmd = program
+    .command('ingest')
+    .description(
+      'history: hub stream -> ClickHouse or SQLite (receptions, packets, positions, telemetry, rollups, ...)',
+    );
+  for (const [flags, description] of serviceOptions) cmd.option(flags, description);
+  cmd
+    .option('--create-config [file]', 'write a sample configuration to file (default ingest.ini) and exit')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (opts: IngestCliOptions) => {
+      if (opts.createConfig) {
+        const file = typeof opts.createConfig === 'string' ? opts.createConfig : 'ingest.ini';
+        if (existsSync(file)) {
+          process.stderr.write(`error: ${file} exists; not overwriting it\n`);
+          process.exitCode = 2;
+          return;
+        }
+        writeFileSync(file, sampleConfig(ingestConfigSpec));
+        process.stdout.write(`wrote ${file}\n`);
+        return;
+      }
+      await runService(opts, async () => {
+        const config = loadConfig(ingestConfigSpec, opts.config);
+        let log: ReturnType<typeof createLogger>;
+        try {
+          log = createLogger({
+            name: 'ingest',
+            level: opts.logLevel ?? config.log.level,
+            file: opts.logFile ?? config.log.file,
+          });
+        } catch (cause) {
+          throw new ConfigError((cause as Error).message, { section: 'log', key: 'level' }, { cause });
+        }
+        const running = await startIngest(config, log);
+        const stop = (signal: NodeJS.Signals) => {
+          log.info({ signal }, 'shutting down');
+          void running.stop().then(() => process.exit(0));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await running.done;
+      });
+    });
 }
