@@ -22,7 +22,11 @@ import { apiConfigSpec } from './config.js';
 import { type ApiService, startApi } from './main.js';
 
 export const SITE = 'berlin';
-export const KEYS = { 'gw-legacy': 'key-legacy-0123456789', 'gw-other': 'key-other-0123456789' } as const;
+export const KEYS = {
+  'gw-legacy': 'key-legacy-0123456789',
+  'gw-other': 'key-other-0123456789',
+  'load-1': 'key-load1-0123456789',
+} as const;
 
 export interface Stack {
   nats: NatsServer;
