@@ -30,8 +30,9 @@ export function defaultPtyPath(port: number): string {
 
 /**
  * A serial path to the simulator: socat makes a PTY (raw, no echo) and, once a program opens it, connects it to the TCP
- * port. When that program closes the PTY socat ends, so it is started again: the path stays usable, like a device that
- * can be reopened.
+ * port. Like a radio on a USB port, the link outlives the program: closing and reopening the device keeps the same
+ * connection (the reader may first see the tail of older frames, which a deframer skips). Should socat end anyway, it
+ * is started again so the path stays usable.
  */
 export async function startPtyBridge(opts: PtyOptions): Promise<PtyBridge> {
   const path = opts.path ?? defaultPtyPath(opts.port);
@@ -55,7 +56,7 @@ export async function startPtyBridge(opts: PtyOptions): Promise<PtyBridge> {
       });
       proc.once('exit', (code, signal) => {
         if (stopped) return;
-        opts.log?.debug({ code, signal, output }, 'socat ended (the serial client closed the port); starting it again');
+        opts.log?.warn({ code, signal, output }, 'socat ended; starting it again');
         setTimeout(() => {
           if (!stopped) spawnOnce().catch((err) => opts.log?.error({ err }, 'cannot restart the PTY bridge'));
         }, RESPAWN_DELAY_MS).unref();

@@ -303,7 +303,7 @@ class MeshSimulator implements Simulator {
 
   /** Sends a packet to every live client (and `also`, the client it answers), and counts it once. */
   private deliver(pkt: Mesh.MeshPacket, also?: Connection): SentPacket | undefined {
-    const targets = [...this.conns].filter((c) => c.live || c === also);
+    const targets = [...this.conns].filter((c) => ((c.live && !c.congested) || c === also));
     if (targets.length === 0) return undefined;
     for (const c of targets) c.send({ case: 'packet', value: pkt });
     return this.record(pkt);
@@ -333,7 +333,9 @@ class MeshSimulator implements Simulator {
     // At most a second's worth of backlog, so a stalled client does not get a burst later.
     this.budget = Math.min(this.budget + this.rate * elapsed, Math.max(1, this.rate));
     while (this.budget >= 1) {
-      if (live.some((c) => c.congested)) return;
+      // A client that does not keep up (or a PTY nobody reads) is skipped, as a radio drops what its phone queue cannot
+      // hold; when every client lags the mesh waits instead, so a lone slow consumer still gets every packet counted.
+      if (live.every((c) => c.congested)) return;
       const pkt = this.nextLivePacket();
       if (!pkt) return;
       this.budget -= 1;
