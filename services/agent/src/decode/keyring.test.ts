@@ -32,4 +32,12 @@ describe('ChannelKeyring', () => {
     expect(() => k.add('Bad', 'not base64!')).toThrow(/not valid base64/);
     expect(() => k.add('Bad', Uint8Array.of(1, 2, 3))).toThrow(/0, 1, 16 or 32 bytes/);
   });
+  it('files an unnamed channel (the radio reports its primary without a name) under the preset names', () => {
+    const key = Uint8Array.from({ length: 16 }, (_, i) => 200 - i);
+    const k = new ChannelKeyring();
+    k.add('', key);
+    expect(k.candidates(channelHash('MediumFast', key)).map((c) => c.name)).toContain('MediumFast');
+    expect(k.candidates(channelHash('LongFast', key)).map((c) => c.name)).toContain('LongFast');
+    expect(k.all().some((c) => c.name === '')).toBe(false);
+  });
 });

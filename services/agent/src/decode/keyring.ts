@@ -34,12 +34,19 @@ export class ChannelKeyring {
 
   /**
    * Adds a channel key (raw PSK bytes or base64, as the apps show it: 1, 16 or 32 bytes). A PSK of zero length or
-   * the byte 0 means "no encryption" and adds nothing. Throws ChannelKeyError for any other length or bad base64.
+   * the byte 0 means "no encryption" and adds nothing. An empty name stands for the preset name of an unnamed channel.
+   * Throws ChannelKeyError for any other length or bad base64.
    */
   add(name: string, psk: Uint8Array | string): void {
     const key = expandPsk(pskBytes(psk));
     if (!key) return;
-    this.insert(name, key);
+    if (name !== '') {
+      this.insert(name, key);
+      return;
+    }
+    // An unnamed channel (the radio's primary, as it reports it) goes by its modem preset's name on the air, so the
+    // key is filed under each preset name; only the preset in use can match a packet's hash and yield valid Data.
+    for (const preset of Object.values(PRESET_CHANNEL_NAMES)) this.insert(preset, key);
   }
 
   /** Keys whose hash matches, channels added by the user first, then the built-in default channels. */
