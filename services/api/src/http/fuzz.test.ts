@@ -1,0 +1,245 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEYS, rx, type Stack, startStack, status } from '../testing.js';
+
+/** mulberry32: reproducible cases; a failure prints the seed and the request. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const GETS = [
+  '/api/agents',
+  '/api/agents/{agent}/status',
+  '/api/sites',
+  '/api/packets',
+  '/api/packets/{node}/{int}/receptions',
+  '/api/nodes',
+  '/api/nodes/detailed',
+  '/api/nodes/{node}/details',
+  '/api/nodes/{node}/name-history',
+  '/api/nodes/{node}/positions',
+  '/api/nodes/{node}/telemetry',
+  '/api/topology',
+  '/api/topology/graph',
+  '/api/connections',
+  '/api/routes',
+  '/api/traceroutes',
+  '/api/stats',
+  '/api/map/config',
+  '/api/health',
+  '/api/openapi.json',
+  '/nodes/{node}',
+  '/{junk}',
+];
+const POSTS = ['/api/agent/register', '/api/agent/data', '/api/agent/nodedb', '/api/agent/routes'];
+const KEYS_Q = [
+  'hours',
+  'limit',
+  'offset',
+  'type',
+  'agent_id',
+  'site',
+  'from_node',
+  'to_node',
+  'channel',
+  'min_quality',
+  'successful_only',
+  'source_node',
+  'target_node',
+  'variant',
+  'field',
+  'active_only',
+  'token',
+  'x',
+];
+
+describe('fuzz: random query strings and bodies on every route', () => {
+  let s: Stack;
+  const web = mkdtempSync(join(tmpdir(), 'mmm-web-'));
+  beforeAll(async () => {
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>app</title>');
+    writeFileSync(join(web, 'app.js'), 'console.log(1)');
+    s = await startStack('', { webDir: web });
+    await s.publish(status('gw-1'));
+    await s.publish(rx('text', { text: 'seed' }, { from: 0xbeef, id: 5 }));
+  });
+  afterAll(async () => {
+    await s?.dispose();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  it('serves the built app: files, the SPA routes with CSP and nosniff, JSON 404 elsewhere', async () => {
+    const page = await s.api.app.inject({ url: '/nodes/!0000beef' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<title>app</title>');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect((await s.api.app.inject({ url: '/app.js' })).body).toBe('console.log(1)');
+    expect((await s.api.app.inject({ url: '/api/nope' })).statusCode).toBe(404);
+  });
+
+  it('answers 10,000 random requests without a single 5xx', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 20261127);
+    const r = prng(seed);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+    const atoms = () =>
+      pick([
+        () => String(Math.floor(r() * 100)),
+        () => String(-Math.floor(r() * 1e12)),
+        () => String(r() * 1e20),
+        () => '!0000beef',
+        () => `!${Math.floor(r() * 0xffffffff).toString(16)}`,
+        () => '99999999999999999999',
+        () => 'NaN',
+        () => '',
+        () => 'all',
+        () => 'text',
+        () => '%00%ff%fe',
+        () => encodeURIComponent('<script>alert(1)</script>'),
+        () => encodeURIComponent("' OR 1=1 --"),
+        () => encodeURIComponent('🛰️ Ω ü'),
+        () => 'true',
+        () => encodeURIComponent('a'.repeat(Math.floor(r() * 3000))),
+        () => '%',
+        () => '..%2f..%2fetc%2fpasswd',
+      ])();
+    const jsonValue = (depth: number): unknown => {
+      const k = Math.floor(r() * (depth > 2 ? 6 : 9));
+      switch (k) {
+        case 0:
+          return null;
+        case 1:
+          return r() * 1e6 - 5e5;
+        case 2:
+          return pick([
+            '',
+            '!0000beef',
+            '^all',
+            'text_message',
+            'position',
+            '2026-11-27T19:00:00+00:00',
+            'x'.repeat(100),
+            '\u0000',
+            '🛰️',
+          ]);
+        case 3:
+          return r() < 0.5;
+        case 4:
+          return Math.floor(r() * 2 ** 33);
+        case 5:
+          return -1;
+        case 6:
+          return Array.from({ length: Math.floor(r() * 4) }, () => jsonValue(depth + 1));
+        default:
+          return Object.fromEntries(
+            Array.from({ length: Math.floor(r() * 5) }, () => [
+              pick([
+                'agent_id',
+                'timestamp',
+                'packets',
+                'node_status',
+                'nodes',
+                'routes',
+                'location',
+                'type',
+                'payload',
+                'from_node',
+                'packet_id',
+                'route_path',
+                'user',
+                '__proto__',
+                'constructor',
+              ]),
+              jsonValue(depth + 1),
+            ]),
+          );
+      }
+    };
+    const validish = (path: string) => {
+      const base: Record<string, unknown> = { agent_id: 'gw-legacy', timestamp: '2026-11-27T19:00:00.000000+00:00' };
+      if (path.endsWith('data'))
+        base.packets = Array.from({ length: Math.floor(r() * 4) }, () => ({
+          timestamp: jsonValue(3),
+          from_node: jsonValue(3),
+          to_node: jsonValue(3),
+          packet_id: jsonValue(3),
+          type: jsonValue(3),
+          payload: jsonValue(1),
+          hop_limit: jsonValue(3),
+        }));
+      if (path.endsWith('nodedb'))
+        base.nodes = {
+          [String(jsonValue(3))]: {
+            user: jsonValue(1),
+            position: jsonValue(1),
+            deviceMetrics: jsonValue(1),
+            lastHeard: jsonValue(3),
+            hopsAway: jsonValue(3),
+          },
+        };
+      if (path.endsWith('routes'))
+        base.routes = [
+          {
+            route_path: [jsonValue(3), '!0000beef'],
+            source_node_id: jsonValue(3),
+            target_node_id: jsonValue(3),
+            success: jsonValue(3),
+            snr_towards: jsonValue(2),
+            route_back: jsonValue(2),
+            discovery_timestamp: jsonValue(3),
+          },
+        ];
+      if (path.endsWith('register')) base.location = jsonValue(1);
+      return base;
+    };
+
+    const failures: string[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      let method = 'GET';
+      let url: string;
+      let payload: string | undefined;
+      const headers: Record<string, string> = {};
+      if (r() < 0.25) {
+        method = 'POST';
+        url = pick(POSTS);
+        headers['content-type'] =
+          r() < 0.95
+            ? 'application/json'
+            : pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1']);
+        headers['x-api-key'] = r() < 0.8 ? KEYS['gw-legacy'] : pick(['', 'nope', KEYS['gw-other']]);
+        const mode = r();
+        payload =
+          mode < 0.5
+            ? JSON.stringify(validish(url))
+            : mode < 0.85
+              ? JSON.stringify(jsonValue(0))
+              : pick(['{', '[]', 'null', '{"agent_id":', '\u0000', '{"__proto__":{"x":1}}', '1e999999']);
+      } else {
+        url = pick(GETS)
+          .replace('{agent}', atoms())
+          .replace('{node}', atoms())
+          .replace('{int}', atoms())
+          .replace('{junk}', atoms());
+        const n = Math.floor(r() * 5);
+        const q = Array.from({ length: n }, () => `${pick(KEYS_Q)}=${atoms()}`);
+        if (q.length) url += `?${q.join('&')}`;
+      }
+      const res = await s.api.app.inject({ method: method as 'GET' | 'POST', url, headers, payload });
+      if (res.statusCode >= 500)
+        failures.push(
+          `#${i} seed ${seed}: ${method} ${url.slice(0, 200)} ${payload?.slice(0, 200) ?? ''} -> ${res.statusCode} ${res.body.slice(0, 200)}`,
+        );
+      if (failures.length >= 5) break;
+    }
+    expect(failures).toEqual([]);
+  });
+});
