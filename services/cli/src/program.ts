@@ -10,7 +10,10 @@ export type Register = (program: Command) => void;
  */
 const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   up: () => import('./commands/up.js'),
+  creds: () => import('./commands/creds.js'),
   agent: () => import('@mmm/agent/cli'),
+  // `mmm streams provision` is registered by the agent's module.
+  streams: () => import('@mmm/agent/cli'),
   decode: () => import('@mmm/agent/decode-cli'),
   sim: () => import('@mmm/simulator/cli'),
   ingest: () => import('@mmm/ingest/cli'),

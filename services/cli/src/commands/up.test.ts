@@ -1,0 +1,148 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from '@mmm/testkit';
+import { connect } from 'nats';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/mmm.js', import.meta.url));
+/** Generous: six services start from TypeScript sources on two shared cores. */
+const UP_TIMEOUT_MS = 180_000;
+
+interface Up {
+  proc: ChildProcess;
+  out: () => string;
+  exit: Promise<number | null>;
+}
+
+function startUp(args: string[], env: Record<string, string> = {}): Up {
+  let out = '';
+  const proc = spawn(process.execPath, [BIN, 'up', ...args], { env: { ...process.env, MMM_FROM_SOURCE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d) => (out += d.toString()));
+  proc.stderr!.on('data', (d) => (out += d.toString()));
+  const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return { proc, out: () => out, exit };
+}
+
+/** The pids in the table `mmm up` prints once everything is ready. */
+function tablePids(out: string): Map<string, number> {
+  const rows = out.split('\n').filter((l) => /^[a-z-]+\s+\d+\s+/.test(l));
+  return new Map(rows.map((l) => l.trim().split(/\s+/)).map(([name, pid]) => [name!, Number(pid)]));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Receptions visible through the API, whatever the envelope of /api/packets (array or { packets: [...] }). */
+async function packetCount(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/packets?limit=1000`);
+  if (!res.ok) return 0;
+  const body = (await res.json()) as unknown;
+  const list = Array.isArray(body) ? body : Object.values(body as Record<string, unknown>).find(Array.isArray);
+  return (list as unknown[] | undefined)?.length ?? 0;
+}
+
+const dirs: string[] = [];
+const leftovers: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of leftovers) if (p.exitCode === null) p.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('mmm up', () => {
+  it(
+    'starts the whole stack, serves simulated packets, stops every child on SIGINT, reuses its data on restart, and stops the stack when a service crashes',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+      dirs.push(dataDir);
+      const [api, nats, leaf, leafnode, monitor, ops, sim] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+      // Ports that are free one above the chosen ones (the leaf monitor, ingest and route-analysis ops) are checked by mmm up itself.
+      const args = [
+        '--data-dir', dataDir, '--port', String(api), '--nats-port', String(nats), '--leaf-port', String(leaf),
+        '--leafnode-port', String(leafnode), '--monitor-port', String(monitor), '--ops-port-base', String(ops),
+        '--sim-port', String(sim), '--sim-rate', '5', '--sim-seed', '7', '--ready-timeout', '150',
+      ];
+
+      // First run: everything comes up and simulated packets reach the API.
+      const first = startUp(args);
+      leftovers.push(first.proc);
+      await waitFor('the stack to be up', () => (first.out().includes('MeshyMcMapface is up') ? true : first.proc.exitCode !== null ? Promise.reject(new Error(first.out())) : false), UP_TIMEOUT_MS, 500);
+      const pids = tablePids(first.out());
+      expect([...pids.keys()].sort()).toEqual(['agent', 'api', 'hub-nats', 'ingest', 'leaf-nats', 'route-analysis', 'sim']);
+      expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
+      const before = await waitFor('packets in /api/packets', async () => ((await packetCount(api)) > 0 ? packetCount(api) : undefined), 60_000, 500);
+      for (const f of ['hub-nats.conf', 'leaf-nats.conf', 'agent.ini', 'ingest.ini', 'route-analysis.ini', 'api.ini']) {
+        expect(existsSync(join(dataDir, 'config', f)), f).toBe(true);
+      }
+
+      // SIGINT: exit 0, and no child (nor anything a child started) is left.
+      first.proc.kill('SIGINT');
+      expect(await first.exit).toBe(0);
+      for (const [name, pid] of pids) expect(alive(pid), `${name} (pid ${pid}) still running`).toBe(false);
+      expect(existsSync(join(dataDir, 'up.pid'))).toBe(false);
+      const agentIni = readFileSync(join(dataDir, 'config', 'agent.ini'), 'utf8');
+
+      // Second run on the same data: configs reused, earlier history still there, streams kept.
+      const second = startUp(args);
+      leftovers.push(second.proc);
+      await waitFor('the stack to be up again', () => (second.out().includes('MeshyMcMapface is up') ? true : second.proc.exitCode !== null ? Promise.reject(new Error(second.out())) : false), UP_TIMEOUT_MS, 500);
+      expect(second.out()).toContain('reusing the configuration');
+      expect(readFileSync(join(dataDir, 'config', 'agent.ini'), 'utf8')).toBe(agentIni);
+      expect(await packetCount(api)).toBeGreaterThanOrEqual(before);
+      const nc = await connect({ servers: `nats://127.0.0.1:${nats}` });
+      const info = await (await nc.jetstreamManager()).streams.info('MESH');
+      await nc.close();
+      expect(info.state.messages).toBeGreaterThanOrEqual(before);
+
+      // A service that dies is reported, and the stack stops instead of limping on.
+      const pids2 = tablePids(second.out());
+      process.kill(pids2.get('route-analysis')!, 'SIGKILL');
+      expect(await second.exit).toBe(1);
+      expect(second.out()).toMatch(/route-analysis \(pid \d+\) exited on its own \(signal SIGKILL\)/);
+      for (const [name, pid] of pids2) expect(alive(pid), `${name} (pid ${pid}) still running`).toBe(false);
+    },
+    UP_TIMEOUT_MS * 2 + 120_000,
+  );
+
+  it('names the missing system package and its install command when nats-server is absent', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+    dirs.push(dataDir);
+    const up = startUp(['--data-dir', dataDir], { PATH: '/nonexistent' });
+    expect(await up.exit).toBe(1);
+    expect(up.out()).toContain('nats-server is not installed');
+    expect(up.out()).toContain('sudo apt-get install -y nats-server');
+  });
+
+  it('refuses bad flags with exit code 2', async () => {
+    const up = startUp(['--port', '4222', '--nats-port', '4222']);
+    expect(await up.exit).toBe(2);
+    expect(up.out()).toMatch(/--nats-port and --port are both 4222/);
+    // Commander's own argument errors exit with 1.
+    const radio = startUp(['--radio', 'bluetooth:xx']);
+    expect(await radio.exit).toBe(1);
+    expect(radio.out()).toContain('tcp:HOST[:PORT] or serial:/dev/DEVICE');
+  });
+
+  it('refuses a data directory set up with other ports unless --reconfigure', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+    dirs.push(dataDir);
+    const { prepare } = await import('./up/layout.js');
+    const { toUpOptions } = await import('./up/options.js');
+    prepare(toUpOptions({ dataDir }), [2, 9]);
+    const hub = readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8');
+    expect(hub).toContain('# sync_interval: always');
+    expect(() => prepare(toUpOptions({ dataDir, natsPort: 5222 }), [2, 9])).toThrow(/port nats: 4222 -> 5222.*--reconfigure/);
+    const { written } = prepare(toUpOptions({ dataDir, natsPort: 5222, reconfigure: true }), [2, 10]);
+    expect(written).toHaveLength(6);
+    expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toContain('listen: 127.0.0.1:5222');
+    expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toMatch(/^\s+sync_interval: always/m);
+  });
+});

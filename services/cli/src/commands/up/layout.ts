@@ -1,0 +1,202 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { UpOptions } from './options.js';
+
+/** Where everything of one `mmm up` lives under the data directory. */
+export interface Layout {
+  root: string;
+  state: string;
+  lock: string;
+  configDir: string;
+  logDir: string;
+  config: { hub: string; leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string };
+  natsStore: { hub: string; leaf: string };
+  historyDb: string;
+  apiDb: string;
+}
+
+export function layout(dataDir: string): Layout {
+  const c = join(dataDir, 'config');
+  return {
+    root: dataDir,
+    state: join(dataDir, 'up.json'),
+    lock: join(dataDir, 'up.pid'),
+    configDir: c,
+    logDir: join(dataDir, 'logs'),
+    config: {
+      hub: join(c, 'hub-nats.conf'),
+      leaf: join(c, 'leaf-nats.conf'),
+      agent: join(c, 'agent.ini'),
+      ingest: join(c, 'ingest.ini'),
+      routeAnalysis: join(c, 'route-analysis.ini'),
+      api: join(c, 'api.ini'),
+    },
+    natsStore: { hub: join(dataDir, 'nats', 'hub'), leaf: join(dataDir, 'nats', 'leaf') },
+    historyDb: join(dataDir, 'history.db'),
+    apiDb: join(dataDir, 'api.db'),
+  };
+}
+
+/** What the generated configs depend on; recorded so a restart with other flags is noticed instead of ignored. */
+export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'ports' | 'radio' | 'clickhouse'>;
+
+export function setupOf(o: UpOptions): Setup {
+  return { site: o.site, agentId: o.agentId, ports: o.ports, radio: o.radio, clickhouse: o.clickhouse };
+}
+
+/** sync_interval (fsync per write) exists from nats-server 2.10; Debian 12's 2.9.10 refuses the key. */
+export function syncLine(natsVersion: [number, number]): string {
+  const [major, minor] = natsVersion;
+  return major > 2 || (major === 2 && minor >= 10) ? 'sync_interval: always' : '# sync_interval: always  (nats-server >= 2.10)';
+}
+
+export function hubConf(s: Setup, l: Layout, sync: string): string {
+  return `# Hub nats-server of \`mmm up\` (written once; edit freely, it is reused).
+server_name: hub
+listen: 127.0.0.1:${s.ports.nats}
+http: 127.0.0.1:${s.ports.monitor}
+jetstream {
+  store_dir: ${JSON.stringify(l.natsStore.hub)}
+  domain: hub
+  ${sync}
+}
+leafnodes {
+  listen: 127.0.0.1:${s.ports.leafnode}
+}
+`;
+}
+
+export function leafConf(s: Setup, l: Layout, sync: string): string {
+  return `# Site leaf nats-server of \`mmm up\`: JetStream domain ${s.site}, the site's durable buffer.
+server_name: leaf-${s.site}
+listen: 127.0.0.1:${s.ports.leaf}
+http: 127.0.0.1:${s.ports.monitor + 1}
+jetstream {
+  store_dir: ${JSON.stringify(l.natsStore.leaf)}
+  domain: ${s.site}
+  ${sync}
+}
+leafnodes {
+  reconnect: 1
+  remotes: [
+    { url: "nats-leaf://127.0.0.1:${s.ports.leafnode}" }
+  ]
+}
+`;
+}
+
+export function agentIni(s: Setup, simPort: number): string {
+  const radio = s.radio ?? { kind: 'tcp' as const, host: '127.0.0.1', port: simPort };
+  const meshtastic =
+    radio.kind === 'tcp'
+      ? `connection_type = tcp\ntcp_host = ${radio.host}\ntcp_port = ${radio.port}`
+      : `connection_type = serial\ndevice_path = ${radio.path}`;
+  return `# Agent of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm agent --help, docs/agent.md.
+[agent]
+id = ${s.agentId}
+location_name = ${s.radio ? 'My radio' : 'Simulated mesh'}
+
+[meshtastic]
+${meshtastic}
+
+[nats]
+url = nats://127.0.0.1:${s.ports.leaf}
+site = ${s.site}
+
+[status]
+ops_port = ${s.ports.opsBase}
+`;
+}
+
+export function ingestIni(s: Setup, l: Layout): string {
+  return `# Ingest of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm ingest --help, docs/ingest.md.
+[nats]
+url = nats://127.0.0.1:${s.ports.nats}
+
+[ingest]
+# mmm up provisions the hub streams (MESH sourcing the site) before ingest starts.
+ensure_streams = false
+ops_port = ${s.ports.opsBase + 1}
+
+${s.clickhouse ? `[clickhouse]\nurl = ${s.clickhouse}\n` : `[sqlite]\npath = ${l.historyDb}\n`}`;
+}
+
+export function routeAnalysisIni(s: Setup): string {
+  return `# Route analysis of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm route-analysis --help.
+[nats]
+url = nats://127.0.0.1:${s.ports.nats}
+
+[ops]
+port = ${s.ports.opsBase + 2}
+`;
+}
+
+export function apiIni(s: Setup, l: Layout): string {
+  return `# API of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm api --help, docs/api.md.
+[server]
+host = 127.0.0.1
+port = ${s.ports.api}
+
+[nats]
+url = nats://127.0.0.1:${s.ports.nats}
+
+[database]
+path = ${l.apiDb}
+
+${s.clickhouse ? `[clickhouse]\nurl = ${s.clickhouse}\n` : `[history]\nsqlite_path = ${l.historyDb}\n`}`;
+}
+
+export class SetupChangedError extends Error {
+  override readonly name = 'SetupChangedError';
+}
+
+/**
+ * Writes the configs on first start and reuses them afterwards (the operator may have edited them). A restart whose
+ * flags would produce different configs fails with a message naming the difference, unless `reconfigure` is set.
+ * Returns the files written.
+ */
+export function prepare(o: UpOptions, natsVersion: [number, number]): { layout: Layout; written: string[] } {
+  const l = layout(o.dataDir);
+  for (const d of [l.root, l.configDir, l.logDir, l.natsStore.hub, l.natsStore.leaf]) mkdirSync(d, { recursive: true });
+  const setup = setupOf(o);
+  if (existsSync(l.state) && !o.reconfigure) {
+    const before = JSON.parse(readFileSync(l.state, 'utf8')) as Setup;
+    const diff = describeDiff(before, setup);
+    if (diff) {
+      throw new SetupChangedError(
+        `${o.dataDir} was set up with other options (${diff}). Run again with the same options, or add --reconfigure to rewrite its configuration files.`,
+      );
+    }
+  }
+  const sync = syncLine(natsVersion);
+  const files: [string, string][] = [
+    [l.config.hub, hubConf(setup, l, sync)],
+    [l.config.leaf, leafConf(setup, l, sync)],
+    [l.config.agent, agentIni(setup, o.ports.sim)],
+    [l.config.ingest, ingestIni(setup, l)],
+    [l.config.routeAnalysis, routeAnalysisIni(setup)],
+    [l.config.api, apiIni(setup, l)],
+  ];
+  const written: string[] = [];
+  for (const [file, text] of files) {
+    if (existsSync(file) && !o.reconfigure) continue;
+    writeFileSync(file, text, { mode: 0o640 });
+    written.push(file);
+  }
+  writeFileSync(l.state, `${JSON.stringify(setup, null, 2)}\n`);
+  return { layout: l, written };
+}
+
+function describeDiff(a: Setup, b: Setup): string | undefined {
+  const flat = (s: Setup): Record<string, string> => ({
+    '--site': s.site,
+    '--agent-id': s.agentId,
+    '--radio': s.radio ? (s.radio.kind === 'tcp' ? `tcp:${s.radio.host}:${s.radio.port}` : `serial:${s.radio.path}`) : '(simulator)',
+    '--clickhouse': s.clickhouse ?? '(SQLite)',
+    ...Object.fromEntries(Object.entries(s.ports).map(([k, v]) => [`port ${k}`, String(v)])),
+  });
+  const fa = flat(a);
+  const fb = flat(b);
+  const changed = Object.keys(fb).filter((k) => fa[k] !== fb[k]).map((k) => `${k}: ${fa[k]} -> ${fb[k]}`);
+  return changed.length ? changed.join(', ') : undefined;
+}

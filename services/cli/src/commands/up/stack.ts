@@ -1,0 +1,270 @@
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Child, type ChildSpec } from './child.js';
+import { prepare, type Layout } from './layout.js';
+import type { UpOptions } from './options.js';
+import { findNatsServer, lockDataDir, PreflightError } from './preflight.js';
+import { httpOk, leafLinks, portTaken, tcpOpen } from './probes.js';
+import { renderTable } from './table.js';
+
+/** The `mmm` entry every service runs through: dist when built, sources otherwise (the bin script decides). */
+const MMM_BIN = fileURLToPath(new URL('../../../bin/mmm.js', import.meta.url));
+/** Running from TypeScript sources: children must too, or they would run a stale or missing dist/. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** A service failed to start or crashed; the message carries the end of its log. Exit code 1. */
+export class StackError extends Error {
+  override readonly name = 'StackError';
+}
+
+/** Signals closer together than this count as one (relayed copies of the same Ctrl-C). */
+const REPEAT_SIGNAL_MS = 1500;
+
+class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+}
+
+export interface UpIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** The commands `mmm up` runs; a checkout where one is still a placeholder fails before anything starts. */
+const NEEDED = [['sim'], ['agent'], ['streams', 'provision'], ['ingest'], ['route-analysis'], ['api']] as const;
+
+async function missingCommands(o: UpOptions): Promise<string[]> {
+  const { buildProgram } = await import('../../program.js');
+  const program = await buildProgram([]);
+  const missing: string[] = [];
+  for (const path of NEEDED) {
+    if (path[0] === 'sim' && o.radio) continue;
+    let cmds = program.commands;
+    let found = true;
+    for (const name of path) {
+      const c = cmds.find((x) => x.name() === name);
+      if (!c || /not built yet/.test(c.description())) {
+        found = false;
+        break;
+      }
+      cmds = c.commands;
+    }
+    if (!found) missing.push(`mmm ${path.join(' ')}`);
+  }
+  return missing;
+}
+
+function mmm(l: Layout, o: UpOptions, name: string, args: string[], address: string, ready: () => Promise<boolean>): ChildSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: [MMM_BIN, ...args],
+    logFile: join(l.logDir, `${name}.log`),
+    env: FROM_SOURCE ? { MMM_FROM_SOURCE: '1' } : {},
+    address,
+    ready,
+  };
+}
+
+/**
+ * Start phases: each phase's services start together and are all waited for before the next phase. The hub and
+ * the leaf come first, then the streams; the consumers do not depend on each other; the agent needs its radio.
+ */
+function specs(o: UpOptions, l: Layout, natsPath: string): { before: ChildSpec[][]; provision: ChildSpec; after: ChildSpec[][] } {
+  const p = o.ports;
+  const lvl = ['--log-level', o.logLevel];
+  const hub: ChildSpec = {
+    name: 'hub-nats',
+    command: natsPath,
+    args: ['-c', l.config.hub],
+    logFile: join(l.logDir, 'hub-nats.log'),
+    address: `nats://127.0.0.1:${p.nats} (monitor :${p.monitor}, leafnodes :${p.leafnode})`,
+    ready: () => httpOk(`http://127.0.0.1:${p.monitor}/healthz?js-enabled-only=true`),
+  };
+  const leaf: ChildSpec = {
+    name: 'leaf-nats',
+    command: natsPath,
+    args: ['-c', l.config.leaf],
+    logFile: join(l.logDir, 'leaf-nats.log'),
+    address: `nats://127.0.0.1:${p.leaf} (site ${o.site}, monitor :${p.monitor + 1})`,
+    ready: async () => (await httpOk(`http://127.0.0.1:${p.monitor + 1}/healthz?js-enabled-only=true`)) && (await leafLinks(p.monitor + 1)) > 0,
+  };
+  const provision = mmm(l, o, 'streams', ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site], '', async () => false);
+  const consumers: ChildSpec[] = [];
+  if (!o.radio) {
+    const simArgs = ['sim', '--host', '127.0.0.1', '--port', String(p.sim), ...lvl];
+    if (o.simNodes !== undefined) simArgs.push('--nodes', String(o.simNodes));
+    if (o.simRate !== undefined) simArgs.push('--rate', String(o.simRate));
+    if (o.simSeed !== undefined) simArgs.push('--seed', String(o.simSeed));
+    consumers.push(mmm(l, o, 'sim', simArgs, `tcp://127.0.0.1:${p.sim} (simulated radio)`, () => tcpOpen('127.0.0.1', p.sim)));
+  }
+  const radio = o.radio ? (o.radio.kind === 'tcp' ? `radio tcp:${o.radio.host}:${o.radio.port}` : `radio ${o.radio.path}`) : 'radio: simulator';
+  const agent = mmm(l, o, 'agent', ['agent', '--config', l.config.agent, ...lvl], `${radio}, ops http://127.0.0.1:${p.opsBase}`, () =>
+    httpOk(`http://127.0.0.1:${p.opsBase}/readyz`),
+  );
+  consumers.push(
+    mmm(l, o, 'ingest', ['ingest', '--config', l.config.ingest, ...lvl], `${o.clickhouse ? `ClickHouse ${o.clickhouse}` : 'SQLite'}, ops http://127.0.0.1:${p.opsBase + 1}`, () =>
+      httpOk(`http://127.0.0.1:${p.opsBase + 1}/readyz`),
+    ),
+    mmm(l, o, 'route-analysis', ['route-analysis', '--config', l.config.routeAnalysis, ...lvl], `ops http://127.0.0.1:${p.opsBase + 2}`, () =>
+      httpOk(`http://127.0.0.1:${p.opsBase + 2}/readyz`),
+    ),
+    mmm(l, o, 'api', ['api', '--config', l.config.api, ...lvl], `http://127.0.0.1:${p.api}`, () => httpOk(`http://127.0.0.1:${p.api}/readyz`)),
+  );
+  return { before: [[hub], [leaf]], provision, after: [consumers, [agent]] };
+}
+
+async function portsFree(o: UpOptions): Promise<void> {
+  const p = o.ports;
+  const list: [string, number][] = [
+    ['--port', p.api],
+    ['--nats-port', p.nats],
+    ['--leaf-port', p.leaf],
+    ['--leafnode-port', p.leafnode],
+    ['--monitor-port', p.monitor],
+    ['--monitor-port + 1 (leaf monitor)', p.monitor + 1],
+    ['--ops-port-base (agent)', p.opsBase],
+    ['--ops-port-base + 1 (ingest)', p.opsBase + 1],
+    ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
+  ];
+  if (!o.radio) list.push(['--sim-port', p.sim]);
+  const taken = [];
+  for (const [flag, port] of list) if (await portTaken(port)) taken.push(`${port} (${flag})`);
+  if (taken.length) {
+    throw new PreflightError(`port${taken.length > 1 ? 's' : ''} already in use: ${taken.join(', ')}. Stop what uses them or choose others with the flags named.`);
+  }
+}
+
+/**
+ * Starts the whole stack in dependency order, waits until each piece is ready, prints what runs where, then waits
+ * for Ctrl-C / SIGTERM (returns 0 after stopping everything in reverse order) or for a service to exit on its own
+ * (reports it with the end of its log, stops the rest, returns 1: nothing is restarted silently).
+ */
+export async function runStack(o: UpOptions, io: UpIo): Promise<number> {
+  const nats = findNatsServer();
+  const missing = await missingCommands(o);
+  if (missing.length) {
+    throw new PreflightError(
+      `this checkout cannot run the whole stack yet: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not built (placeholder command). Build or update that service, then run mmm up again.`,
+    );
+  }
+  const release = lockDataDir(join(o.dataDir, 'up.pid'));
+  const started: Child[] = [];
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<'signal'>((r) => {
+    stopRequested = () => r('signal');
+  });
+  let interrupted = false;
+  let firstSignalAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // A wrapper (the bin script, tsx) may relay the same Ctrl-C a moment later: only a repeat after a pause means
+    // "kill now".
+    if (firstSignalAt && Date.now() - firstSignalAt < REPEAT_SIGNAL_MS) return;
+    if (firstSignalAt) {
+      io.err(`mmm up: ${sig} again, killing everything now`);
+      for (const c of started) void c.killGroup();
+      return;
+    }
+    firstSignalAt = Date.now();
+    interrupted = true;
+    io.err(`mmm up: ${sig}, stopping (again to kill at once)`);
+    stopRequested?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  const stopAll = async () => {
+    for (const c of [...started].reverse()) {
+      if (!c.exit) io.out(`stopping ${c.spec.name} (pid ${c.pid})`);
+      await c.stop(o.stopTimeoutMs);
+    }
+  };
+
+  try {
+    await portsFree(o);
+    const { layout: l, written } = prepare(o, nats.version);
+    const rel = (f: string) => {
+      const r = relative(process.cwd(), f);
+      return r && !r.startsWith('..') ? r : f;
+    };
+    io.out(written.length ? `wrote ${written.map(rel).join(', ')}` : `reusing the configuration in ${rel(l.configDir)}`);
+    const s = specs(o, l, nats.path);
+
+    const startOne = async (spec: ChildSpec) => {
+      const c = new Child(spec);
+      started.push(c);
+      c.start();
+      io.out(`starting ${spec.name} (pid ${c.pid}) ...`);
+      await waitReady(c, o.readyTimeoutMs, () => interrupted);
+      io.out(`  ${spec.name} ready`);
+    };
+    for (const phase of s.before) await Promise.all(phase.map(startOne));
+    await runOnce(new Child(s.provision), o.readyTimeoutMs, io);
+    for (const phase of s.after) await Promise.all(phase.map(startOne));
+
+    const running = started.filter((c) => !c.exit);
+    io.out('');
+    io.out(
+      renderTable(
+        ['service', 'pid', 'address', 'log'],
+        running.map((c) => [c.spec.name, String(c.pid), c.spec.address, rel(c.spec.logFile)]),
+      ),
+    );
+    io.out('');
+    io.out(`MeshyMcMapface is up: open http://127.0.0.1:${o.ports.api}  (Ctrl-C stops everything; data in ${rel(o.dataDir)})`);
+
+    const crashed = await Promise.race([stopSignal, ...running.map((c) => c.done.then(() => c))]);
+    if (crashed === 'signal') {
+      await stopAll();
+      io.out('stopped');
+      return 0;
+    }
+    const e = crashed.exit!;
+    io.err(
+      `mmm up: ${crashed.spec.name} (pid ${crashed.pid}) exited on its own (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}); stopping the stack. Last lines of ${rel(crashed.spec.logFile)}:\n${crashed.tail()}`,
+    );
+    await stopAll();
+    return 1;
+  } catch (err) {
+    await stopAll();
+    if (err instanceof Interrupted) {
+      io.out('stopped');
+      return 0;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    release();
+  }
+}
+
+async function waitReady(c: Child, timeoutMs: number, interrupted: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (interrupted()) throw new Interrupted();
+    if (c.exit) {
+      throw new StackError(
+        `${c.spec.name} exited during start (${c.exit.signal ? `signal ${c.exit.signal}` : `code ${c.exit.code}`}). Last lines of ${c.spec.logFile}:\n${c.tail()}`,
+      );
+    }
+    if (await c.spec.ready()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new StackError(`${c.spec.name} was not ready within ${timeoutMs / 1000} s. Last lines of ${c.spec.logFile}:\n${c.tail()}`);
+}
+
+async function runOnce(c: Child, timeoutMs: number, io: UpIo): Promise<void> {
+  c.start();
+  io.out(`provisioning streams (pid ${c.pid}) ...`);
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+  const result = await Promise.race([c.done, timer]);
+  if (result === 'timeout') {
+    await c.stop(1000);
+    throw new StackError(`stream provisioning did not finish within ${timeoutMs / 1000} s:\n${c.tail()}`);
+  }
+  await c.killGroup();
+  if (result.code !== 0) throw new StackError(`stream provisioning failed (code ${result.code}):\n${c.tail()}`);
+  io.out(`  streams ready: ${c.tail(5).split('\n').join('; ')}`);
+}
