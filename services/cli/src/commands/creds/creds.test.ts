@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureConsumer, ensureStream } from '@mmm/common';
+import { streams, subjects } from '@mmm/schemas';
+import { freePort, httpOk, requireBinary, ServerProcess, waitFor } from '@mmm/testkit';
+import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCreds } from './generate.js';
+import { readState } from './store.js';
+
+const SITE = 'north';
+let dir: string;
+let hub: ServerProcess;
+let leaf: ServerProcess;
+const ports = { hub: 0, hubMon: 0, leafnode: 0, leaf: 0, leafMon: 0 };
+const open: NatsConnection[] = [];
+const secret = (user: string) => readState(join(dir, 'creds.json')).users[user]!.password;
+async function as(user: string, port: number): Promise<NatsConnection> {
+  const nc = await connect({ servers: `nats://127.0.0.1:${port}`, user, pass: secret(user), maxReconnectAttempts: 0 });
+  open.push(nc);
+  return nc;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mmm-creds-'));
+  [ports.hub, ports.hubMon, ports.leafnode, ports.leaf, ports.leafMon] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  generateCreds({
+    outDir: join(dir, 'out'),
+    sites: { [SITE]: ['gw-1', 'gw-2'] },
+    hubLeafUrls: [`nats-leaf://127.0.0.1:${ports.leafnode}`],
+    hubUrl: `nats://127.0.0.1:${ports.hub}`,
+    leafUrl: `nats://127.0.0.1:${ports.leaf}`,
+    tls: {},
+    rotate: false,
+  });
+  dir = join(dir, 'out');
+  writeFileSync(
+    join(dir, 'hub/hub.conf'),
+    `listen: 127.0.0.1:${ports.hub}\nhttp: 127.0.0.1:${ports.hubMon}\njetstream { store_dir: ${JSON.stringify(join(dir, 'hub/js'))}, domain: hub }\ninclude "authorization.conf"\nleafnodes {\n  listen: 127.0.0.1:${ports.leafnode}\n  include "leafnodes-authorization.conf"\n}\n`,
+  );
+  writeFileSync(
+    join(dir, `leaf-${SITE}/leaf.conf`),
+    `listen: 127.0.0.1:${ports.leaf}\nhttp: 127.0.0.1:${ports.leafMon}\njetstream { store_dir: ${JSON.stringify(join(dir, 'leaf/js'))}, domain: ${SITE} }\ninclude "authorization.conf"\ninclude "leafnodes.conf"\n`,
+  );
+  const bin = requireBinary('nats-server', 'nats-server');
+  hub = new ServerProcess('hub', bin, ['-c', join(dir, 'hub/hub.conf')], () => httpOk(`http://127.0.0.1:${ports.hubMon}/healthz?js-enabled-only=true`));
+  leaf = new ServerProcess('leaf', bin, ['-c', join(dir, `leaf-${SITE}/leaf.conf`)], () => httpOk(`http://127.0.0.1:${ports.leafMon}/healthz?js-enabled-only=true`));
+  await hub.start();
+  await leaf.start();
+});
+
+afterAll(async () => {
+  for (const nc of open) await nc.close().catch(() => {});
+  await leaf?.stop();
+  await hub?.stop();
+  rmSync(join(dir, '..'), { recursive: true, force: true });
+});
+
+describe('mmm creds against real nats-servers', () => {
+  it('links the leaf to the hub with its own leafnode user', async () => {
+    await waitFor('leafnode link', async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${ports.hubMon}/leafz`)).json()) as { leafnodes?: number };
+      return (body.leafnodes ?? 0) > 0;
+    }, 20_000);
+  });
+
+  it('lets an agent publish its own events, and refuses it publishing as another agent (nothing stored)', async () => {
+    const gw1 = await as(`${SITE}.gw-1`, ports.leaf);
+    // The agent's own permissions suffice to create its site stream on the leaf, as it does at start.
+    await ensureStream(await gw1.jetstreamManager(), { name: streams.site(SITE), subjects: [subjects.siteAll(SITE)] });
+    const js = gw1.jetstream();
+    const ack = await js.publish(subjects.rx(SITE, 'gw-1', 'text'), new TextEncoder().encode('{}'), { msgID: 'own-1' });
+    expect(ack.seq).toBe(1);
+
+    const violations: string[] = [];
+    void (async () => {
+      for await (const s of gw1.status()) if (s.type === 'error') violations.push(String(s.data));
+    })();
+    await expect(js.publish(subjects.rx(SITE, 'gw-2', 'text'), new TextEncoder().encode('{}'), { msgID: 'forged', timeout: 2000 })).rejects.toThrow();
+    await expect(js.publish(subjects.rx('south', 'gw-1', 'text'), new TextEncoder().encode('{}'), { timeout: 2000 })).rejects.toThrow();
+    await waitFor('permission violation reported', () => violations.some((v) => /permissions[ _]violation/i.test(v)));
+    const info = await (await gw1.jetstreamManager()).streams.info(streams.site(SITE));
+    expect(info.state.messages).toBe(1);
+  });
+
+  it('refuses unknown users and wrong passwords on the hub and on the leaf', async () => {
+    for (const port of [ports.hub, ports.leaf]) {
+      await expect(connect({ servers: `nats://127.0.0.1:${port}`, user: 'mallory', pass: 'guess', maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+      await expect(connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    }
+    await expect(connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: 'ingest', pass: 'wrong', maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    // An agent's user exists only on its leaf, not on the hub.
+    await expect(connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: `${SITE}.gw-1`, pass: secret(`${SITE}.gw-1`), maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+  });
+
+  it('gives the hub services what they need and no more: ingest consumes the sourced stream but cannot forge agent events', async () => {
+    const admin = await as('admin', ports.hub);
+    await ensureStream(await admin.jetstreamManager(), {
+      name: streams.hub,
+      subjects: [],
+      sources: [{ name: streams.site(SITE), external: { api: `$JS.${SITE}.API`, deliver: '' } }],
+    });
+    const ingest = await as('ingest', ports.hub);
+    await ensureConsumer(await ingest.jetstreamManager(), streams.hub, { durable_name: 'ingest', ack_policy: AckPolicy.Explicit });
+    const consumer = await ingest.jetstream().consumers.get(streams.hub, 'ingest');
+    const got = await waitFor('the sourced message', async () => {
+      for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) {
+        m.ack();
+        return m.subject;
+      }
+      return undefined;
+    }, 20_000);
+    expect(got).toBe(subjects.rx(SITE, 'gw-1', 'text'));
+    await expect(ingest.jetstream().publish(subjects.rx(SITE, 'gw-1', 'text'), new Uint8Array(), { timeout: 2000 })).rejects.toThrow();
+  });
+
+  it('keeps existing passwords on a rerun, hashes them for the servers, and writes secrets mode 0600', () => {
+    const before = readState(join(dir, 'creds.json'));
+    const r = generateCreds({ outDir: dir, sites: { [SITE]: ['gw-1', 'gw-2', 'gw-3'] }, hubLeafUrls: ['nats-leaf://h:7422'], hubUrl: 'nats://h:4222', leafUrl: 'nats://l:4222', tls: {}, rotate: false });
+    expect(r.created).toEqual([`${SITE}.gw-3`]);
+    const after = readState(join(dir, 'creds.json'));
+    expect(after.users[`${SITE}.gw-1`]!.password).toBe(before.users[`${SITE}.gw-1`]!.password);
+    expect(after.users[`${SITE}.gw-1`]!.hash).toMatch(/^\$2[aby]\$11\$/);
+    for (const f of r.files) expect(statSync(f).mode & 0o777, f).toBe(0o600);
+    expect(() => generateCreds({ outDir: dir, sites: { 'bad.site': ['x'] }, hubLeafUrls: [], hubUrl: '', leafUrl: '', tls: {}, rotate: false })).toThrow(/site id/);
+  });
+});
