@@ -1,0 +1,100 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { streams } from '@mmm/schemas';
+import { startNatsServer } from '@mmm/testkit';
+import { connect } from 'nats';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it } from 'vitest';
+import { register } from './cli.js';
+import { readAgentConfig, resolveSettings } from './config/settings.js';
+import { writeSampleConfig } from './config/sample.js';
+import { provisionHub } from './streams/provision.js';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const MAIN = join(ROOT, 'services/cli/src/main.ts');
+const dir = mkdtempSync(join(tmpdir(), 'mmm-agent-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function mmm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], { cwd: ROOT, timeout: 100_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function natsConfigValid(file: string): void {
+  execFileSync('nats-server', ['-c', file, '-t'], { cwd: dir, stdio: 'pipe' });
+}
+
+describe('mmm agent / mmm streams', () => {
+  // Each CLI start costs seconds on a busy two-core box, so every command runs at once and the checks follow.
+  it('config errors exit 2 with file/section/key; --create-config writes loadable files and refuses to overwrite; streams provision', async () => {
+    const bad = join(dir, 'bad.ini');
+    writeFileSync(bad, '[agent]\nid = a\nlocation_name = x\n[meshtastic]\ntcp_host = h\nspeed = 9\n');
+    const file = join(dir, 'new', 'agent.ini');
+    const hub = await startNatsServer({ name: 'hub', domain: 'hub', leafListen: true });
+    try {
+      const [unknown, created] = await Promise.all([
+        mmm('agent', '--config', bad),
+        mmm('agent', '--create-config', file, '--site', 'north'),
+      ]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain(`${bad} [meshtastic] speed: unknown key`);
+
+      expect(created.code).toBe(0);
+      expect(readdirSync(join(dir, 'new')).sort()).toEqual(['agent.ini', 'leaf-north.conf']);
+      const s = resolveSettings(readAgentConfig(file, {}));
+      expect(s).toMatchObject({ site: 'north', agent: 'agent-001', radio: { kind: 'tcp', host: '127.0.0.1', port: 4403 }, legacy: [] });
+      const leaf = readFileSync(join(dir, 'new', 'leaf-north.conf'), 'utf8');
+      expect(leaf).toMatch(/domain: north/);
+      expect(leaf).toMatch(/sync_interval: always/);
+      natsConfigValid(join(dir, 'new', 'leaf-north.conf'));
+      // The remaining commands run in-process (the same commander program), since each CLI start costs seconds.
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+      try {
+        const program = new Command('mmm').exitOverride();
+        register(program);
+        await program.parseAsync(['streams', 'provision', '--hub', hub.url, '--site', 'north', 'south'], { from: 'user' });
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(out.join('')).toMatch(/^MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages\nMESH_DLQ: 0 messages\n$/);
+      const nc = await connect({ servers: hub.url });
+      const jsm = await nc.jetstreamManager();
+      // Re-running for another site adds it and keeps the others (idempotent, never cuts a site off).
+      await provisionHub(jsm, { sites: ['east'] });
+      await provisionHub(jsm, { sites: ['east'] });
+      const mesh = await jsm.streams.info(streams.hub);
+      expect(mesh.config.sources?.map((x) => [x.name, x.external?.api]).sort()).toEqual([
+        ['MESH_east', '$JS.east.API'],
+        ['MESH_north', '$JS.north.API'],
+        ['MESH_south', '$JS.south.API'],
+      ]);
+      expect(mesh.config.duplicate_window).toBe(120_000_000_000);
+      expect((await jsm.streams.info(streams.derived)).config.subjects).toEqual(['mesh.v1.derived.>']);
+      expect((await jsm.streams.info(streams.deadLetters)).config.subjects).toEqual(['mesh.v1.dlq.>']);
+      await nc.close();
+    } finally {
+      await hub.dispose();
+    }
+  }, 120_000);
+
+  it('--force overwrites a sample', () => {
+    const file = join(dir, 'forced', 'agent.ini');
+    const o = { site: 's', agent: 'a', leafPort: 4222, hubLeafUrl: 'nats-leaf://h:7422', storeDir: '/tmp/x', syncSupported: false };
+    writeSampleConfig(file, o);
+    writeFileSync(file, '# mine\n');
+    expect(() => writeSampleConfig(file, o)).toThrow(`${file}: already exists; use --force to overwrite it`);
+    expect(readFileSync(file, 'utf8')).toBe('# mine\n');
+    expect(writeSampleConfig(file, { ...o, site: 's' }, true).leaf).toBe(join(dir, 'forced', 'leaf-s.conf'));
+  });
+
+  it('infra/nats hub cluster and leaf configs pass nats-server -t', () => {
+    for (const f of ['hub-a.conf', 'hub-b.conf', 'hub-c.conf', 'leaf.conf']) natsConfigValid(join(ROOT, 'infra/nats', f));
+  });
+});
