@@ -13,7 +13,10 @@ const procs: ChildProcess[] = [];
 const dirs: string[] = [];
 
 function mmm(args: string[]) {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   procs.push(child);
   const out = { stdout: '', stderr: '', code: undefined as number | null | undefined };
   child.stdout!.on('data', (d: Buffer) => (out.stdout += d.toString()));
@@ -36,8 +39,26 @@ function tmp(): string {
 describe('mmm sim', () => {
   it('prints where it listens and its serial device, serves clients and stops cleanly on SIGTERM', async () => {
     const tty = join(tmp(), 'ttySIM');
-    const { child, out } = mmm(['sim', '--port', '0', '--nodes', '6', '--rate', '20', '--seed', '4', '--pty', tty, '--log-level', 'warn']);
-    const port = await waitFor('the listen line', () => Number(/on 127\.0\.0\.1:(\d+)/.exec(out.stdout)?.[1]) || undefined, 30_000);
+    const { child, out } = mmm([
+      'sim',
+      '--port',
+      '0',
+      '--nodes',
+      '6',
+      '--rate',
+      '20',
+      '--seed',
+      '4',
+      '--pty',
+      tty,
+      '--log-level',
+      'warn',
+    ]);
+    const port = await waitFor(
+      'the listen line',
+      () => Number(/on 127\.0\.0\.1:(\d+)/.exec(out.stdout)?.[1]) || undefined,
+      30_000,
+    );
     await waitFor('the serial line', () => out.stdout.includes(`serial device ${tty}`), 10_000);
     expect(out.stdout).toMatch(/gateway !([0-9a-f]{8}), 6 nodes/);
     const c = await RadioClient.tcp(port);

@@ -1,5 +1,14 @@
+import {
+  createLogger,
+  defineConfig,
+  loadConfig,
+  logSection,
+  runService,
+  type ServiceCliOptions,
+  Shutdown,
+  serviceOptions,
+} from '@mmm/common';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { createLogger, defineConfig, loadConfig, logSection, runService, Shutdown, serviceOptions, type ServiceCliOptions } from '@mmm/common';
 import { DEFAULTS, startSimulator } from './simulator.js';
 import { TRACEROUTE_RATE_LIMIT_MS } from './traceroute.js';
 import { MAX_NODES, MIN_NODES, nodeId } from './world.js';
@@ -12,16 +21,39 @@ export const simConfigSpec = defineConfig({
     sim: {
       description: 'Mesh simulator (command-line flags take precedence)',
       fields: {
-        nodes: { type: 'int', min: MIN_NODES, max: MAX_NODES, description: `Nodes in the mesh, the gateway included (default ${DEFAULTS.nodes})` },
-        rate: { type: 'number', min: 0, unit: 'packets/s', description: `Live packets per second, all ports together (default ${DEFAULTS.rate})` },
-        seed: { type: 'int', description: `Seed: the same seed gives the same mesh and packet sequence (default ${DEFAULTS.seed})` },
+        nodes: {
+          type: 'int',
+          min: MIN_NODES,
+          max: MAX_NODES,
+          description: `Nodes in the mesh, the gateway included (default ${DEFAULTS.nodes})`,
+        },
+        rate: {
+          type: 'number',
+          min: 0,
+          unit: 'packets/s',
+          description: `Live packets per second, all ports together (default ${DEFAULTS.rate})`,
+        },
+        seed: {
+          type: 'int',
+          description: `Seed: the same seed gives the same mesh and packet sequence (default ${DEFAULTS.seed})`,
+        },
         host: { type: 'string', description: `Address to listen on (default ${DEFAULTS.host})` },
-        port: { type: 'int', min: 0, max: 65535, description: `TCP port, 0 = any free port (default ${DEFAULT_TCP_PORT})` },
+        port: {
+          type: 'int',
+          min: 0,
+          max: 65535,
+          description: `TCP port, 0 = any free port (default ${DEFAULT_TCP_PORT})`,
+        },
         replay: { type: 'string', description: 'Replay this capture instead of generating traffic' },
         loop: { type: 'bool', description: 'Replay the capture again and again' },
         pty: { type: 'string', description: 'Also expose the radio as this serial device path (a PTY made by socat)' },
         hostile_names: { type: 'bool', description: 'Give one node an HTML-injection name' },
-        trace_rate_limit_ms: { type: 'int', min: 0, unit: 'ms', description: `One traceroute per this interval (default ${TRACEROUTE_RATE_LIMIT_MS})` },
+        trace_rate_limit_ms: {
+          type: 'int',
+          min: 0,
+          unit: 'ms',
+          description: `One traceroute per this interval (default ${TRACEROUTE_RATE_LIMIT_MS})`,
+        },
       },
     },
     log: logSection,
@@ -45,7 +77,8 @@ interface SimCliOptions extends ServiceCliOptions {
 
 const int = (what: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
-  if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}`);
+  if (!/^-?\d+$/.test(v.trim()) || n < min || n > max)
+    throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}`);
   return n;
 };
 const nonNegative = (v: string) => {
@@ -55,7 +88,8 @@ const nonNegative = (v: string) => {
 };
 const pair = (what: string, check: (a: number, b: number) => boolean) => (v: string) => {
   const parts = v.split(',').map((x) => Number(x.trim()));
-  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || !check(parts[0]!, parts[1]!)) throw new InvalidArgumentError(`expected ${what}`);
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || !check(parts[0]!, parts[1]!))
+    throw new InvalidArgumentError(`expected ${what}`);
   return parts as [number, number];
 };
 
@@ -65,18 +99,48 @@ export function register(program: Command): void {
     .description(
       'run a virtual Meshtastic mesh that speaks the radio stream API over TCP (and optionally a serial PTY), so agents and the whole pipeline run without hardware',
     )
-    .option('-n, --nodes <n>', `nodes in the mesh, the gateway included (default: ${DEFAULTS.nodes})`, int('nodes', MIN_NODES, MAX_NODES))
-    .option('-r, --rate <packets/s>', `live packets per second, all ports together; 0 = quiet (default: ${DEFAULTS.rate})`, nonNegative)
-    .option('-s, --seed <n>', `same seed, same mesh and packet sequence (default: ${DEFAULTS.seed})`, int('seed', 0, 0xffffffff))
+    .option(
+      '-n, --nodes <n>',
+      `nodes in the mesh, the gateway included (default: ${DEFAULTS.nodes})`,
+      int('nodes', MIN_NODES, MAX_NODES),
+    )
+    .option(
+      '-r, --rate <packets/s>',
+      `live packets per second, all ports together; 0 = quiet (default: ${DEFAULTS.rate})`,
+      nonNegative,
+    )
+    .option(
+      '-s, --seed <n>',
+      `same seed, same mesh and packet sequence (default: ${DEFAULTS.seed})`,
+      int('seed', 0, 0xffffffff),
+    )
     .option('-H, --host <address>', `address to listen on (default: ${DEFAULTS.host})`)
     .option('-p, --port <port>', `TCP port; 0 = any free port (default: ${DEFAULT_TCP_PORT})`, int('port', 0, 65535))
-    .option('--replay <file>', 'replay a capture (MeshPacket JSON lines or base64 ServiceEnvelopes, as in shared/fixtures/real) instead of generating traffic')
+    .option(
+      '--replay <file>',
+      'replay a capture (MeshPacket JSON lines or base64 ServiceEnvelopes, as in shared/fixtures/real) instead of generating traffic',
+    )
     .option('--loop', 'with --replay: start over at the end of the capture')
-    .option('--pty [path]', 'also expose the radio as a serial device (a PTY made by socat); prints its path (default: <tmp>/mmm-sim-<port>.tty)')
+    .option(
+      '--pty [path]',
+      'also expose the radio as a serial device (a PTY made by socat); prints its path (default: <tmp>/mmm-sim-<port>.tty)',
+    )
     .option('--hostile-names', 'give one node the name <img src=x onerror=alert(1)> to test escaping downstream')
-    .option('--center <lat,lon>', 'centre of the mesh (default: 52.52,13.405, Berlin)', pair('lat,lon', (a, b) => Math.abs(a) <= 90 && Math.abs(b) <= 180))
-    .option('--trace-delay <min,max>', 'traceroute replies arrive after this many ms (default: 2000,8000)', pair('min,max in ms', (a, b) => a >= 0 && b >= a))
-    .option('--trace-rate-limit <ms>', `accept one traceroute per this many ms, drop the rest (default: ${TRACEROUTE_RATE_LIMIT_MS})`, int('trace rate limit', 0, 86_400_000))
+    .option(
+      '--center <lat,lon>',
+      'centre of the mesh (default: 52.52,13.405, Berlin)',
+      pair('lat,lon', (a, b) => Math.abs(a) <= 90 && Math.abs(b) <= 180),
+    )
+    .option(
+      '--trace-delay <min,max>',
+      'traceroute replies arrive after this many ms (default: 2000,8000)',
+      pair('min,max in ms', (a, b) => a >= 0 && b >= a),
+    )
+    .option(
+      '--trace-rate-limit <ms>',
+      `accept one traceroute per this many ms, drop the rest (default: ${TRACEROUTE_RATE_LIMIT_MS})`,
+      int('trace rate limit', 0, 86_400_000),
+    )
     .addHelpText(
       'after',
       `
@@ -115,8 +179,12 @@ async function run(opts: SimCliOptions): Promise<void> {
     log,
   });
   const shutdown = new Shutdown(log).add('simulator', () => sim.stop()).listen();
-  const what = sim.capture ? `replaying ${sim.capture.packets.length} packets${opts.loop ? ' in a loop' : ''}` : `${sim.nodes.length} nodes`;
-  process.stdout.write(`mmm sim: Meshtastic stream API on ${sim.host}:${sim.port} (gateway ${nodeId(sim.myNodeNum)}, ${what})\n`);
+  const what = sim.capture
+    ? `replaying ${sim.capture.packets.length} packets${opts.loop ? ' in a loop' : ''}`
+    : `${sim.nodes.length} nodes`;
+  process.stdout.write(
+    `mmm sim: Meshtastic stream API on ${sim.host}:${sim.port} (gateway ${nodeId(sim.myNodeNum)}, ${what})\n`,
+  );
   if (ptyOpt) {
     try {
       const pty = await sim.startPty(typeof ptyOpt === 'string' ? ptyOpt : undefined);

@@ -102,9 +102,26 @@ function channels(priv: PrivateChannel): Channel.Channel[] {
   for (let index = 0; index < CHANNEL_SLOTS; index++) {
     if (index === 0) {
       // Empty name = the modem preset's name ("LongFast"); PSK 0x01 = the default key.
-      out.push(create(Channel.ChannelSchema, { index, role: Channel.Channel_Role.PRIMARY, settings: { name: '', psk: new Uint8Array([1]), uplinkEnabled: true, moduleSettings: { positionPrecision: 13 } } }));
+      out.push(
+        create(Channel.ChannelSchema, {
+          index,
+          role: Channel.Channel_Role.PRIMARY,
+          settings: {
+            name: '',
+            psk: new Uint8Array([1]),
+            uplinkEnabled: true,
+            moduleSettings: { positionPrecision: 13 },
+          },
+        }),
+      );
     } else if (index === priv.index) {
-      out.push(create(Channel.ChannelSchema, { index, role: Channel.Channel_Role.SECONDARY, settings: { name: priv.name, psk: priv.key, id: 0x5ec2e7 } }));
+      out.push(
+        create(Channel.ChannelSchema, {
+          index,
+          role: Channel.Channel_Role.SECONDARY,
+          settings: { name: priv.name, psk: priv.key, id: 0x5ec2e7 },
+        }),
+      );
     } else {
       out.push(create(Channel.ChannelSchema, { index, role: Channel.Channel_Role.DISABLED, settings: {} }));
     }
@@ -115,10 +132,41 @@ function channels(priv: PrivateChannel): Channel.Channel[] {
 function configs(gw: MutableNode): Config.Config[] {
   const c = (payloadVariant: Config.Config['payloadVariant']) => create(Config.ConfigSchema, { payloadVariant });
   return [
-    c({ case: 'device', value: create(Config.Config_DeviceConfigSchema, { role: gw.role, serialEnabled: true, nodeInfoBroadcastSecs: 10_800, tzdef: 'CET-1CEST,M3.5.0,M10.5.0/3' }) }),
-    c({ case: 'position', value: create(Config.Config_PositionConfigSchema, { positionBroadcastSecs: 900, positionBroadcastSmartEnabled: true, gpsUpdateInterval: 120, positionFlags: 811 }) }),
-    c({ case: 'power', value: create(Config.Config_PowerConfigSchema, { waitBluetoothSecs: 60, sdsSecs: 0xffffffff, lsSecs: 300, minWakeSecs: 10 }) }),
-    c({ case: 'network', value: create(Config.Config_NetworkConfigSchema, { wifiEnabled: true, wifiSsid: 'mesh-lab', ntpServer: 'meshtastic.pool.ntp.org' }) }),
+    c({
+      case: 'device',
+      value: create(Config.Config_DeviceConfigSchema, {
+        role: gw.role,
+        serialEnabled: true,
+        nodeInfoBroadcastSecs: 10_800,
+        tzdef: 'CET-1CEST,M3.5.0,M10.5.0/3',
+      }),
+    }),
+    c({
+      case: 'position',
+      value: create(Config.Config_PositionConfigSchema, {
+        positionBroadcastSecs: 900,
+        positionBroadcastSmartEnabled: true,
+        gpsUpdateInterval: 120,
+        positionFlags: 811,
+      }),
+    }),
+    c({
+      case: 'power',
+      value: create(Config.Config_PowerConfigSchema, {
+        waitBluetoothSecs: 60,
+        sdsSecs: 0xffffffff,
+        lsSecs: 300,
+        minWakeSecs: 10,
+      }),
+    }),
+    c({
+      case: 'network',
+      value: create(Config.Config_NetworkConfigSchema, {
+        wifiEnabled: true,
+        wifiSsid: 'mesh-lab',
+        ntpServer: 'meshtastic.pool.ntp.org',
+      }),
+    }),
     c({ case: 'display', value: create(Config.Config_DisplayConfigSchema, { screenOnSecs: 600 }) }),
     c({
       case: 'lora',
@@ -133,26 +181,67 @@ function configs(gw: MutableNode): Config.Config[] {
         configOkToMqtt: true,
       }),
     }),
-    c({ case: 'bluetooth', value: create(Config.Config_BluetoothConfigSchema, { enabled: true, mode: Config.Config_BluetoothConfig_PairingMode.RANDOM_PIN }) }),
-    c({ case: 'security', value: create(Config.Config_SecurityConfigSchema, { publicKey: gw.publicKey, serialEnabled: true }) }),
+    c({
+      case: 'bluetooth',
+      value: create(Config.Config_BluetoothConfigSchema, {
+        enabled: true,
+        mode: Config.Config_BluetoothConfig_PairingMode.RANDOM_PIN,
+      }),
+    }),
+    c({
+      case: 'security',
+      value: create(Config.Config_SecurityConfigSchema, { publicKey: gw.publicKey, serialEnabled: true }),
+    }),
   ];
 }
 
 function moduleConfigs(): ModuleConfig.ModuleConfig[] {
-  const m = (payloadVariant: ModuleConfig.ModuleConfig['payloadVariant']) => create(ModuleConfig.ModuleConfigSchema, { payloadVariant });
+  const m = (payloadVariant: ModuleConfig.ModuleConfig['payloadVariant']) =>
+    create(ModuleConfig.ModuleConfigSchema, { payloadVariant });
   return [
-    m({ case: 'mqtt', value: create(ModuleConfig.ModuleConfig_MQTTConfigSchema, { address: 'mqtt.meshtastic.org', username: 'meshdev', encryptionEnabled: true, root: 'msh/EU_868' }) }),
+    m({
+      case: 'mqtt',
+      value: create(ModuleConfig.ModuleConfig_MQTTConfigSchema, {
+        address: 'mqtt.meshtastic.org',
+        username: 'meshdev',
+        encryptionEnabled: true,
+        root: 'msh/EU_868',
+      }),
+    }),
     m({ case: 'serial', value: create(ModuleConfig.ModuleConfig_SerialConfigSchema, {}) }),
     m({ case: 'externalNotification', value: create(ModuleConfig.ModuleConfig_ExternalNotificationConfigSchema, {}) }),
     m({ case: 'storeForward', value: create(ModuleConfig.ModuleConfig_StoreForwardConfigSchema, { heartbeat: true }) }),
-    m({ case: 'rangeTest', value: create(ModuleConfig.ModuleConfig_RangeTestConfigSchema, { enabled: true, sender: 0 }) }),
-    m({ case: 'telemetry', value: create(ModuleConfig.ModuleConfig_TelemetryConfigSchema, { deviceUpdateInterval: 1800, environmentMeasurementEnabled: true, environmentUpdateInterval: 1800 }) }),
+    m({
+      case: 'rangeTest',
+      value: create(ModuleConfig.ModuleConfig_RangeTestConfigSchema, { enabled: true, sender: 0 }),
+    }),
+    m({
+      case: 'telemetry',
+      value: create(ModuleConfig.ModuleConfig_TelemetryConfigSchema, {
+        deviceUpdateInterval: 1800,
+        environmentMeasurementEnabled: true,
+        environmentUpdateInterval: 1800,
+      }),
+    }),
     m({ case: 'cannedMessage', value: create(ModuleConfig.ModuleConfig_CannedMessageConfigSchema, {}) }),
     m({ case: 'audio', value: create(ModuleConfig.ModuleConfig_AudioConfigSchema, {}) }),
     m({ case: 'remoteHardware', value: create(ModuleConfig.ModuleConfig_RemoteHardwareConfigSchema, {}) }),
-    m({ case: 'neighborInfo', value: create(ModuleConfig.ModuleConfig_NeighborInfoConfigSchema, { enabled: true, updateInterval: 14_400, transmitOverLora: true }) }),
-    m({ case: 'ambientLighting', value: create(ModuleConfig.ModuleConfig_AmbientLightingConfigSchema, { current: 10 }) }),
+    m({
+      case: 'neighborInfo',
+      value: create(ModuleConfig.ModuleConfig_NeighborInfoConfigSchema, {
+        enabled: true,
+        updateInterval: 14_400,
+        transmitOverLora: true,
+      }),
+    }),
+    m({
+      case: 'ambientLighting',
+      value: create(ModuleConfig.ModuleConfig_AmbientLightingConfigSchema, { current: 10 }),
+    }),
     m({ case: 'detectionSensor', value: create(ModuleConfig.ModuleConfig_DetectionSensorConfigSchema, {}) }),
-    m({ case: 'paxcounter', value: create(ModuleConfig.ModuleConfig_PaxcounterConfigSchema, { enabled: true, paxcounterUpdateInterval: 900 }) }),
+    m({
+      case: 'paxcounter',
+      value: create(ModuleConfig.ModuleConfig_PaxcounterConfigSchema, { enabled: true, paxcounterUpdateInterval: 900 }),
+    }),
   ];
 }

@@ -45,14 +45,23 @@ export async function startPtyBridge(opts: PtyOptions): Promise<PtyBridge> {
 
   const spawnOnce = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const proc = spawn('socat', [`pty,raw,echo=0,wait-slave,link=${path}`, `tcp:${opts.host}:${opts.port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn('socat', [`pty,raw,echo=0,wait-slave,link=${path}`, `tcp:${opts.host}:${opts.port}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       child = proc;
       proc.stderr?.on('data', (d: Buffer) => {
         output = (output + d.toString()).slice(-4096);
       });
       proc.once('error', (err) => {
         const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-        reject(new PtyError(missing ? 'socat is not installed; install it with: sudo apt-get install -y socat' : `socat failed: ${err.message}`, { cause: err }));
+        reject(
+          new PtyError(
+            missing
+              ? 'socat is not installed; install it with: sudo apt-get install -y socat'
+              : `socat failed: ${err.message}`,
+            { cause: err },
+          ),
+        );
       });
       proc.once('exit', (code, signal) => {
         if (stopped) return;
@@ -65,7 +74,8 @@ export async function startPtyBridge(opts: PtyOptions): Promise<PtyBridge> {
       const deadline = Date.now() + READY_TIMEOUT_MS;
       const poll = () => {
         if (existsSync(path)) return resolve();
-        if (proc.exitCode !== null || Date.now() > deadline) return reject(new PtyError(`socat did not create ${path}: ${output.trim()}`));
+        if (proc.exitCode !== null || Date.now() > deadline)
+          return reject(new PtyError(`socat did not create ${path}: ${output.trim()}`));
         setTimeout(poll, 20);
       };
       poll();

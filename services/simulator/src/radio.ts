@@ -67,7 +67,8 @@ export class Radio {
       pkt.hopLimit = Math.max(0, sender.hopLimit - relays);
       pkt.relayNode = path[path.length - 2]! & 0xff;
     }
-    const encrypt = out.channel === 'private' || (out.from !== gw && !out.forceDecoded && this.rng.chance(ENCRYPTED_SHARE));
+    const encrypt =
+      out.channel === 'private' || (out.from !== gw && !out.forceDecoded && this.rng.chance(ENCRYPTED_SHARE));
     if (encrypt) {
       const key = out.channel === 'private' ? this.privateChannel.key : DEFAULT_KEY;
       pkt.channel = out.channel === 'private' ? this.privateChannel.hash : PRIMARY_HASH;

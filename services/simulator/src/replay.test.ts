@@ -28,14 +28,18 @@ describe('capture replay', () => {
     const pkts = await c.waitForPackets('the capture', (p) => p.length >= 32);
     expect(pkts).toHaveLength(32);
     const lines = (await import('node:fs')).readFileSync(POTATO, 'utf8').trim().split('\n');
-    const expected = lines.map((l) => bytes(fromBinary(Mesh.MeshPacketSchema, Buffer.from(JSON.parse(l).raw_b64, 'base64'))));
+    const expected = lines.map((l) =>
+      bytes(fromBinary(Mesh.MeshPacketSchema, Buffer.from(JSON.parse(l).raw_b64, 'base64'))),
+    );
     expect(pkts.map(bytes)).toEqual(expected);
     expect(s.sent.count).toBe(32);
     expect(s.sent.byPort.encrypted).toBe(11);
     expect(s.sent.byPort).toMatchObject({ position: 9, telemetry: 3, text: 3, traceroute: 3, nodeinfo: 2, routing: 1 });
     // The node DB lists the capture's senders.
     const senders = new Set(pkts.map((p) => p.from));
-    const infos = cfg.filter((f) => f.payloadVariant.case === 'nodeInfo').map((f) => (f.payloadVariant.value as Mesh.NodeInfo).num);
+    const infos = cfg
+      .filter((f) => f.payloadVariant.case === 'nodeInfo')
+      .map((f) => (f.payloadVariant.value as Mesh.NodeInfo).num);
     for (const n of senders) expect(infos).toContain(n);
     // Without --loop the replay ends.
     expect(s.capture?.packets).toHaveLength(32);
@@ -61,5 +65,6 @@ describe('capture replay', () => {
     const junk = join(tmpdir(), `mmm-sim-junk-${process.pid}.txt`);
     writeFileSync(junk, 'not base64 at all!!\n%%%\n');
     expect(() => loadCapture(junk)).toThrow(/no packet that parses \(2 lines skipped\)/);
+    rmSync(junk);
   });
 });

@@ -37,7 +37,8 @@ export function loadCapture(file: string): Capture {
     try {
       if (json) {
         const rec = JSON.parse(line) as { raw_b64?: string; service_envelope_b64?: string };
-        if (typeof rec.raw_b64 === 'string') packets.push(fromBinary(Mesh.MeshPacketSchema, Buffer.from(rec.raw_b64, 'base64')));
+        if (typeof rec.raw_b64 === 'string')
+          packets.push(fromBinary(Mesh.MeshPacketSchema, Buffer.from(rec.raw_b64, 'base64')));
         else if (typeof rec.service_envelope_b64 === 'string') {
           format = 'serviceenvelope-jsonl';
           packets.push(envelopePacket(Buffer.from(rec.service_envelope_b64, 'base64')));
@@ -47,7 +48,8 @@ export function loadCapture(file: string): Capture {
       skipped++;
     }
   }
-  if (packets.length === 0) throw new CaptureError(`capture ${file} holds no packet that parses (${skipped} lines skipped)`);
+  if (packets.length === 0)
+    throw new CaptureError(`capture ${file} holds no packet that parses (${skipped} lines skipped)`);
   return { format, packets, skipped };
 }
 
@@ -63,7 +65,9 @@ export function openPacket(pkt: Mesh.MeshPacket): Mesh.Data | undefined {
   if (pkt.payloadVariant.case !== 'encrypted') return undefined;
   try {
     const data = fromBinary(Mesh.DataSchema, xcrypt(DEFAULT_KEY, pkt.id, pkt.from, pkt.payloadVariant.value));
-    return data.portnum !== Portnums.PortNum.UNKNOWN_APP && Portnums.PortNum[data.portnum] !== undefined ? data : undefined;
+    return data.portnum !== Portnums.PortNum.UNKNOWN_APP && Portnums.PortNum[data.portnum] !== undefined
+      ? data
+      : undefined;
   } catch {
     return undefined;
   }
@@ -73,7 +77,8 @@ export function openPacket(pkt: Mesh.MeshPacket): Mesh.Data | undefined {
 export function captureNodes(packets: readonly Mesh.MeshPacket[]): Mesh.NodeInfo[] {
   const nodes = new Map<number, Mesh.NodeInfo>();
   for (const pkt of packets) {
-    const info = nodes.get(pkt.from) ?? create(Mesh.NodeInfoSchema, { num: pkt.from, lastHeard: pkt.rxTime, snr: pkt.rxSnr });
+    const info =
+      nodes.get(pkt.from) ?? create(Mesh.NodeInfoSchema, { num: pkt.from, lastHeard: pkt.rxTime, snr: pkt.rxSnr });
     nodes.set(pkt.from, info);
     const data = openPacket(pkt);
     if (data?.portnum === Portnums.PortNum.NODEINFO_APP) {

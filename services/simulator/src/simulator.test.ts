@@ -1,4 +1,18 @@
-import { Channel, Config, create, DEFAULT_KEY, fromBinary, Mesh, ModuleConfig, Mqtt, PaxCount, Portnums, StoreForward, Telemetry, xcrypt } from '@mmm/meshtastic';
+import {
+  type Channel,
+  type Config,
+  create,
+  DEFAULT_KEY,
+  fromBinary,
+  Mesh,
+  type ModuleConfig,
+  Mqtt,
+  PaxCount,
+  Portnums,
+  StoreForward,
+  Telemetry,
+  xcrypt,
+} from '@mmm/meshtastic';
 import { portFromPortnum } from '@mmm/schemas';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,7 +72,13 @@ describe('config exchange', () => {
     expect(infos.map((n) => n.num).sort()).toEqual(s.nodes.map((n) => n.num).sort());
     for (const info of infos) {
       const node = s.nodes.find((n) => n.num === info.num)!;
-      expect(info.user).toMatchObject({ id: node.id, longName: node.longName, shortName: node.shortName, hwModel: node.hwModel, role: node.role });
+      expect(info.user).toMatchObject({
+        id: node.id,
+        longName: node.longName,
+        shortName: node.shortName,
+        hwModel: node.hwModel,
+        role: node.role,
+      });
       expect(info.position?.latitudeI).toBe(Math.round(node.lat * 1e7));
       expect(info.deviceMetrics?.batteryLevel).toBe(node.batteryLevel);
       expect(info.lastHeard).toBeGreaterThan(0);
@@ -74,7 +94,9 @@ describe('config exchange', () => {
     expect(channels[1]).toMatchObject({ index: 1, role: 2, settings: { name: 'Ops', psk: s.privateChannel.key } });
     const configCases = (byCase('config') as Config.Config[]).map((x) => x.payloadVariant.case);
     expect(configCases).toEqual(expect.arrayContaining(['device', 'lora', 'position', 'security']));
-    expect((byCase('moduleConfig') as ModuleConfig.ModuleConfig[]).map((x) => x.payloadVariant.case)).toContain('neighborInfo');
+    expect((byCase('moduleConfig') as ModuleConfig.ModuleConfig[]).map((x) => x.payloadVariant.case)).toContain(
+      'neighborInfo',
+    );
     // "Café —été" carries 0x94 0xC3 inside a frame; the strict deframer must still have framed every message.
     expect(c.payloads.some(hasFrameStart)).toBe(true);
   });
@@ -106,8 +128,26 @@ describe('live traffic', () => {
     const s = await sim({ nodes: 25, rate: 400, seed: 5 });
     const c = await client(s);
     await c.wantConfig(1);
-    const wanted = new Set(['position', 'nodeinfo', 'telemetry', 'text', 'routing', 'neighborinfo', 'waypoint', 'mapreport', 'rangetest', 'storeforward', 'paxcounter', 'encrypted']);
-    await waitFor('every port', () => [...wanted].every((p) => (s.sent.byPort[p as keyof typeof s.sent.byPort] ?? 0) >= 3) && s.sent.count >= 600, 30_000, 50);
+    const wanted = new Set([
+      'position',
+      'nodeinfo',
+      'telemetry',
+      'text',
+      'routing',
+      'neighborinfo',
+      'waypoint',
+      'mapreport',
+      'rangetest',
+      'storeforward',
+      'paxcounter',
+      'encrypted',
+    ]);
+    await waitFor(
+      'every port',
+      () => [...wanted].every((p) => (s.sent.byPort[p as keyof typeof s.sent.byPort] ?? 0) >= 3) && s.sent.count >= 600,
+      30_000,
+      50,
+    );
     s.pause();
     const pkts = await c.waitForPackets('all sent packets', (p) => p.length >= s.sent.count);
     expect(pkts).toHaveLength(s.sent.count);
@@ -157,7 +197,8 @@ describe('live traffic', () => {
           expect(ni.nodeId).toBe(pkt.from);
           expect(ni.neighbors.length).toBeGreaterThan(0);
           const links = s.links();
-          for (const nb of ni.neighbors) expect(links.find((l) => l.from === nb.nodeId && l.to === pkt.from)?.snr).toBe(nb.snr);
+          for (const nb of ni.neighbors)
+            expect(links.find((l) => l.from === nb.nodeId && l.to === pkt.from)?.snr).toBe(nb.snr);
           break;
         }
         case P.WAYPOINT_APP:
@@ -181,7 +222,16 @@ describe('live traffic', () => {
     }
     expect(new Set(ports.keys())).toEqual(wanted);
     for (const [port, n] of ports) expect(n).toBe(s.sent.byPort[port as keyof typeof s.sent.byPort]);
-    expect(telemetry).toEqual(new Set(['deviceMetrics', 'environmentMetrics', 'powerMetrics', 'airQualityMetrics', 'localStats', 'healthMetrics']));
+    expect(telemetry).toEqual(
+      new Set([
+        'deviceMetrics',
+        'environmentMetrics',
+        'powerMetrics',
+        'airQualityMetrics',
+        'localStats',
+        'healthMetrics',
+      ]),
+    );
     expect(encrypted).toBeGreaterThan(decoded); // most traffic arrives encrypted, as on a real mesh
     expect(decoded).toBeGreaterThan(0);
   });
@@ -214,7 +264,8 @@ describe('live traffic', () => {
     const c = await client(s);
     await c.wantConfig(1);
     // A decoded "café —été" puts E2 80 94 C3 A9 into the frame itself; deframers that scan payloads desync on it.
-    const carrying = () => c.packets().filter((p) => p.payloadVariant.case === 'decoded' && hasFrameStart(p.payloadVariant.value.payload));
+    const carrying = () =>
+      c.packets().filter((p) => p.payloadVariant.case === 'decoded' && hasFrameStart(p.payloadVariant.value.payload));
     await waitFor('a decoded text with 0x94 0xC3', () => carrying().length > 0, 20_000, 50);
     const text = new TextDecoder().decode((carrying()[0]!.payloadVariant.value as Mesh.Data).payload);
     expect(text).toBe('café —été');
@@ -276,7 +327,15 @@ describe('live traffic', () => {
     s.resume();
     // Nothing is generated at rate 0 even when resumed: a heartbeat round-trip shows the radio is alive but quiet.
     const text = create(Mesh.DataSchema, { portnum: P.TEXT_MESSAGE_APP, payload: new TextEncoder().encode('hi') });
-    c.send({ case: 'packet', value: create(Mesh.MeshPacketSchema, { to: s.myNodeNum, id: 4242, wantAck: true, payloadVariant: { case: 'decoded', value: text } }) });
+    c.send({
+      case: 'packet',
+      value: create(Mesh.MeshPacketSchema, {
+        to: s.myNodeNum,
+        id: 4242,
+        wantAck: true,
+        payloadVariant: { case: 'decoded', value: text },
+      }),
+    });
     await c.waitForPackets('the ACK', (p) => p.some((x) => open(x)?.requestId === 4242));
     expect(s.sent.count).toBe(frozen + 1);
     s.setRate(200);
@@ -304,7 +363,8 @@ describe('live traffic', () => {
     const s = await sim({ nodes: 6, rate: 0 });
     const c = await client(s);
     await c.wantConfig(1);
-    for (const k of TRAFFIC_KINDS) expect(s.inject(k)?.port).toBe(k === 'private' ? 'encrypted' : k === 'telemetry' ? 'telemetry' : k);
+    for (const k of TRAFFIC_KINDS)
+      expect(s.inject(k)?.port).toBe(k === 'private' ? 'encrypted' : k === 'telemetry' ? 'telemetry' : k);
     await c.waitForPackets('injected', (p) => p.length === TRAFFIC_KINDS.length);
   });
 });

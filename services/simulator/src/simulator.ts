@@ -6,10 +6,10 @@ import { configSequence } from './config-exchange.js';
 import { Connection } from './connection.js';
 import { Prng } from './prng.js';
 import { type PtyBridge, startPtyBridge } from './pty.js';
-import { type PrivateChannel, PRIMARY_HASH, Radio } from './radio.js';
+import { PRIMARY_HASH, type PrivateChannel, Radio } from './radio.js';
 import { type Capture, captureNodes, loadCapture, openPacket } from './replay.js';
 import { DEFAULT_TRACE_DELAY_MS, routeDiscovery, TRACEROUTE_RATE_LIMIT_MS, TraceRateLimiter } from './traceroute.js';
-import { PORT_WEIGHTS, type TrafficKind, TrafficGenerator } from './traffic.js';
+import { type Outgoing, PORT_WEIGHTS, TrafficGenerator, type TrafficKind } from './traffic.js';
 import { type SimLink, type SimNode, World } from './world.js';
 
 export interface SimulatorOptions {
@@ -94,6 +94,10 @@ export interface Simulator {
 
 export const DEFAULTS = { nodes: 20, rate: 2, seed: 1, port: 0, host: '127.0.0.1' } as const;
 const TICK_MS = 50;
+/** Work per turn before yielding to the event loop (client I/O, timers). */
+const TICK_WORK_MS = 10;
+
+type Classified = { port: Port; portnum: number | undefined };
 const BROADCAST = 0xffffffff;
 
 export class SimulatorOptionsError extends RangeError {
@@ -108,12 +112,16 @@ function check(opts: SimulatorOptions): void {
   const bad = (msg: string) => {
     throw new SimulatorOptionsError(msg);
   };
-  if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate >= 0)) bad(`rate must be a number >= 0, got ${opts.rate}`);
+  if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate >= 0))
+    bad(`rate must be a number >= 0, got ${opts.rate}`);
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) bad(`seed must be a whole number, got ${opts.seed}`);
-  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535)) bad(`port must be 0..65535, got ${opts.port}`);
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535))
+    bad(`port must be 0..65535, got ${opts.port}`);
   const d = opts.traceDelayMs;
-  if (d && !(d.length === 2 && d[0] >= 0 && d[1] >= d[0])) bad(`traceDelayMs must be [min, max] with 0 <= min <= max, got ${JSON.stringify(d)}`);
-  if (opts.traceRateLimitMs !== undefined && !(opts.traceRateLimitMs >= 0)) bad(`traceRateLimitMs must be >= 0, got ${opts.traceRateLimitMs}`);
+  if (d && !(d.length === 2 && d[0] >= 0 && d[1] >= d[0]))
+    bad(`traceDelayMs must be [min, max] with 0 <= min <= max, got ${JSON.stringify(d)}`);
+  if (opts.traceRateLimitMs !== undefined && !(opts.traceRateLimitMs >= 0))
+    bad(`traceRateLimitMs must be >= 0, got ${opts.traceRateLimitMs}`);
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -151,6 +159,9 @@ class MeshSimulator implements Simulator {
   private ticker: NodeJS.Timeout | undefined;
   private replayPos = 0;
   private replayPass = 0;
+  private readonly replayClasses: Classified[] = [];
+  private batch: Map<Connection, Uint8Array[]> | undefined;
+  private continuing: NodeJS.Immediate | undefined;
   private stopped = false;
 
   constructor(private readonly opts: SimulatorOptions) {
@@ -158,7 +169,12 @@ class MeshSimulator implements Simulator {
     this.rate = opts.rate ?? DEFAULTS.rate;
     this.clock = opts.clock ?? Date.now;
     const seed = opts.seed ?? DEFAULTS.seed;
-    this.world = new World({ nodes: opts.nodes ?? DEFAULTS.nodes, seed, hostileNames: opts.hostileNames, center: opts.center });
+    this.world = new World({
+      nodes: opts.nodes ?? DEFAULTS.nodes,
+      seed,
+      hostileNames: opts.hostileNames,
+      center: opts.center,
+    });
     const rng = new Prng(seed ^ 0x51a17e);
     const keyRng = rng.fork(1);
     const key = keyRng.bytes(32);
@@ -193,7 +209,10 @@ class MeshSimulator implements Simulator {
         const addr = this.server.address();
         this.port = typeof addr === 'object' && addr ? addr.port : 0;
         this.ticker = setInterval(() => this.tick(), TICK_MS);
-        this.opts.log?.info({ host: this.host, port: this.port, nodes: this.world.nodes.length, myNodeNum: this.myNodeNum }, 'simulator listening');
+        this.opts.log?.info(
+          { host: this.host, port: this.port, nodes: this.world.nodes.length, myNodeNum: this.myNodeNum },
+          'simulator listening',
+        );
         resolve();
       });
     });
@@ -258,35 +277,49 @@ class MeshSimulator implements Simulator {
         return;
       }
       if (!target) {
-        if (pkt.wantAck) this.later(this.delay(), () => this.deliver(this.routingPacket(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
+        if (pkt.wantAck)
+          this.later(this.delay(), () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
         return; // nobody answers for a node that is not in the mesh
       }
       const delay = this.delay();
-      if (pkt.wantAck) this.later(delay / 2, () => this.deliver(this.routingPacket(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
+      if (pkt.wantAck)
+        this.later(delay / 2, () => this.emit(this.routing(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
       this.later(delay, () => {
-        const reply = this.radio.packet({
-          from: target.num,
-          to: gw,
-          portnum: Portnums.PortNum.TRACEROUTE_APP,
-          payload: toBinary(Mesh.RouteDiscoverySchema, routeDiscovery(this.world, target.num)),
-          channel: 'primary',
-          requestId: pkt.id,
-          forceDecoded: true,
-        });
-        this.deliver(reply, conn);
+        this.emit(
+          {
+            from: target.num,
+            to: gw,
+            portnum: Portnums.PortNum.TRACEROUTE_APP,
+            payload: toBinary(Mesh.RouteDiscoverySchema, routeDiscovery(this.world, target.num)),
+            channel: 'primary',
+            requestId: pkt.id,
+            forceDecoded: true,
+          },
+          conn,
+        );
       });
       return;
     }
     if (!pkt.wantAck) return;
-    if (pkt.to === gw) this.deliver(this.routingPacket(gw, pkt.id, Mesh.Routing_Error.NONE), conn);
-    else if (pkt.to === BROADCAST) this.later(this.delay() / 4, () => this.deliver(this.routingPacket(gw, pkt.id, Mesh.Routing_Error.NONE), conn));
-    else if (target) this.later(this.delay() / 2, () => this.deliver(this.routingPacket(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
-    else this.later(this.delay(), () => this.deliver(this.routingPacket(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
+    if (pkt.to === gw) this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.NONE), conn);
+    else if (pkt.to === BROADCAST)
+      this.later(this.delay() / 4, () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.NONE), conn));
+    else if (target)
+      this.later(this.delay() / 2, () => this.emit(this.routing(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
+    else this.later(this.delay(), () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
   }
 
-  private routingPacket(from: number, requestId: number, error: Mesh.Routing_Error): Mesh.MeshPacket {
+  private routing(from: number, requestId: number, error: Mesh.Routing_Error): Outgoing {
     const routing = create(Mesh.RoutingSchema, { variant: { case: 'errorReason', value: error } });
-    return this.radio.packet({ from, to: this.myNodeNum, portnum: Portnums.PortNum.ROUTING_APP, payload: toBinary(Mesh.RoutingSchema, routing), channel: 'primary', requestId, forceDecoded: true });
+    return {
+      from,
+      to: this.myNodeNum,
+      portnum: Portnums.PortNum.ROUTING_APP,
+      payload: toBinary(Mesh.RoutingSchema, routing),
+      channel: 'primary',
+      requestId,
+      forceDecoded: true,
+    };
   }
 
   private delay(): number {
@@ -302,18 +335,49 @@ class MeshSimulator implements Simulator {
   }
 
   /** Sends a packet to every live client (and `also`, the client it answers), and counts it once. */
-  private deliver(pkt: Mesh.MeshPacket, also?: Connection): SentPacket | undefined {
-    const targets = [...this.conns].filter((c) => ((c.live && !c.congested) || c === also));
+  private deliver(pkt: Mesh.MeshPacket, also?: Connection, known?: Classified): SentPacket | undefined {
+    const targets = [...this.conns].filter((c) => (c.live && !c.congested) || c === also);
     if (targets.length === 0) return undefined;
-    for (const c of targets) c.send({ case: 'packet', value: pkt });
-    return this.record(pkt);
+    for (const c of targets) {
+      const bytes = c.encode({ case: 'packet', value: pkt });
+      const queued = this.batch?.get(c);
+      if (queued) queued.push(bytes);
+      else if (this.batch) this.batch.set(c, [bytes]);
+      else c.write(bytes);
+    }
+    return this.record(pkt, known ?? this.classify(pkt));
   }
 
-  private record(pkt: Mesh.MeshPacket): SentPacket {
-    const isPrivate = pkt.payloadVariant.case === 'encrypted' && pkt.channel === this.privateChannel.hash && pkt.channel !== PRIMARY_HASH;
+  /** Generated traffic: the port is known, so nothing is decrypted again to count it. */
+  private emit(out: Outgoing, also?: Connection): SentPacket | undefined {
+    const known: Classified =
+      out.channel === 'private'
+        ? { port: 'encrypted', portnum: undefined }
+        : { port: portFromPortnum(out.portnum), portnum: out.portnum };
+    return this.deliver(this.radio.packet(out), also, known);
+  }
+
+  private classify(pkt: Mesh.MeshPacket): Classified {
+    const isPrivate =
+      pkt.payloadVariant.case === 'encrypted' &&
+      pkt.channel === this.privateChannel.hash &&
+      pkt.channel !== PRIMARY_HASH;
     const data = isPrivate ? undefined : openPacket(pkt);
-    const port: Port = data ? portFromPortnum(data.portnum) : 'encrypted';
-    const sent: SentPacket = { from: pkt.from, to: pkt.to, id: pkt.id, port, portnum: data?.portnum, encrypted: pkt.payloadVariant.case === 'encrypted', packet: pkt };
+    return data
+      ? { port: portFromPortnum(data.portnum), portnum: data.portnum }
+      : { port: 'encrypted', portnum: undefined };
+  }
+
+  private record(pkt: Mesh.MeshPacket, { port, portnum }: Classified): SentPacket {
+    const sent: SentPacket = {
+      from: pkt.from,
+      to: pkt.to,
+      id: pkt.id,
+      port,
+      portnum,
+      encrypted: pkt.payloadVariant.case === 'encrypted',
+      packet: pkt,
+    };
     this.sent.count++;
     this.sent.byPort[port] = (this.sent.byPort[port] ?? 0) + 1;
     this.sent.ids.add(packetKey(pkt.from, pkt.id));
@@ -332,29 +396,52 @@ class MeshSimulator implements Simulator {
     }
     // At most a second's worth of backlog, so a stalled client does not get a burst later.
     this.budget = Math.min(this.budget + this.rate * elapsed, Math.max(1, this.rate));
-    while (this.budget >= 1) {
-      // A client that does not keep up (or a PTY nobody reads) is skipped, as a radio drops what its phone queue cannot
-      // hold; when every client lags the mesh waits instead, so a lone slow consumer still gets every packet counted.
-      if (live.every((c) => c.congested)) return;
-      const pkt = this.nextLivePacket();
-      if (!pkt) return;
-      this.budget -= 1;
-      this.deliver(pkt);
+    this.batch = new Map();
+    try {
+      while (this.budget >= 1) {
+        // A client that does not keep up (or a PTY nobody reads) is skipped, as a radio drops what its phone queue
+        // cannot hold; when every client lags the mesh waits instead, so a lone slow consumer still gets every packet.
+        if (live.every((c) => c.congested)) break;
+        // Leave the event loop room for clients and timers, then carry on right after them.
+        if (performance.now() - now > TICK_WORK_MS) {
+          this.continueSoon();
+          break;
+        }
+        const next = this.nextLivePacket();
+        if (!next) break;
+        this.budget -= 1;
+        if ('out' in next) this.emit(next.out);
+        else this.deliver(next.pkt, undefined, next.known);
+      }
+    } finally {
+      const batch = this.batch;
+      this.batch = undefined;
+      for (const [c, frames] of batch) c.write(Buffer.concat(frames));
     }
   }
 
-  private nextLivePacket(): Mesh.MeshPacket | undefined {
-    if (!this.capture) return this.radio.packet(this.traffic.make(this.pick.weighted(PORT_WEIGHTS)));
+  private continueSoon(): void {
+    if (this.continuing) return;
+    this.continuing = setImmediate(() => {
+      this.continuing = undefined;
+      if (!this.stopped) this.tick();
+    });
+  }
+
+  private nextLivePacket(): { out: Outgoing } | { pkt: Mesh.MeshPacket; known: Classified } | undefined {
+    if (!this.capture) return { out: this.traffic.make(this.pick.weighted(PORT_WEIGHTS)) };
     const pkts = this.capture.packets;
     if (this.replayPos >= pkts.length) {
       if (!this.opts.loop) return undefined;
       this.replayPos = 0;
       this.replayPass++;
     }
-    const pkt = create(Mesh.MeshPacketSchema, pkts[this.replayPos++]!);
+    const i = this.replayPos++;
+    const pkt = create(Mesh.MeshPacketSchema, pkts[i]!);
     // Later passes are new receptions of the same packets, so they get the time they are heard again.
     if (this.replayPass > 0) pkt.rxTime = Math.floor(this.clock() / 1000);
-    return pkt;
+    this.replayClasses[i] ??= this.classify(pkt);
+    return { pkt, known: this.replayClasses[i] };
   }
 
   links(): SimLink[] {
@@ -391,23 +478,24 @@ class MeshSimulator implements Simulator {
   }
 
   movePosition(node: number | SimNode, lat: number, lon: number): void {
-    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) throw new SimulatorOptionsError(`position ${lat},${lon} is not on Earth`);
+    if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
+      throw new SimulatorOptionsError(`position ${lat},${lon} is not on Earth`);
     const n = this.node(node);
     n.lat = lat;
     n.lon = lon;
     const out = this.traffic.position({ ...n, mobile: false });
-    this.deliver(this.radio.packet(out));
+    this.emit(out);
   }
 
   renameNode(node: number | SimNode, longName: string, shortName: string): void {
     const n = this.node(node);
     n.longName = longName;
     n.shortName = shortName;
-    this.deliver(this.radio.packet(this.traffic.nodeinfo(n)));
+    this.emit(this.traffic.nodeinfo(n));
   }
 
   inject(kind: TrafficKind): SentPacket | undefined {
-    return this.deliver(this.radio.packet(this.traffic.make(kind)));
+    return this.emit(this.traffic.make(kind));
   }
 
   onSent(listener: (p: SentPacket) => void): () => void {
@@ -435,6 +523,7 @@ class MeshSimulator implements Simulator {
     if (this.stopped) return;
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.continuing) clearImmediate(this.continuing);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.all([...this.ptys].map((p) => p.stop()));

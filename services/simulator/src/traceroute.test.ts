@@ -15,11 +15,27 @@ afterEach(async () => {
 
 function traceroute(client: RadioClient, to: number, id: number, wantAck = true): void {
   const data = create(Mesh.DataSchema, { portnum: P.TRACEROUTE_APP, payload: new Uint8Array(), wantResponse: true });
-  client.send({ case: 'packet', value: create(Mesh.MeshPacketSchema, { to, id, wantAck, hopLimit: 7, payloadVariant: { case: 'decoded', value: data } }) });
+  client.send({
+    case: 'packet',
+    value: create(Mesh.MeshPacketSchema, {
+      to,
+      id,
+      wantAck,
+      hopLimit: 7,
+      payloadVariant: { case: 'decoded', value: data },
+    }),
+  });
 }
 
 const replyTo = (client: RadioClient, id: number, portnum: number) =>
-  client.packets().find((p) => p.payloadVariant.case === 'decoded' && p.payloadVariant.value.requestId === id && p.payloadVariant.value.portnum === portnum);
+  client
+    .packets()
+    .find(
+      (p) =>
+        p.payloadVariant.case === 'decoded' &&
+        p.payloadVariant.value.requestId === id &&
+        p.payloadVariant.value.portnum === portnum,
+    );
 
 describe('traceroute', () => {
   it('answers with a RouteDiscovery consistent with links(), marked with the request id, and ACKs it', async () => {
@@ -44,7 +60,8 @@ describe('traceroute', () => {
     expect(rd.route).toHaveLength(far.hopsAway);
     expect(rd.snrTowards).toHaveLength(rd.route.length + 1);
     expect(rd.snrBack).toHaveLength(rd.routeBack.length + 1);
-    for (let i = 1; i < towards.length; i++) expect(rd.snrTowards[i - 1]).toBe(link(towards[i - 1]!, towards[i]!)!.snr * 4);
+    for (let i = 1; i < towards.length; i++)
+      expect(rd.snrTowards[i - 1]).toBe(link(towards[i - 1]!, towards[i]!)!.snr * 4);
     for (let i = 1; i < back.length; i++) expect(rd.snrBack[i - 1]).toBe(link(back[i - 1]!, back[i]!)!.snr * 4);
     // The reply travelled the back path: its last hop is the last relay before the gateway.
     expect(reply.relayNode).toBe(back.at(-2)! & 0xff);
@@ -52,7 +69,10 @@ describe('traceroute', () => {
 
     const ack = await waitFor('the ACK', () => replyTo(c!, 0x1001, P.ROUTING_APP));
     expect(ack.from).toBe(far.num);
-    expect(fromBinary(Mesh.RoutingSchema, (ack.payloadVariant.value as Mesh.Data).payload).variant).toEqual({ case: 'errorReason', value: Mesh.Routing_Error.NONE });
+    expect(fromBinary(Mesh.RoutingSchema, (ack.payloadVariant.value as Mesh.Data).payload).variant).toEqual({
+      case: 'errorReason',
+      value: Mesh.Routing_Error.NONE,
+    });
   });
 
   it('drops requests inside the rate limit window: no ACK, no reply, a client notification', async () => {
@@ -64,8 +84,13 @@ describe('traceroute', () => {
     traceroute(c, target, 0x2001);
     traceroute(c, target, 0x2002); // too soon: dropped
     await waitFor('the first reply', () => replyTo(c!, 0x2001, P.TRACEROUTE_APP));
-    const note = await waitFor('the notification', () => c!.frames.find((f) => f.payloadVariant.case === 'clientNotification'));
-    expect(note.payloadVariant.value).toMatchObject({ replyId: 0x2002, message: expect.stringMatching(/once every 30 seconds/) });
+    const note = await waitFor('the notification', () =>
+      c!.frames.find((f) => f.payloadVariant.case === 'clientNotification'),
+    );
+    expect(note.payloadVariant.value).toMatchObject({
+      replyId: 0x2002,
+      message: expect.stringMatching(/once every 30 seconds/),
+    });
     // Once the window has passed a request is answered again; the dropped one never is.
     await waitFor('the window to pass', () => Date.now() - t0 > 1_550, 5_000, 25);
     traceroute(c, target, 0x2003);
@@ -91,7 +116,15 @@ describe('traceroute', () => {
     const text = (to: number, id: number) =>
       c!.send({
         case: 'packet',
-        value: create(Mesh.MeshPacketSchema, { to, id, wantAck: true, payloadVariant: { case: 'decoded', value: create(Mesh.DataSchema, { portnum: P.TEXT_MESSAGE_APP, payload: new TextEncoder().encode('hi') }) } }),
+        value: create(Mesh.MeshPacketSchema, {
+          to,
+          id,
+          wantAck: true,
+          payloadVariant: {
+            case: 'decoded',
+            value: create(Mesh.DataSchema, { portnum: P.TEXT_MESSAGE_APP, payload: new TextEncoder().encode('hi') }),
+          },
+        }),
       });
     const node = s.nodes[4]!.num;
     text(node, 0x4001);
@@ -101,6 +134,8 @@ describe('traceroute', () => {
     expect(ack.from).toBe(node);
     expect((await waitFor('implicit ACK', () => replyTo(c!, 0x4002, P.ROUTING_APP))).from).toBe(s.myNodeNum);
     const nak = await waitFor('NAK', () => replyTo(c!, 0x4003, P.ROUTING_APP));
-    expect(fromBinary(Mesh.RoutingSchema, (nak.payloadVariant.value as Mesh.Data).payload).variant.value).toBe(Mesh.Routing_Error.MAX_RETRANSMIT);
+    expect(fromBinary(Mesh.RoutingSchema, (nak.payloadVariant.value as Mesh.Data).payload).variant.value).toBe(
+      Mesh.Routing_Error.MAX_RETRANSMIT,
+    );
   });
 });

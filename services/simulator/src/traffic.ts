@@ -25,7 +25,14 @@ export const PORT_WEIGHTS = {
 export type TrafficKind = keyof typeof PORT_WEIGHTS;
 export const TRAFFIC_KINDS = Object.keys(PORT_WEIGHTS) as TrafficKind[];
 
-export const TELEMETRY_WEIGHTS = { deviceMetrics: 40, environmentMetrics: 20, powerMetrics: 10, airQualityMetrics: 10, localStats: 10, healthMetrics: 10 } as const;
+export const TELEMETRY_WEIGHTS = {
+  deviceMetrics: 40,
+  environmentMetrics: 20,
+  powerMetrics: 10,
+  airQualityMetrics: 10,
+  localStats: 10,
+  healthMetrics: 10,
+} as const;
 export type TelemetryKind = keyof typeof TELEMETRY_WEIGHTS;
 
 /** An application payload on its way into the mesh, before radio details (id, hops, SNR, encryption) are added. */
@@ -191,7 +198,11 @@ export class TrafficGenerator {
       case 'healthMetrics':
         variant = {
           case: kind,
-          value: create(Telemetry.HealthMetricsSchema, { heartBpm: r.int(55, 140), spO2: r.int(90, 100), temperature: round(r.range(36, 38.5), 1) }),
+          value: create(Telemetry.HealthMetricsSchema, {
+            heartBpm: r.int(55, 140),
+            spO2: r.int(90, 100),
+            temperature: round(r.range(36, 38.5), 1),
+          }),
         };
         break;
     }
@@ -213,7 +224,9 @@ export class TrafficGenerator {
 
   routing(): Outgoing {
     const node = this.rng.pick(this.world.nodes.slice(1));
-    const error = this.rng.chance(0.8) ? Mesh.Routing_Error.NONE : this.rng.pick([Mesh.Routing_Error.NO_ROUTE, Mesh.Routing_Error.MAX_RETRANSMIT, Mesh.Routing_Error.NO_RESPONSE]);
+    const error = this.rng.chance(0.8)
+      ? Mesh.Routing_Error.NONE
+      : this.rng.pick([Mesh.Routing_Error.NO_ROUTE, Mesh.Routing_Error.MAX_RETRANSMIT, Mesh.Routing_Error.NO_RESPONSE]);
     const value = create(Mesh.RoutingSchema, { variant: { case: 'errorReason', value: error } });
     return {
       from: node.num,
@@ -236,7 +249,12 @@ export class TrafficGenerator {
       nodeId: node.num,
       lastSentById: node.num,
       nodeBroadcastIntervalSecs: 14_400,
-      neighbors: heard.map((l) => ({ nodeId: l.from, snr: l.snr, lastRxTime: this.now - this.rng.int(10, 3600), nodeBroadcastIntervalSecs: 14_400 })),
+      neighbors: heard.map((l) => ({
+        nodeId: l.from,
+        snr: l.snr,
+        lastRxTime: this.now - this.rng.int(10, 3600),
+        nodeBroadcastIntervalSecs: 14_400,
+      })),
     });
     return this.bcast(node, P.NEIGHBORINFO_APP, toBinary(Mesh.NeighborInfoSchema, value));
   }
@@ -294,7 +312,16 @@ export class TrafficGenerator {
           rr: StoreForward.StoreAndForward_RequestResponse.ROUTER_STATS,
           variant: {
             case: 'stats',
-            value: { messagesTotal: this.rng.int(0, 3000), messagesSaved: this.rng.int(0, 800), messagesMax: 3000, upTime: this.rng.int(60, 1e6), requests: this.rng.int(0, 50), heartbeat: true, returnMax: 25, returnWindow: 240 },
+            value: {
+              messagesTotal: this.rng.int(0, 3000),
+              messagesSaved: this.rng.int(0, 800),
+              messagesMax: 3000,
+              upTime: this.rng.int(60, 1e6),
+              requests: this.rng.int(0, 50),
+              heartbeat: true,
+              returnMax: 25,
+              returnWindow: 240,
+            },
           },
         });
     return this.bcast(node, P.STORE_FORWARD_APP, toBinary(StoreForward.StoreAndForwardSchema, value));
@@ -302,7 +329,11 @@ export class TrafficGenerator {
 
   paxcounter(): Outgoing {
     const node = this.rng.pick(this.world.nodes.slice(1));
-    const value = create(PaxCount.PaxcountSchema, { wifi: this.rng.int(0, 120), ble: this.rng.int(0, 250), uptime: this.rng.int(60, 1e6) });
+    const value = create(PaxCount.PaxcountSchema, {
+      wifi: this.rng.int(0, 120),
+      ble: this.rng.int(0, 250),
+      uptime: this.rng.int(60, 1e6),
+    });
     return this.bcast(node, P.PAXCOUNTER_APP, toBinary(PaxCount.PaxcountSchema, value));
   }
 

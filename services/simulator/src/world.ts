@@ -130,7 +130,8 @@ export class World {
       const lat = clat + (r * Math.cos(theta)) / KM_PER_DEG_LAT;
       const lon = clon + (r * Math.sin(theta)) / (KM_PER_DEG_LAT * Math.cos((clat * Math.PI) / 180));
       const role = i < roles.length ? roles[i]! : Number(rng.weighted(ROLE_WEIGHTS));
-      let [longName, shortName] = i === 0 ? ['Sim Gateway', 'GW'] : i - 1 < names.length ? names[i - 1]! : [`Node ${i}`, `N${i}`.slice(0, 4)];
+      let [longName, shortName] =
+        i === 0 ? ['Sim Gateway', 'GW'] : i - 1 < names.length ? names[i - 1]! : [`Node ${i}`, `N${i}`.slice(0, 4)];
       if (this.opts.hostileNames && i === 2) [longName, shortName] = HOSTILE_NAME;
       const mac = rng.bytes(6);
       mac.set([(num >>> 24) & 0xff, (num >>> 16) & 0xff, (num >>> 8) & 0xff, num & 0xff], 2);
@@ -164,7 +165,10 @@ export class World {
     const rangeKm = Math.max(1.5, radiusKm * Math.sqrt(TARGET_DEGREE / n));
     for (const node of this.nodes) this.out.set(node.num, new Map());
     const comp = Array.from({ length: n }, (_, i) => i);
-    const find = (i: number): number => (comp[i] === i ? i : (comp[i] = find(comp[i]!)));
+    const find = (i: number): number => {
+      if (comp[i] !== i) comp[i] = find(comp[i]!);
+      return comp[i]!;
+    };
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         const d = distanceKm(this.nodes[i]!, this.nodes[j]!);
@@ -203,7 +207,9 @@ export class World {
     ] as const) {
       const snr = quarter(Math.max(-20, Math.min(14, base + rng.range(-1.5, 1.5))));
       const rssi = Math.round(Math.max(-130, Math.min(-40, -118 + 2.2 * (snr + 12) + rng.range(-3, 3))));
-      this.out.get(from.num)!.set(to.num, { from: from.num, to: to.num, snr, rssi, distanceKm: Math.round(d * 1000) / 1000 });
+      this.out
+        .get(from.num)!
+        .set(to.num, { from: from.num, to: to.num, snr, rssi, distanceKm: Math.round(d * 1000) / 1000 });
     }
   }
 

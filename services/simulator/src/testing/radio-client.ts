@@ -60,10 +60,19 @@ export class RadioClient {
     return this.frames.flatMap((f) => (f.payloadVariant.case === 'packet' ? [f.payloadVariant.value] : []));
   }
 
-  waitForPackets(what: string, pred: (pkts: Mesh.MeshPacket[]) => boolean, timeoutMs = 15_000): Promise<Mesh.MeshPacket[]> {
-    return waitFor(what, () => {
-      const p = this.packets();
-      return pred(p) ? p : undefined;
-    }, timeoutMs, 20);
+  waitForPackets(
+    what: string,
+    pred: (pkts: Mesh.MeshPacket[]) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<Mesh.MeshPacket[]> {
+    return waitFor(
+      what,
+      () => {
+        const p = this.packets();
+        return pred(p) ? p : undefined;
+      },
+      timeoutMs,
+      20,
+    );
   }
 }
