@@ -108,4 +108,26 @@ describe('faults', () => {
       await pty.stop();
     }
   }, 60_000);
+
+  it('pauses reading the radio while the leaf cannot take events, and loses nothing', async () => {
+    stack = await startStack();
+    const sim = await startSimulator({ seed: 61, nodes: 8, rate: 50 });
+    sims.push(sim);
+    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: sim.port }).replace('site = site1\n', 'site = site1\nmax_backlog = 20\n');
+    agent = await startAgent(settingsFrom(ini), { log: quietLog() });
+    await waitFor('configured', () => agent!.session.state === 'connected');
+    const leaf = stack.hubAndLeaves.leaves.site1!;
+    await leaf.kill('SIGKILL');
+    await waitFor('the radio paused by backpressure', () => agent!.session.isPaused, 20_000);
+    expect(agent.sink.backlog).toBeGreaterThanOrEqual(20);
+    expect(agent.sink.backlog).toBeLessThan(2_000); // bounded: the rest waits in the radio, not in our memory
+    await leaf.restart();
+    await waitFor('reading resumed', () => !agent!.session.isPaused, 30_000);
+    await waitFor('more packets after resuming', () => sim.sent.count > 300, 30_000);
+    sim.pause();
+    const got = await everythingArrived(stack, sim, 30_000);
+    expect(got.keys).toEqual(sim.sent.ids);
+    expect(got.count).toBe(sim.sent.count);
+    expect(agent.counters.radioPauses).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 });
