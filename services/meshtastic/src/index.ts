@@ -13,4 +13,5 @@ export {
 export { PRESET_CHANNEL_NAMES, presetChannelName } from './presets.js';
 export * from './protobufs.js';
 export { rawField } from './raw-field.js';
+export { fromBinaryLenient, repairUtf8 } from './utf8-repair.js';
 export { isFromRadio } from './validate.js';

@@ -1,5 +1,5 @@
-import { fromBinary } from '@bufbuild/protobuf';
 import { Mesh } from '@meshtastic/protobufs';
+import { fromBinaryLenient } from './utf8-repair.js';
 
 /** FromRadio variants newer firmware may add beyond the ones these protobufs know (17 today). */
 const MAX_FUTURE_FIELD = 64;
@@ -12,7 +12,7 @@ export function isFromRadio(payload: Uint8Array): boolean {
   if (payload.length === 0) return false;
   let msg: Mesh.FromRadio;
   try {
-    msg = fromBinary(Mesh.FromRadioSchema, payload);
+    msg = fromBinaryLenient(Mesh.FromRadioSchema, payload);
   } catch {
     return false;
   }

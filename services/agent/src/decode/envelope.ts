@@ -1,4 +1,4 @@
-import { fromBinary, Mesh, Mqtt, rawField } from '@mmm/meshtastic';
+import { fromBinary, fromBinaryLenient, Mesh, Mqtt, rawField } from '@mmm/meshtastic';
 import type { Reception, Result } from '@mmm/schemas';
 import type { DecodeContext } from './context.js';
 import { receptionFromPacket } from './reception.js';
@@ -23,7 +23,7 @@ export function decodeServiceEnvelope(
 ): Result<Reception> {
   let env: Mqtt.ServiceEnvelope;
   try {
-    env = fromBinary(Mqtt.ServiceEnvelopeSchema, bytes);
+    env = fromBinaryLenient(Mqtt.ServiceEnvelopeSchema, bytes);
   } catch (err) {
     return { ok: false, error: `not a ServiceEnvelope: ${(err as Error).message}` };
   }

@@ -123,6 +123,17 @@ describe('parseFromRadio', () => {
     expect(validateEvent(snapshot)).toMatchObject({ ok: true });
   });
 
+  it('a node_info whose name was cut inside a character still parses (and passes the deframer check)', async () => {
+    const { isFromRadio } = await import('@mmm/meshtastic');
+    const user = Uint8Array.of(0x12, 0x03, 0x41, 0xe2, 0x80); // long_name "A" + a cut 3-byte char
+    const info = Uint8Array.of(0x08, 0x07, 0x12, user.length, ...user);
+    const bytes = Uint8Array.of(0x22, info.length, ...info); // FromRadio.node_info = 4
+    expect(isFromRadio(bytes)).toBe(true);
+    const r = parseFromRadio(bytes);
+    if (!r.ok || r.value.kind !== 'nodeInfo') throw new Error(JSON.stringify(r));
+    expect(r.value.entry.user?.longName).toBe('A\ufffd');
+  });
+
   it('garbage and empty frames are errors, never throws', () => {
     expect(parseFromRadio(Uint8Array.of(0xff, 0xff, 0xff)).ok).toBe(false);
     expect(parseFromRadio(new Uint8Array(0))).toEqual({ ok: false, error: 'FromRadio carries no payload variant' });

@@ -1,4 +1,4 @@
-import { fromBinary, Mesh, rawField, toJson } from '@mmm/meshtastic';
+import { fromBinaryLenient, Mesh, rawField, toJson } from '@mmm/meshtastic';
 import type { NodeDbEntry, Result } from '@mmm/schemas';
 import { JSON_OPTIONS, type JsonObject, withDegrees } from './payload.js';
 
@@ -73,7 +73,7 @@ function item(msg: Mesh.FromRadio, bytes: Uint8Array): Result<FromRadioItem> {
 export function parseFromRadio(bytes: Uint8Array): Result<FromRadioItem> {
   let msg: Mesh.FromRadio;
   try {
-    msg = fromBinary(Mesh.FromRadioSchema, bytes);
+    msg = fromBinaryLenient(Mesh.FromRadioSchema, bytes);
   } catch (err) {
     return { ok: false, error: `not a FromRadio message: ${(err as Error).message}` };
   }

@@ -1,4 +1,13 @@
-import { type DescMessage, fromBinary, Mesh, Mqtt, PaxCount, StoreForward, Telemetry, toJson } from '@mmm/meshtastic';
+import {
+  type DescMessage,
+  fromBinaryLenient,
+  Mesh,
+  Mqtt,
+  PaxCount,
+  StoreForward,
+  Telemetry,
+  toJson,
+} from '@mmm/meshtastic';
 import { PORTNUM, type Port, portFromPortnum } from '@mmm/schemas';
 
 /** Protobuf JSON as the contract wants it: wire camelCase names, enums as integers, zero values kept. */
@@ -7,7 +16,7 @@ export const JSON_OPTIONS = { alwaysEmitImplicit: true, enumAsInteger: true } as
 export type JsonObject = Record<string, unknown>;
 
 export function messageJson<D extends DescMessage>(schema: D, bytes: Uint8Array): JsonObject {
-  return toJson(schema, fromBinary(schema, bytes), JSON_OPTIONS) as JsonObject;
+  return toJson(schema, fromBinaryLenient(schema, bytes), JSON_OPTIONS) as JsonObject;
 }
 
 /** Adds degrees next to the firmware's 1e-7 integer coordinates, when they are present. */

@@ -222,6 +222,12 @@ describe('node info', () => {
       expect(JSON.parse(line).payload.longName).toBe(name);
     }
   });
+  it('a name cut inside a multi-byte character (firmware byte limit) keeps the node: U+FFFD in its place', () => {
+    const cut = Uint8Array.of(0x0a, 0x02, 0x21, 0x61, 0x12, 0x05, 0x41, 0x62, 0xf0, 0x9f, 0x93, 0x28, 0x09);
+    const e = decode(decoded(4, cut));
+    expect(e.port).toBe('nodeinfo');
+    expect(e.payload).toMatchObject({ id: '!a', longName: 'Ab\ufffd', hwModel: 9 });
+  });
   it('roles 0 to 12 come through; CLIENT (0, absent on the wire) stays 0', () => {
     for (let role = 0; role <= 12; role++) {
       const e = decode(
