@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { create, Mesh, toBinary } from '@mmm/meshtastic';
+import { create, encodeFrame, Mesh, toBinary } from '@mmm/meshtastic';
 import { describe, expect, it } from 'vitest';
 import { ChannelKeyring } from './keyring.js';
 import { InputReadError, runDecode } from './run.js';
@@ -88,7 +88,10 @@ describe('mmm decode (spawned)', () => {
     const frames = [
       create(Mesh.FromRadioSchema, { payloadVariant: { case: 'myInfo', value: { myNodeNum: 9 } } }),
       create(Mesh.FromRadioSchema, { payloadVariant: { case: 'packet', value: packet } }),
-    ].map((m) => Buffer.from(toBinary(Mesh.FromRadioSchema, m)).toString('base64'));
+    ].map((m, i) => {
+      const bytes = toBinary(Mesh.FromRadioSchema, m);
+      return Buffer.from(i === 1 ? encodeFrame(bytes) : bytes).toString('base64'); // a captured frame, header and all
+    });
     const r = await mmmDecode(['--format', 'fromradio', '--key', `Crew=${key.toString('base64')}`], frames.join('\n'));
     expect(r.code).toBe(0);
     const out = jsonLines(r.stdout);

@@ -9,7 +9,7 @@ Input: one base64 message per line on stdin; blank lines are ignored. A JSON lin
 from the first of the fields ${JSON_B64_FIELDS.join(', ')}.
   envelope   MQTT ServiceEnvelope, the payload of msh/<region>/2/e/<channel>/<gateway> (source "mqtt")
   packet     MeshPacket protobuf, e.g. from Mesh-via-UDP multicast or a replay (source "replay")
-  fromradio  FromRadio protobuf, one frame of the serial/TCP stream API without its 4-byte header (source
+  fromradio  FromRadio protobuf, one frame of the serial/TCP stream API, with or without its 4-byte header (source
              "radio"); frames that are not packets (my_info, node_info, config, ...) are counted, not printed
 
 Output: one line per input line, the reception event exactly as the agent publishes it on

@@ -45,6 +45,12 @@ function bytesOf(line: string): { ok: true; bytes: Uint8Array } | { ok: false; e
   return { ok: true, bytes };
 }
 
+/** A captured stream frame may still carry its 0x94 0xC3 <len> header; a header whose length fits is dropped. */
+function withoutFrameHeader(b: Uint8Array): Uint8Array {
+  const framed = b.length >= 4 && b[0] === 0x94 && b[1] === 0xc3 && ((b[2]! << 8) | b[3]!) === b.length - 4;
+  return framed ? b.subarray(4) : b;
+}
+
 /** Decodes one input line (already trimmed, not empty) in the given format. Never throws. */
 export function decodeLine(line: string, format: InputFormat, ctx: DecodeContext): LineOutcome {
   const input = bytesOf(line);
@@ -61,7 +67,7 @@ export function decodeLine(line: string, format: InputFormat, ctx: DecodeContext
       const r = decodeMeshPacketBytes(input.bytes, ctx);
       return r.ok ? { kind: 'event', event: r.value } : { kind: 'error', error: r.error };
     }
-    const r = parseFromRadio(input.bytes);
+    const r = parseFromRadio(withoutFrameHeader(input.bytes));
     if (!r.ok) return { kind: 'error', error: r.error };
     const item = r.value;
     if (item.kind !== 'packet') return { kind: 'skipped', what: item.kind === 'other' ? item.case : item.kind };
