@@ -29,7 +29,13 @@ export const ingestConfigSpec = defineConfig({
           type: 'bool',
           default: true,
           description:
-            'Create the hub stream (capturing every site subject, for single-machine setups) and the dead-letter stream when absent; existing streams are never changed',
+            'Create the dead-letter stream, and the hub stream (capturing the subjects of [ingest] sites) when absent; existing streams are never changed',
+        },
+        sites: {
+          type: 'list',
+          default: [],
+          description:
+            'Sites whose events are published straight to this server (single-machine setups): the hub stream ingest creates captures mesh.v1.<site>.>',
         },
         batch_max: {
           type: 'int',
@@ -41,10 +47,10 @@ export const ingestConfigSpec = defineConfig({
         batch_ms: {
           type: 'int',
           default: DEFAULT_BATCH_MS,
-          min: 1_000,
+          min: 50,
           max: 60_000,
           unit: 'ms',
-          description: 'Longest wait to fill a batch (the NATS client needs at least 1000)',
+          description: 'Longest wait to fill a batch after its first event',
         },
         ack_wait: {
           type: 'int',

@@ -1,6 +1,7 @@
 import { decodeEvent, type MeshEvent } from '@mmm/schemas';
 import type { Consumer, JsMsg } from 'nats';
 import type { Logger } from 'pino';
+import { Batcher } from './batcher.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Item } from './plan/planner.js';
@@ -49,33 +50,50 @@ function portOf(ev: MeshEvent): string {
 export class BatchLoop {
   storeHealthy = true;
   lastCommitAt = 0;
+  private batcher: Batcher | undefined;
 
   constructor(private readonly o: BatchLoopOptions) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    let fetchDelay = RETRY_MIN_MS;
-    while (!signal.aborted) {
-      let msgs: JsMsg[];
-      try {
-        msgs = await this.fetch();
-        fetchDelay = RETRY_MIN_MS;
-      } catch (err) {
-        this.o.log.warn({ err }, 'fetch from the hub stream failed, retrying');
-        await sleep(fetchDelay, signal);
-        fetchDelay = Math.min(RETRY_MAX_MS, fetchDelay * 2);
-        continue;
+    const batcher = new Batcher(this.o.batchMax, this.o.batchMs);
+    this.batcher = batcher;
+    const pump = this.pump(batcher, signal);
+    try {
+      while (!signal.aborted) {
+        const msgs = await batcher.next(signal);
+        if (msgs.length === 0) continue;
+        this.o.log.debug({ messages: msgs.length }, 'batch assembled');
+        if (!(await this.handle(msgs, signal))) break;
       }
-      if (msgs.length === 0) continue;
-      const committed = await this.handle(msgs, signal);
-      if (!committed) return;
+    } finally {
+      await pump;
     }
   }
 
-  private async fetch(): Promise<JsMsg[]> {
-    const out: JsMsg[] = [];
-    const iter = await this.o.consumer.fetch({ max_messages: this.o.batchMax, expires: this.o.batchMs });
-    for await (const m of iter) out.push(m);
-    return out;
+  /** Pulls continuously (consume), re-subscribing with backoff when the broker goes away. */
+  private async pump(batcher: Batcher, signal: AbortSignal): Promise<void> {
+    let delay = RETRY_MIN_MS;
+    while (!signal.aborted) {
+      try {
+        const messages = await this.o.consumer.consume({ max_messages: this.o.batchMax, expires: 30_000 });
+        const stop = () => messages.stop();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          for await (const m of messages) {
+            batcher.push(m);
+            delay = RETRY_MIN_MS;
+          }
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        this.o.log.warn({ err: (err as Error).message }, 'consuming the hub stream failed, retrying');
+      }
+      await sleep(delay, signal);
+      delay = Math.min(RETRY_MAX_MS, delay * 2);
+    }
+    batcher.end();
   }
 
   /** Returns false when stopped before the batch was stored (it will be redelivered). */
@@ -98,6 +116,7 @@ export class BatchLoop {
     for (const m of msgs) m.ack();
     this.lastCommitAt = Date.now();
     metrics.lastCommit.set(this.lastCommitAt / 1000);
+    log.debug({ messages: msgs.length, items: items.length }, 'batch committed and acked');
     this.o.onCommit?.({ messages: msgs.length, items: items.length });
     return true;
   }
@@ -108,6 +127,7 @@ export class BatchLoop {
     const keepAlive = setInterval(
       () => {
         for (const m of msgs) m.working();
+        for (const m of this.batcher?.waiting ?? []) m.working();
       },
       Math.max(1_000, this.o.ackWaitMs / 3),
     );

@@ -3,6 +3,6 @@ export { type ClickHouseOptions, ClickHouseStore } from './clickhouse/store.js';
 export { type IngestConfig, ingestConfigSpec } from './config.js';
 export { DDL_DIR, ddlStatements } from './ddl.js';
 export { TABLES, type TableName } from './plan/tables.js';
-export { createStore, type RunningIngest, SITE_EVENT_SUBJECTS, startIngest } from './service.js';
+export { createStore, type RunningIngest, startIngest } from './service.js';
 export { SqliteStore } from './sqlite/store.js';
 export type { HistoryStore, RetentionPolicy, WriteResult } from './store.js';

@@ -1,4 +1,12 @@
-import { connectNats, ensureConsumer, ensureStream, type Logger, Shutdown, startOpsServer } from '@mmm/common';
+import {
+  ConfigError,
+  connectNats,
+  ensureConsumer,
+  ensureStream,
+  type Logger,
+  Shutdown,
+  startOpsServer,
+} from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, type JetStreamManager, RetentionPolicy, StorageType } from 'nats';
 import { ClickHouseStore } from './clickhouse/store.js';
@@ -12,14 +20,6 @@ import type { HistoryStore } from './store.js';
 const ns = (ms: number) => ms * 1_000_000;
 const RETRY_MAX_MS = 10_000;
 const LAG_POLL_MS = 5_000;
-
-/** Subjects of every site event: what a hub stream of a single-machine setup captures directly. */
-export const SITE_EVENT_SUBJECTS = [
-  subjects.rxFilter(),
-  subjects.kindFilter('nodedb'),
-  subjects.kindFilter('trace'),
-  subjects.kindFilter('status'),
-];
 
 export function createStore(config: IngestConfig): HistoryStore {
   const ch = config.clickhouse;
@@ -54,10 +54,15 @@ async function ensureStreams(jsm: JetStreamManager, config: IngestConfig, log: L
   };
   const hub = await jsm.streams.info(config.ingest.stream).catch(() => undefined);
   if (!hub) {
-    if (!config.ingest.ensure_streams)
-      throw new Error(`stream ${config.ingest.stream} does not exist (and [ingest] ensure_streams is off)`);
-    await ensureStream(jsm, { name: config.ingest.stream, subjects: SITE_EVENT_SUBJECTS, ...common });
-    log.info({ stream: config.ingest.stream, subjects: SITE_EVENT_SUBJECTS }, 'created the hub stream');
+    if (!config.ingest.ensure_streams || config.ingest.sites.length === 0) {
+      throw new ConfigError(
+        `stream ${config.ingest.stream} does not exist: provision the hub with \`mmm streams provision\`, or list the sites publishing to this server in [ingest] sites (with ensure_streams on)`,
+        { section: 'ingest', key: 'sites' },
+      );
+    }
+    const siteSubjects = config.ingest.sites.map((s) => subjects.siteAll(s));
+    await ensureStream(jsm, { name: config.ingest.stream, subjects: siteSubjects, ...common });
+    log.info({ stream: config.ingest.stream, subjects: siteSubjects }, 'created the hub stream');
   }
   const dlqSubject = subjects.deadLetter(SERVICE);
   const dlq = await jsm.streams.find(dlqSubject).catch(() => undefined);

@@ -1,0 +1,62 @@
+import type { JsMsg } from 'nats';
+
+/**
+ * Collects messages from a consume() iterator into batches: a batch is ready when it holds `max` messages or `ms`
+ * passed since its first message arrived. The iterator keeps pulling while a batch is stored; the consumer's
+ * max_ack_pending bounds how much waits here.
+ */
+export class Batcher {
+  private readonly queue: JsMsg[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly ms: number,
+  ) {}
+
+  push(m: JsMsg): void {
+    this.queue.push(m);
+    if (this.queue.length >= this.max || this.queue.length === 1) this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  /** Messages waiting for the next batch (kept alive with in-progress acks while a batch waits for the store). */
+  get waiting(): readonly JsMsg[] {
+    return this.queue;
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** The next batch, or an empty one when stopped or the iterator ended. */
+  async next(signal: AbortSignal): Promise<JsMsg[]> {
+    while (this.queue.length === 0 && !this.ended && !signal.aborted) await this.sleep(60_000, signal);
+    const deadline = Date.now() + this.ms;
+    while (this.queue.length < this.max && !this.ended && !signal.aborted && Date.now() < deadline) {
+      await this.sleep(deadline - Date.now(), signal);
+    }
+    return this.queue.splice(0, this.max);
+  }
+}
