@@ -48,6 +48,7 @@ export const simConfigSpec = defineConfig({
         loop: { type: 'bool', description: 'Replay the capture again and again' },
         pty: { type: 'string', description: 'Also expose the radio as this serial device path (a PTY made by socat)' },
         hostile_names: { type: 'bool', description: 'Give one node an HTML-injection name' },
+        debug_log: { type: 'bool', description: 'Interleave firmware-style debug log text between frames' },
         trace_rate_limit_ms: {
           type: 'int',
           min: 0,
@@ -70,6 +71,7 @@ interface SimCliOptions extends ServiceCliOptions {
   loop?: boolean;
   pty?: string | true;
   hostileNames?: boolean;
+  debugLog?: boolean;
   center?: [number, number];
   traceDelay?: [number, number];
   traceRateLimit?: number;
@@ -173,6 +175,9 @@ async function run(opts: SimCliOptions): Promise<void> {
     replay: opts.replay ?? s.replay,
     loop: opts.loop ?? s.loop,
     hostileNames: opts.hostileNames ?? s.hostile_names,
+    debugLog: opts.debugLog ?? s.debug_log,
+    // A long-running simulator must not remember every packet id it ever sent.
+    trackIds: false,
     center: opts.center,
     traceDelayMs: opts.traceDelay,
     traceRateLimitMs: opts.traceRateLimit ?? s.trace_rate_limit_ms,

@@ -344,6 +344,33 @@ describe('live traffic', () => {
     expect(idle.frames).toHaveLength(0);
   });
 
+  it('interleaves debug log text between frames when asked, without losing a frame', async () => {
+    const s = await sim({ nodes: 10, rate: 300, seed: 9, debugLog: true });
+    const c = await client(s);
+    await c.wantConfig(1);
+    await waitFor(
+      'packets from the "Café —été" node',
+      () => c.debug.some((t) => t.includes('(Café —été)')),
+      20_000,
+      50,
+    );
+    s.pause();
+    await c.waitForPackets('all sent packets', (p) => p.length >= s.sent.count);
+    expect(c.packets()).toHaveLength(s.sent.count);
+    expect(c.debug.join('')).toMatch(/^DEBUG \| \d\d:\d\d:\d\d \[Router\] Received from=0x[0-9a-f]{8}/m);
+  });
+
+  it('keeps serving when a client vanishes mid-stream', async () => {
+    const s = await sim({ nodes: 10, rate: 2000, seed: 1 });
+    const [gone, stays] = [await client(s), await client(s)];
+    await Promise.all([gone.wantConfig(1), stays.wantConfig(2)]);
+    await gone.waitForPackets('traffic', (p) => p.length >= 50);
+    gone.socket.resetAndDestroy(); // TCP RST, as when the agent's host dies
+    await waitFor('one connection', () => s.connections() === 1);
+    const before = stays.packets().length;
+    await stays.waitForPackets('more traffic', (p) => p.length >= before + 200);
+  });
+
   it('broadcasts a moved position and a renamed node at once', async () => {
     const s = await sim({ nodes: 6, rate: 0 });
     const c = await client(s);

@@ -33,6 +33,13 @@ export interface SimulatorOptions {
   traceRateLimitMs?: number;
   /** Give one node the name `<img src=x onerror=alert(1)>`. */
   hostileNames?: boolean;
+  /**
+   * Interleave firmware-style debug log lines between frames, as a serial console with debug logging does. Some carry
+   * node names whose UTF-8 holds 0x94 (and "—é" even 0x94 0xC3), which a deframer must skip as text.
+   */
+  debugLog?: boolean;
+  /** Keep `sent.ids` (default true). Long-running processes turn it off so memory stays flat. */
+  trackIds?: boolean;
   /** Centre of the mesh [lat, lon]; default Berlin. */
   center?: readonly [number, number];
   /** Wall clock in ms for timestamps (rxTime, position time…); inject a fixed one for byte-identical runs. */
@@ -56,7 +63,7 @@ export interface SentStats {
   /** Distinct MeshPackets delivered to at least one client (live traffic, ACKs, traceroute replies, replay). */
   count: number;
   byPort: Partial<Record<Port, number>>;
-  /** `packetKey(from, id)` of each of them. */
+  /** `packetKey(from, id)` of each of them (empty with `trackIds: false`). */
   ids: Set<string>;
 }
 
@@ -102,6 +109,17 @@ const BROADCAST = 0xffffffff;
 
 export class SimulatorOptionsError extends RangeError {
   override readonly name = 'SimulatorOptionsError';
+}
+
+const utf8 = new TextEncoder();
+
+/** A line as the firmware's serial console logs a received packet. */
+function debugLine(pkt: Mesh.MeshPacket, name: string | undefined, nowMs: number): Uint8Array {
+  const t = new Date(nowMs).toISOString().slice(11, 19);
+  const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+  return utf8.encode(
+    `DEBUG | ${t} [Router] Received from=${hex(pkt.from)} (${name ?? '?'}) id=${hex(pkt.id)} hopLim=${pkt.hopLimit} rxSNR=${pkt.rxSnr} rxRSSI=${pkt.rxRssi}\r\n`,
+  );
 }
 
 export function packetKey(from: number, id: number): string {
@@ -338,8 +356,10 @@ class MeshSimulator implements Simulator {
   private deliver(pkt: Mesh.MeshPacket, also?: Connection, known?: Classified): SentPacket | undefined {
     const targets = [...this.conns].filter((c) => (c.live && !c.congested) || c === also);
     if (targets.length === 0) return undefined;
+    const log = this.opts.debugLog ? debugLine(pkt, this.world.byNum.get(pkt.from)?.longName, this.clock()) : undefined;
     for (const c of targets) {
-      const bytes = c.encode({ case: 'packet', value: pkt });
+      const frame = c.encode({ case: 'packet', value: pkt });
+      const bytes = log ? Buffer.concat([log, frame]) : frame;
       const queued = this.batch?.get(c);
       if (queued) queued.push(bytes);
       else if (this.batch) this.batch.set(c, [bytes]);
@@ -380,7 +400,7 @@ class MeshSimulator implements Simulator {
     };
     this.sent.count++;
     this.sent.byPort[port] = (this.sent.byPort[port] ?? 0) + 1;
-    this.sent.ids.add(packetKey(pkt.from, pkt.id));
+    if (this.opts.trackIds !== false) this.sent.ids.add(packetKey(pkt.from, pkt.id));
     for (const l of this.listeners) l(sent);
     return sent;
   }

@@ -11,6 +11,8 @@ type ToRadioVariant = Mesh.ToRadio['payloadVariant'];
 export class RadioClient {
   readonly frames: Mesh.FromRadio[] = [];
   readonly payloads: Uint8Array[] = [];
+  /** Text between frames (a serial console's debug log). */
+  readonly debug: string[] = [];
   private readonly deframer = new Deframer();
 
   constructor(private readonly write: (bytes: Uint8Array) => void) {}
@@ -30,7 +32,10 @@ export class RadioClient {
 
   feed(chunk: Uint8Array): void {
     for (const f of this.deframer.push(chunk)) {
-      if (f.type !== 'packet') continue;
+      if (f.type !== 'packet') {
+        this.debug.push(f.text);
+        continue;
+      }
       this.payloads.push(f.payload);
       this.frames.push(fromBinary(Mesh.FromRadioSchema, f.payload));
     }
