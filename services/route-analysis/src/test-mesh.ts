@@ -39,7 +39,18 @@ export function mulberry32(seed: number): () => number {
 
 const HOP_START = 7;
 
-export function syntheticMesh(seed: number, opts: { nodes?: number; radius?: number; agents?: number; traces?: number } = {}): SyntheticMesh {
+export interface MeshOptions {
+  nodes?: number;
+  radius?: number;
+  agents?: number;
+  traces?: number;
+  /** Time of the first event (default T0). */
+  t0?: number;
+  /** Rounds of neighbour reports and receptions (new packet ids, same radio conditions). */
+  rounds?: number;
+}
+
+export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMesh {
   const rnd = mulberry32(seed);
   const count = opts.nodes ?? 30;
   const radius = opts.radius ?? 0.28;
@@ -109,7 +120,7 @@ export function syntheticMesh(seed: number, opts: { nodes?: number; radius?: num
   }
 
   const events: MeshEvent[] = [];
-  let t = T0;
+  let t = opts.t0 ?? T0;
   let packetId = 1000;
   const tick = () => (t += 250);
   for (const a of agents) events.push(nodeDb({ site: a.site, agent: a.agent, myNodeNum: a.node, takenAt: tick() }));
@@ -138,37 +149,39 @@ export function syntheticMesh(seed: number, opts: { nodes?: number; radius?: num
     };
   };
 
-  for (const n of nodes) {
-    const h = hear(n);
-    if (!h || n === h.a.node) continue;
-    const neighbours = [...(inc.get(n) ?? [])].sort((x, y) => x - y).map((u) => ({ nodeId: u, snr: snrOf.get(`${u}>${n}`)! }));
-    events.push(neighborInfoRx({ ...h.rx, from: n, id: packetId++, receivedAt: tick() }, n, neighbours));
-  }
-  for (const a of agents) {
-    const dist = hopsTo(a.node);
+  for (let round = 0; round < (opts.rounds ?? 1); round++) {
     for (const n of nodes) {
-      if (n === a.node || !dist.has(n)) continue;
-      const p = path(n, a.node)!;
-      const hops = p.length - 2;
-      const last = p[p.length - 2]!;
-      if (hops > 0) {
-        const key = `${a.site}.${a.agent}`;
-        const m = relaysUsed.get(key) ?? relaysUsed.set(key, new Map()).get(key)!;
-        (m.get(last & 0xff) ?? m.set(last & 0xff, new Set()).get(last & 0xff)!).add(last);
+      const h = hear(n);
+      if (!h || n === h.a.node) continue;
+      const neighbours = [...(inc.get(n) ?? [])].sort((x, y) => x - y).map((u) => ({ nodeId: u, snr: snrOf.get(`${u}>${n}`)! }));
+      events.push(neighborInfoRx({ ...h.rx, from: n, id: packetId++, receivedAt: tick() }, n, neighbours));
+    }
+    for (const a of agents) {
+      const dist = hopsTo(a.node);
+      for (const n of nodes) {
+        if (n === a.node || !dist.has(n)) continue;
+        const p = path(n, a.node)!;
+        const hops = p.length - 2;
+        const last = p[p.length - 2]!;
+        if (hops > 0) {
+          const key = `${a.site}.${a.agent}`;
+          const m = relaysUsed.get(key) ?? relaysUsed.set(key, new Map()).get(key)!;
+          (m.get(last & 0xff) ?? m.set(last & 0xff, new Set()).get(last & 0xff)!).add(last);
+        }
+        events.push(
+          textRx({
+            site: a.site,
+            agent: a.agent,
+            from: n,
+            id: packetId++,
+            receivedAt: tick(),
+            hopStart: HOP_START,
+            hopLimit: HOP_START - hops,
+            rxSnr: snrOf.get(`${last}>${a.node}`)!,
+            relayNode: hops > 0 ? last & 0xff : 0,
+          }),
+        );
       }
-      events.push(
-        textRx({
-          site: a.site,
-          agent: a.agent,
-          from: n,
-          id: packetId++,
-          receivedAt: tick(),
-          hopStart: HOP_START,
-          hopLimit: HOP_START - hops,
-          rxSnr: snrOf.get(`${last}>${a.node}`)!,
-          relayNode: hops > 0 ? last & 0xff : 0,
-        }),
-      );
     }
   }
   const traces = opts.traces ?? 6;

@@ -154,7 +154,10 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     rebuilt = true;
   } else {
     analyzer = Analyzer.restore(settings, checkpoint.state, checkpoint.meta);
-    await ensureHubConsumer(jsm, r.durable, { startSeq: checkpoint.meta.lastSeq + 1, maxAckPending });
+    // The checkpoint, not the consumer's ack floor, says where we are. Events the previous process had fetched but
+    // not acked would come back only after ack_wait, behind newer ones, and look already counted: start the durable
+    // again right after the checkpoint so everything after it arrives once and in order.
+    await ensureHubConsumer(jsm, r.durable, { startSeq: checkpoint.meta.lastSeq + 1, maxAckPending, recreate: true });
     log.info({ lastSeq: checkpoint.meta.lastSeq, links: checkpoint.state.links.length }, 'resumed from checkpoint');
   }
   metrics.links.set(analyzer.graph.allLinks().length);
