@@ -98,6 +98,37 @@ describe('Deframer', () => {
     expect(d.rejected).toBeGreaterThan(0);
   });
 
+  it('with isFromRadio, line noise full of plausible headers costs no real frame (seeded, 3,000 frames)', () => {
+    let seed = 0x1234567;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    const real = Array.from({ length: 3000 }, (_, i) =>
+      fromRadioText(i + 1, `msg ${i} caf\u00e9 \u2014\u00e9t\u00e9`.repeat(1 + (i % 4))),
+    );
+    const parts: Uint8Array[] = [];
+    for (const p of real) {
+      if (rand() < 0.5) {
+        const noise = Array.from({ length: 1 + Math.floor(rand() * 30) }, () => Math.floor(rand() * 256));
+        noise.push(0x94, 0xc3, Math.floor(rand() * 2), Math.floor(rand() * 256)); // a plausible header
+        parts.push(Uint8Array.from(noise));
+      }
+      parts.push(encodeFrame(p));
+    }
+    const wire = Buffer.concat(parts);
+    const d = new Deframer({ validate: isFromRadio });
+    const out: Frame[] = [];
+    for (let at = 0; at < wire.length; ) {
+      const n = 1 + Math.floor(rand() * 700);
+      out.push(...d.push(wire.subarray(at, at + n)));
+      at += n;
+    }
+    while (d.buffered > 0) out.push(...d.dropPending());
+    expect(packets(out)).toEqual(real.map((p) => Buffer.from(p)));
+    expect(d.rejected).toBeGreaterThan(1200);
+  });
+
   it('dropPending gives up on a false start that never completes and returns the frames behind it', () => {
     const real = fromRadioText(20, 'quiet link');
     const d = new Deframer({ validate: isFromRadio });
@@ -135,5 +166,8 @@ describe('isFromRadio', () => {
     expect(isFromRadio(Buffer.from('INFO  | 12:00:01 123 [Router] Lora RX (id=0x1234 fr=0xbeef)\r\n'))).toBe(false);
     expect(isFromRadio(Uint8Array.of(0xff, 0xff, 0xff, 0xff))).toBe(false);
     expect(isFromRadio(Uint8Array.of(0x08, 0x05))).toBe(false); // only an id, no variant
+    expect(isFromRadio(Uint8Array.of(0x38, 0x01, 0x40, 0x01))).toBe(false); // two variants: never sent by firmware
+    expect(isFromRadio(Uint8Array.of(0x3a, 0x00))).toBe(false); // config_complete_id with the wrong wire type
+    expect(isFromRadio(Uint8Array.of(0x12, 0x7f, 0x08))).toBe(false); // a length running past the end
   });
 });
