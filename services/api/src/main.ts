@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config.js';
+import { selectHistory } from './history/select.js';
 import { buildApp } from './http/app.js';
 import { LiveHub } from './live/hub.js';
 import { type ApiMetrics, createMetrics } from './metrics.js';
@@ -103,6 +104,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     }
   }, PRUNE_EVERY_MS);
   prune.unref();
+  const history = selectHistory(cfg, db);
   const storeOk = () => db.open;
   const lag = () => [...consumer.lag.values()].reduce((a, b) => a + b, 0);
   const app = await buildApp({
@@ -110,6 +112,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     rest: {
       db,
       cfg,
+      history,
       health: () => ({
         nats: !nc.isClosed() && consumer.connected.has(streams.hub),
         store: storeOk(),
@@ -145,6 +148,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
       await publisher.drain().catch(() => {});
       publisher.close();
       await nc.drain().catch(() => {});
+      await history.close();
       db.close();
     },
   };

@@ -57,12 +57,15 @@ export async function provisionStreams(nc: NatsConnection, sites: string[] = [SI
   });
 }
 
-export async function startStack(extraIni = '', opts: { nats?: NatsServer; webDir?: string } = {}): Promise<Stack> {
+export async function startStack(
+  extraIni = '',
+  opts: { nats?: NatsServer; webDir?: string; historyPath?: string } = {},
+): Promise<Stack> {
   const nats = opts.nats ?? (await startNatsServer({ name: 'api-test' }));
   const dir = mkdtempSync(join(tmpdir(), 'mmm-api-test-'));
   const nc = await connect({ servers: nats.url });
   if (!opts.nats) await provisionStreams(nc);
-  const ini = `[server]\nport = 0\ninstance_id = t${Math.floor(Math.random() * 1e6)}\n[nats]\nurl = ${nats.url}\n[database]\npath = ${join(dir, 'api.db')}\n[web]\ndir = ${opts.webDir ?? join(dir, 'no-web')}\n[api_keys]\n${Object.entries(
+  const ini = `[server]\nport = 0\ninstance_id = t${Math.floor(Math.random() * 1e6)}\n[nats]\nurl = ${nats.url}\n[database]\npath = ${join(dir, 'api.db')}\n[web]\ndir = ${opts.webDir ?? join(dir, 'no-web')}\n[history]\nsqlite_path = ${opts.historyPath ?? join(dir, 'history.db')}\n[api_keys]\n${Object.entries(
     KEYS,
   )
     .map(([a, k]) => `${a} = ${k}`)

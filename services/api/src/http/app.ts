@@ -5,6 +5,7 @@ import { VERSION } from '@mmm/common';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config.js';
+import { HistoryUnavailableError } from '../history/types.js';
 import { type LegacyOptions, legacyRoutes } from '../legacy/routes.js';
 import type { LiveHub } from '../live/hub.js';
 import type { ApiMetrics } from '../metrics.js';
@@ -38,14 +39,19 @@ function readToken(header: string | undefined, query: unknown): string | undefin
 
 export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: d.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines at info would drown the log; errors are logged by the error handler.
+    loggerInstance: d.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: d.cfg.server.body_limit,
     maxParamLength: 200,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HistoryUnavailableError) {
+      d.metrics.storeErrors.inc({ op: 'history' });
+      d.log.warn({ err: err.message }, 'history store unavailable');
+      return reply.code(503).send({ error: 'Service Unavailable', message: err.message, statusCode: 503 });
+    }
     if (err instanceof HttpError)
       return reply.code(err.statusCode).send({
         error: err.statusCode === 404 ? 'Not Found' : 'Bad Request',

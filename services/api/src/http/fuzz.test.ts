@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@mmm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS, rx, type Stack, startStack, status } from '../testing.js';
 
@@ -71,6 +72,8 @@ describe('fuzz: random query strings and bodies on every route', () => {
     s = await startStack('', { webDir: web });
     await s.publish(status('gw-1'));
     await s.publish(rx('text', { text: 'seed' }, { from: 0xbeef, id: 5 }));
+    // /api/health is 503 until the consumer is attached: wait, so only bad input could cause a 5xx below.
+    await waitFor('healthy', async () => (await s.api.app.inject({ url: '/api/health' })).statusCode === 200);
   });
   afterAll(async () => {
     await s?.dispose();

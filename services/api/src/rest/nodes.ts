@@ -46,23 +46,6 @@ const VARIANTS = [
   'hostMetrics',
 ] as const;
 
-interface RxPayloadRow {
-  packet_id: number;
-  agent: string;
-  received_at: number;
-  payload: string;
-}
-
-/** One row per packet: the same broadcast heard by three agents is one point of a track, not three. */
-function firstPerPacket<T extends { packet_id: number }>(rows: T[]): T[] {
-  const seen = new Set<number>();
-  return rows.filter((r) => {
-    if (seen.has(r.packet_id)) return false;
-    seen.add(r.packet_id);
-    return true;
-  });
-}
-
 export const nodeRoutes =
   (ctx: RestContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -225,13 +208,7 @@ export const nodeRoutes =
         const n = getNode(req.params.node_id);
         const cutoff = Date.now() - req.query.hours * HOUR;
         const [row] = nodeRows(db, [n]);
-        const tele = firstPerPacket(
-          db
-            .prepare(
-              `SELECT packet_id, agent, received_at, payload FROM receptions WHERE from_num = ? AND port = 'telemetry' AND received_at >= ? ORDER BY received_at DESC LIMIT 1000`,
-            )
-            .all(n.num, cutoff) as RxPayloadRow[],
-        ).slice(0, 200);
+        const tele = await ctx.history.telemetry(n.num, 'deviceMetrics', undefined, cutoff, 200);
         const stats = db
           .prepare(
             'SELECT count(DISTINCT packet_id) AS total, min(received_at) AS first, max(received_at) AS last FROM receptions WHERE from_num = ? AND received_at >= ?',
@@ -260,7 +237,7 @@ export const nodeRoutes =
             timestamp: iso(t.received_at),
             agent_id: t.agent,
             type: 'telemetry',
-            payload: legacyPayload('telemetry', JSON.parse(t.payload) as Record<string, unknown>),
+            payload: legacyPayload('telemetry', { deviceMetrics: t.values }),
           })),
           neighbors: links.map((l) => {
             const other = l.from_num === n.num ? l.to_num : l.from_num;
@@ -360,29 +337,15 @@ export const nodeRoutes =
       },
       async (req) => {
         const n = getNode(req.params.node_id);
-        const rows = firstPerPacket(
-          db
-            .prepare(
-              `SELECT packet_id, agent, received_at, payload FROM receptions WHERE from_num = ? AND port = 'position' AND received_at >= ? ORDER BY received_at DESC LIMIT ?`,
-            )
-            .all(n.num, Date.now() - req.query.hours * HOUR, req.query.limit * 4) as RxPayloadRow[],
-        ).slice(0, req.query.limit);
+        const rows = await ctx.history.positions(n.num, Date.now() - req.query.hours * HOUR, req.query.limit);
         const positions = rows
-          .map((r) => {
-            const p = legacyPayload('position', JSON.parse(r.payload) as Record<string, unknown>) as {
-              latitude: number | null;
-              longitude: number | null;
-              altitude: number | null;
-            };
-            return {
-              timestamp: iso(r.received_at),
-              latitude: p.latitude,
-              longitude: p.longitude,
-              altitude: p.altitude,
-              agent_id: r.agent,
-            };
-          })
-          .filter((p) => p.latitude !== null && p.longitude !== null && !(p.latitude === 0 && p.longitude === 0))
+          .map((r) => ({
+            timestamp: iso(r.received_at),
+            latitude: r.latitude,
+            longitude: r.longitude,
+            altitude: r.altitude,
+            agent_id: r.agent,
+          }))
           .reverse();
         return { node_id: nodeIdFromNum(n.num), positions };
       },
@@ -424,21 +387,14 @@ export const nodeRoutes =
       async (req) => {
         const n = getNode(req.params.node_id);
         const { variant, field } = req.query;
-        const rows = firstPerPacket(
-          db
-            .prepare(
-              `SELECT packet_id, agent, received_at, payload FROM receptions WHERE from_num = ? AND port = 'telemetry' AND received_at >= ? ORDER BY received_at DESC LIMIT ?`,
-            )
-            .all(n.num, Date.now() - req.query.hours * HOUR, req.query.limit * 4) as RxPayloadRow[],
+        const rows = await ctx.history.telemetry(
+          n.num,
+          variant,
+          field,
+          Date.now() - req.query.hours * HOUR,
+          req.query.limit,
         );
-        const points: { timestamp: string | null; agent_id: string; values: Record<string, unknown> }[] = [];
-        for (const r of rows) {
-          const v = (JSON.parse(r.payload) as Record<string, Record<string, unknown> | undefined>)[variant];
-          if (!v) continue;
-          if (field && !(field in v)) continue;
-          points.push({ timestamp: iso(r.received_at), agent_id: r.agent, values: field ? { [field]: v[field] } : v });
-          if (points.length >= req.query.limit) break;
-        }
+        const points = rows.map((r) => ({ timestamp: iso(r.received_at), agent_id: r.agent, values: r.values }));
         return { node_id: nodeIdFromNum(n.num), variant, field: field ?? null, points: points.reverse() };
       },
     );

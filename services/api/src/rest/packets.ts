@@ -15,7 +15,7 @@ import {
   parseNode,
   token,
 } from './params.js';
-import { packetRows, type ReceptionDbRow } from './rows.js';
+import { packetRows, withLocations } from './rows.js';
 
 const TYPES = [...new Set([...Object.keys(PORT_BY_TYPE), ...PORTS, 'position', 'telemetry'])];
 
@@ -79,41 +79,18 @@ export const packetRoutes =
       },
       async (req) => {
         const q = req.query;
-        const where = ['r.received_at >= ?'];
-        const args: unknown[] = [Date.now() - q.hours * HOUR];
-        const ports = portsOfType(q.type);
-        if (ports) {
-          where.push(`r.port IN (${ports.map(() => '?').join(',') || "''"})`);
-          args.push(...ports);
-        }
-        const agent = agentFilter(q.agent_id);
-        if (agent) {
-          where.push('r.agent = ?');
-          args.push(agent);
-        }
-        if (q.site) {
-          where.push('r.site = ?');
-          args.push(q.site);
-        }
-        if (q.from_node) {
-          where.push('r.from_num = ?');
-          args.push(parseNode(q.from_node, 'from_node'));
-        }
-        if (q.to_node) {
-          where.push('r.to_num = ?');
-          args.push(parseNode(q.to_node, 'to_node'));
-        }
-        if (q.channel !== undefined) {
-          where.push('r.channel = ?');
-          args.push(q.channel);
-        }
-        const rows = db
-          .prepare(
-            `SELECT r.*, a.location_name FROM receptions r LEFT JOIN agents a ON a.site = r.site AND a.agent = r.agent
-           WHERE ${where.join(' AND ')} ORDER BY r.received_at DESC LIMIT ? OFFSET ?`,
-          )
-          .all(...args, q.limit, q.offset) as ReceptionDbRow[];
-        return { packets: packetRows(db, rows), limit: q.limit, offset: q.offset };
+        const rows = await ctx.history.receptions({
+          since: Date.now() - q.hours * HOUR,
+          ports: portsOfType(q.type),
+          agent: agentFilter(q.agent_id),
+          site: q.site,
+          from: q.from_node ? parseNode(q.from_node, 'from_node') : undefined,
+          to: q.to_node ? parseNode(q.to_node, 'to_node') : undefined,
+          channel: q.channel,
+          limit: q.limit,
+          offset: q.offset,
+        });
+        return { packets: packetRows(db, withLocations(db, rows)), limit: q.limit, offset: q.offset };
       },
     );
 
@@ -140,12 +117,7 @@ export const packetRoutes =
       },
       async (req) => {
         const from = parseNode(req.params.from, 'from');
-        const rows = db
-          .prepare(
-            `SELECT r.*, a.location_name FROM receptions r LEFT JOIN agents a ON a.site = r.site AND a.agent = r.agent
-           WHERE r.from_num = ? AND r.packet_id = ? ORDER BY r.received_at ASC`,
-          )
-          .all(from, req.params.id) as ReceptionDbRow[];
+        const rows = withLocations(db, await ctx.history.receptionsOf(from, req.params.id));
         if (!rows.length) throw new HttpError(404, `packet ${nodeIdFromNum(from)}/${req.params.id} not found`);
         return {
           from_node: nodeIdFromNum(from),

@@ -265,6 +265,22 @@ export interface ReceptionDbRow {
   location_name?: string | null;
 }
 
+/** Fills agent location names from the projection (history stores know only agent ids). */
+export function withLocations(db: Db, rows: ReceptionDbRow[]): ReceptionDbRow[] {
+  if (!rows.length || rows[0]?.location_name !== undefined) return rows;
+  const names = new Map(
+    (
+      db.prepare('SELECT site, agent, location_name FROM agents').all() as {
+        site: string;
+        agent: string;
+        location_name: string | null;
+      }[]
+    ).map((a) => [`${a.site}\u0000${a.agent}`, a.location_name]),
+  );
+  for (const r of rows) r.location_name = names.get(`${r.site}\u0000${r.agent}`) ?? null;
+  return rows;
+}
+
 /** Receptions as the original's /api/packets rows (names joined from the projection), plus the reception fields. */
 export function packetRows(db: Db, rows: ReceptionDbRow[]): Json[] {
   const nums = [...new Set(rows.flatMap((r) => [r.from_num, r.to_num]))].filter((n) => n !== 0xffffffff);
