@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HOSTILE_NAME } from './names.js';
 import { routeDiscovery } from './traceroute.js';
-import { World } from './world.js';
+import { MAX_HOPS_AWAY, World } from './world.js';
 
 describe('World', () => {
   it('is the same mesh for the same seed and a different one for another seed', () => {
@@ -13,7 +13,7 @@ describe('World', () => {
     expect(c.nodes.map((n) => n.num)).not.toEqual(a.nodes.map((n) => n.num));
   });
 
-  it('is connected: every node has a path to the gateway over existing links', () => {
+  it('is connected: every node has a path to the gateway over existing links, within firmware hop limits', () => {
     for (const seed of [1, 2, 3, 99]) {
       for (const nodes of [2, 7, 40, 150]) {
         const w = new World({ nodes, seed });
@@ -23,6 +23,9 @@ describe('World', () => {
           expect(path.at(-1)).toBe(w.gateway.num);
           for (let i = 1; i < path.length; i++) expect(w.link(path[i - 1]!, path[i]!)).toBeDefined();
           if (n !== w.gateway) expect(n.hopsAway).toBe(path.length - 2);
+          expect(n.hopsAway).toBeLessThanOrEqual(MAX_HOPS_AWAY);
+          expect(n.hopLimit).toBeGreaterThanOrEqual(n.hopsAway);
+          expect(n.hopLimit).toBeLessThanOrEqual(7);
         }
       }
     }

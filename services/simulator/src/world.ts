@@ -52,8 +52,17 @@ export type MutableNode = { -readonly [K in keyof SimNode]: SimNode[K] };
 export const DEFAULT_CENTER = [52.52, 13.405] as const;
 export const MIN_NODES = 2;
 export const MAX_NODES = 2000;
-/** Links are drawn so that a node has about this many neighbours on average. */
-const TARGET_DEGREE = 5;
+/** Links are drawn so that a node has about this many neighbours on average (more in big, dense meshes). */
+const TARGET_DEGREE = 4;
+/** A city-sized mesh: beyond this the region stops growing and gets denser, so paths stay within 7 hops. */
+const MAX_RADIUS_KM = 25;
+/** Radius over range: keeps the gateway (at the centre) within about five hops of the edge. */
+const MAX_RADIUS_IN_RANGES = 5;
+/** Routers and repeaters sit on roofs and hills: they hear (and are heard) this much farther. */
+const HIGH_SITE_RANGE = 1.8;
+const HIGH_SITE_ROLES = new Set([2, 4, 11]);
+/** Firmware hop limits stop at 7: no node is more relays away than that allows. */
+export const MAX_HOPS_AWAY = 6;
 const KM_PER_DEG_LAT = 111.32;
 
 const HW_MODELS: readonly number[] = [
@@ -101,8 +110,9 @@ export class World {
     }
     const rng = new Prng(opts.seed);
     this.placeNodes(rng.fork(1));
-    this.linkNodes(rng.fork(2));
-    this.computePaths();
+    const linkRng = rng.fork(2);
+    this.linkNodes(linkRng);
+    this.computePaths(linkRng);
   }
 
   get gateway(): MutableNode {
@@ -112,7 +122,7 @@ export class World {
   private placeNodes(rng: Prng): void {
     const n = this.opts.nodes;
     const [clat, clon] = this.opts.center ?? DEFAULT_CENTER;
-    const radiusKm = 3 + 2 * Math.sqrt(n);
+    const radiusKm = regionRadiusKm(n);
     const roles = [0, ...shuffle(rng, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])];
     const names = shuffle(rng, NAMES.slice(1));
     // The name carrying 0x94 0xC3 is always present (index 1) so every config exchange exercises deframers.
@@ -161,8 +171,9 @@ export class World {
 
   private linkNodes(rng: Prng): void {
     const n = this.nodes.length;
-    const radiusKm = 3 + 2 * Math.sqrt(n);
-    const rangeKm = Math.max(1.5, radiusKm * Math.sqrt(TARGET_DEGREE / n));
+    const radiusKm = regionRadiusKm(n);
+    const rangeKm = Math.max(1.5, radiusKm * Math.sqrt(TARGET_DEGREE / n), radiusKm / MAX_RADIUS_IN_RANGES);
+    const reach = this.nodes.map((node) => (HIGH_SITE_ROLES.has(node.role) ? rangeKm * HIGH_SITE_RANGE : rangeKm));
     for (const node of this.nodes) this.out.set(node.num, new Map());
     const comp = Array.from({ length: n }, (_, i) => i);
     const find = (i: number): number => {
@@ -172,8 +183,9 @@ export class World {
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         const d = distanceKm(this.nodes[i]!, this.nodes[j]!);
-        if (d > rangeKm) continue;
-        this.addLinkPair(rng, i, j, d, rangeKm);
+        const r = Math.max(reach[i]!, reach[j]!);
+        if (d > r) continue;
+        this.addLinkPair(rng, i, j, d, r);
         comp[find(i)] = find(j);
       }
     }
@@ -213,13 +225,37 @@ export class World {
     }
   }
 
+  private computePaths(rng: Prng): void {
+    // A sparse corner can leave nodes more hops out than any hop limit reaches. Real meshes that work have a lucky
+    // long link there (a hilltop, a tall building): add the shortest one to a node near the gateway until all fit.
+    for (;;) {
+      const depth = this.breadthFirst();
+      const deepest = this.nodes.reduce((a, b) => (depth.get(b.num)! > depth.get(a.num)! ? b : a));
+      if (depth.get(deepest.num)! - 1 <= MAX_HOPS_AWAY) break;
+      let best: { node: MutableNode; d: number } | undefined;
+      for (const node of this.nodes) {
+        if (depth.get(node.num)! > 2) continue;
+        const d = distanceKm(node, deepest);
+        if (!best || d < best.d) best = { node, d };
+      }
+      this.addLinkPair(rng, this.nodes.indexOf(deepest), this.nodes.indexOf(best!.node), best!.d, best!.d / 1.25);
+    }
+    for (const node of this.nodes) {
+      if (node.num === this.gateway.num) continue;
+      node.hopsAway = this.pathToGateway(node.num).length - 2;
+      // Nodes far out raise their hop limit so their packets still reach the gateway, as their owners would.
+      node.hopLimit = Math.max(3, node.hopsAway);
+    }
+  }
+
   /** Breadth-first from the gateway, strongest links first, so a node's route is short and deterministic. */
-  private computePaths(): void {
+  private breadthFirst(): Map<number, number> {
     const gw = this.gateway.num;
     const depth = new Map<number, number>([[gw, 0]]);
+    this.parent.clear();
     const queue = [gw];
-    while (queue.length > 0) {
-      const cur = queue.shift()!;
+    for (let head = 0; head < queue.length; head++) {
+      const cur = queue[head]!;
       const neighbours = [...this.out.get(cur)!.values()].sort((x, y) => y.snr - x.snr || x.to - y.to);
       for (const l of neighbours) {
         if (depth.has(l.to)) continue;
@@ -228,12 +264,7 @@ export class World {
         queue.push(l.to);
       }
     }
-    for (const node of this.nodes) {
-      if (node.num === gw) continue;
-      node.hopsAway = depth.get(node.num)! - 1;
-      // Nodes far out raise their hop limit so their packets still reach the gateway, as their owners would.
-      node.hopLimit = Math.min(7, Math.max(3, node.hopsAway));
-    }
+    return depth;
   }
 
   link(from: number, to: number): SimLink | undefined {
@@ -266,6 +297,10 @@ export class World {
     }
     return path;
   }
+}
+
+function regionRadiusKm(nodes: number): number {
+  return Math.min(MAX_RADIUS_KM, 3 + 2 * Math.sqrt(nodes));
 }
 
 function shuffle<T>(rng: Prng, items: readonly T[]): T[] {
