@@ -118,8 +118,18 @@ describe('config exchange', () => {
     c.socket.write(Buffer.from('AT+RESET\r\n\x94\x94\xc3'));
     c.socket.write(Buffer.from([0x94, 0xc3, 0x00, 0x03, 0xff, 0xff, 0xff])); // a frame that is not a ToRadio
     c.socket.write(Buffer.from([0x94, 0xc3, 0x7f, 0xff])); // a length beyond 512: a false start
+    c.send({ case: 'heartbeat', value: create(Mesh.HeartbeatSchema, { nonce: 1 }) });
+    c.send({
+      case: 'packet',
+      value: create(Mesh.MeshPacketSchema, {
+        to: 5,
+        wantAck: true,
+        payloadVariant: { case: 'encrypted', value: new Uint8Array([1, 2, 3]) },
+      }),
+    });
     const seq = await c.wantConfig(7);
     expect(seq.at(-1)!.payloadVariant).toEqual({ case: 'configCompleteId', value: 7 });
+    expect(c.frames.filter((f) => f.payloadVariant.case !== 'packet')).toHaveLength(seq.length); // heartbeats need no answer
   });
 });
 
