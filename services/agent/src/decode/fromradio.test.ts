@@ -134,6 +134,30 @@ describe('parseFromRadio', () => {
     expect(r.value.entry.user?.longName).toBe('A\ufffd');
   });
 
+  it('a node_info with NaN floats still makes a valid node DB entry', () => {
+    const r = parseFromRadio(
+      fr({
+        payloadVariant: {
+          case: 'nodeInfo',
+          value: { num: 3, snr: Number.NaN, deviceMetrics: { voltage: Number.POSITIVE_INFINITY, batteryLevel: 0 } },
+        },
+      }),
+    );
+    if (!r.ok || r.value.kind !== 'nodeInfo') throw new Error('no nodeInfo');
+    expect(r.value.entry.snr).toBeUndefined();
+    expect(r.value.entry.deviceMetrics).toMatchObject({ voltage: null, batteryLevel: 0 });
+    const snapshot = {
+      v: 1,
+      kind: 'nodedb',
+      site: 's',
+      agent: 'a',
+      takenAt: 1,
+      reason: 'connect',
+      nodes: [r.value.entry],
+    };
+    expect(validateEvent(snapshot)).toMatchObject({ ok: true });
+  });
+
   it('garbage and empty frames are errors, never throws', () => {
     expect(parseFromRadio(Uint8Array.of(0xff, 0xff, 0xff)).ok).toBe(false);
     expect(parseFromRadio(new Uint8Array(0))).toEqual({ ok: false, error: 'FromRadio carries no payload variant' });

@@ -20,6 +20,10 @@ export function nodeDbEntry(info: Mesh.NodeInfo): NodeDbEntry {
   const entry = toJson(Mesh.NodeInfoSchema, info, JSON_OPTIONS) as JsonObject;
   entry.num = info.num >>> 0;
   if (entry.position && typeof entry.position === 'object') withDegrees(entry.position as JsonObject);
+  // Protobuf JSON writes NaN/Infinity floats as strings; the node DB contract wants numbers (or null for metrics).
+  if (typeof entry.snr === 'string') delete entry.snr;
+  const metrics = entry.deviceMetrics as JsonObject | undefined;
+  for (const [k, v] of Object.entries(metrics ?? {})) if (typeof v === 'string') metrics![k] = null;
   return entry as NodeDbEntry;
 }
 

@@ -401,6 +401,15 @@ describe('every other port', () => {
     expect(e.payload).toMatchObject({ portnum: 3, bytes: '////' });
     expect((e.payload as { error: string }).error).toMatch(/^position payload does not parse/);
   });
+  it('a payload that parses but breaks the contract (NaN neighbour SNR) becomes other with the reason', () => {
+    const nb = Uint8Array.of(0x08, 0x07, 0x22, 0x05, 0x08, 0x09, 0x15, 0x00, 0x00, 0xc0, 0x7f); // snr = NaN
+    const e = decode(decoded(71, nb));
+    expect(e.port).toBe('other');
+    expect(e.payload).toMatchObject({ portnum: 71, bytes: Buffer.from(nb).toString('base64') });
+    expect((e.payload as { error: string }).error).toMatch(
+      /^neighborinfo payload breaks the contract: \/payload\/neighbors\/0\/snr/,
+    );
+  });
   it('a packet with neither decoded nor encrypted payload becomes other', () => {
     const e = decode(toBinary(Mesh.MeshPacketSchema, create(Mesh.MeshPacketSchema, { from: 1, id: 2 })));
     expect(e.port).toBe('other');

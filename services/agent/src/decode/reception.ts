@@ -63,7 +63,8 @@ export function receptionFromPacket(packet: Mesh.MeshPacket, raw: Uint8Array, ct
     raw: Buffer.from(bytes).toString('base64'),
   };
   const check = validateEvent(event);
-  if (check.ok || event.port === 'other') return event as Reception;
+  // Only a payload can surprise us; an envelope error (a bad site id) is the caller's and is left for it to see.
+  if (check.ok || event.port === 'other' || !check.error.startsWith('/payload')) return event as Reception;
   // The payload broke the contract: keep the packet, explain why, and let the bytes carry the content.
   const portnum = b.data?.portnum ?? 0;
   event.port = 'other';
