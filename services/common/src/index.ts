@@ -35,6 +35,7 @@ export {
   meshMetrics,
   type OpenTelemetryConfig,
   openTelemetrySection,
+  startPublishSpan,
   startTelemetry,
   type Telemetry,
   type TelemetryOptions,

@@ -13,6 +13,7 @@ import {
   currentTraceparent,
   meshMetrics,
   openTelemetrySection,
+  startPublishSpan,
   startTelemetry,
   type Telemetry,
   withBatchSpan,
@@ -50,8 +51,8 @@ afterEach(async () => {
   telemetry = undefined;
 });
 
-async function fetchOne(nc: NatsConnection, durable: string): Promise<JsMsg> {
-  await ensureConsumer(await nc.jetstreamManager(), streams.hub, { durable_name: durable, ack_policy: AckPolicy.Explicit });
+async function fetchOne(nc: NatsConnection, durable: string, filter?: string): Promise<JsMsg> {
+  await ensureConsumer(await nc.jetstreamManager(), streams.hub, { durable_name: durable, ack_policy: AckPolicy.Explicit, ...(filter ? { filter_subject: filter } : {}) });
   const consumer = await nc.jetstream().consumers.get(streams.hub, durable);
   return waitFor(`a message for ${durable}`, async () => {
     for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) return m;
@@ -122,6 +123,30 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
     expect(h.get('traceparent')).toMatch(/-00$/);
     await new Promise((r) => setImmediate(r));
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+});
+
+describe('startPublishSpan', () => {
+  it('gives fire-and-forget publishers the headers of a PRODUCER span that ends when the publish settles', async () => {
+    const exporter = new InMemorySpanExporter();
+    telemetry = await startTelemetry(undefined, { serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const subject = subjects.rx(SITE, AGENT, 'position');
+    const pub = startPublishSpan(subject, { 'mesh.agent': AGENT });
+    const ack = await leaf.jetstream().publish(subject, new TextEncoder().encode('{}'), { headers: Object.entries(pub.headers).reduce((h, [k, v]) => (h.set(k, v), h), headers()) });
+    pub.end();
+    expect(ack.seq).toBeGreaterThan(0);
+    const forApi = await fetchOne(hub, 'api-2', subject);
+    await withConsumeSpan('api project', forApi, {}, () => forApi.ack());
+    await waitFor('two spans', () => exporter.getFinishedSpans().length >= 2);
+    const spans = exporter.getFinishedSpans();
+    const publish = spans.find((s) => s.name === `publish ${subject}`)!;
+    const consume = spans.find((s) => s.name === 'api project')!;
+    expect(publish.kind).toBe(SpanKind.PRODUCER);
+    expect(consume.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    // Without telemetry the headers are empty: nothing to carry, nothing recorded.
+    await telemetry.shutdown();
+    telemetry = undefined;
+    expect(startPublishSpan(subject).headers).toEqual({});
   });
 });
 

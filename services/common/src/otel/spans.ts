@@ -89,3 +89,31 @@ export function traceLogFields(): { trace_id?: string; span_id?: string; trace_f
   if (!sc || !trace.isSpanContextValid(sc)) return {};
   return { trace_id: sc.traceId, span_id: sc.spanId, trace_flags: `0${sc.traceFlags.toString(16)}` };
 }
+
+/**
+ * For publishers that do not await inside a callback (the agent hands events to a windowed publisher): starts a
+ * PRODUCER span and returns the headers that carry it, and `end` to call when the publish settles.
+ */
+export function startPublishSpan(subject: string, attributes: Attributes = {}): { headers: Record<string, string>; end(err?: unknown): void } {
+  const span = tracer().startSpan(`publish ${subject}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes },
+  });
+  const headers: Record<string, string> = {};
+  if (span.isRecording() || trace.isSpanContextValid(span.spanContext())) {
+    injectTraceHeaders(
+      { get: (k) => headers[k] ?? '', set: (k, v) => void (headers[k] = v), keys: () => Object.keys(headers) },
+      trace.setSpan(context.active(), span),
+    );
+  }
+  return {
+    headers,
+    end: (err?: unknown) => {
+      if (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      }
+      span.end();
+    },
+  };
+}
