@@ -8,6 +8,8 @@ import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/mmm.js', import.meta.url));
+/** As a user runs it: from the repository root (see the cwd note in up/stack.ts). */
+const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 /** Generous: six services start from TypeScript sources on two shared cores. */
 const UP_TIMEOUT_MS = 180_000;
 
@@ -19,11 +21,30 @@ interface Up {
 
 function startUp(args: string[], env: Record<string, string> = {}): Up {
   let out = '';
-  const proc = spawn(process.execPath, [BIN, 'up', ...args], { env: { ...process.env, MMM_FROM_SOURCE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'up', ...args], { cwd: ROOT, env: { ...process.env, MMM_FROM_SOURCE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => (out += d.toString()));
   proc.stderr!.on('data', (d) => (out += d.toString()));
   const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return { proc, out: () => out, exit };
+}
+
+/** Resolves once `mmm up` says everything is up; rejects at once with its output if it exits first. */
+function whenUp(up: Up, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not up within ${timeoutMs} ms:\n${up.out()}`)), timeoutMs);
+    const check = setInterval(() => {
+      if (up.out().includes('MeshyMcMapface is up')) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 250);
+    void up.exit.then((code) => {
+      clearInterval(check);
+      clearTimeout(timer);
+      reject(new Error(`mmm up exited with ${code} before it was up:\n${up.out()}`));
+    });
+  });
 }
 
 /** The pids in the table `mmm up` prints once everything is ready. */
@@ -74,7 +95,7 @@ describe('mmm up', () => {
       // First run: everything comes up and simulated packets reach the API.
       const first = startUp(args);
       leftovers.push(first.proc);
-      await waitFor('the stack to be up', () => (first.out().includes('MeshyMcMapface is up') ? true : first.proc.exitCode !== null ? Promise.reject(new Error(first.out())) : false), UP_TIMEOUT_MS, 500);
+      await whenUp(first, UP_TIMEOUT_MS);
       const pids = tablePids(first.out());
       expect([...pids.keys()].sort()).toEqual(['agent', 'api', 'hub-nats', 'ingest', 'leaf-nats', 'route-analysis', 'sim']);
       expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
@@ -93,7 +114,7 @@ describe('mmm up', () => {
       // Second run on the same data: configs reused, earlier history still there, streams kept.
       const second = startUp(args);
       leftovers.push(second.proc);
-      await waitFor('the stack to be up again', () => (second.out().includes('MeshyMcMapface is up') ? true : second.proc.exitCode !== null ? Promise.reject(new Error(second.out())) : false), UP_TIMEOUT_MS, 500);
+      await whenUp(second, UP_TIMEOUT_MS);
       expect(second.out()).toContain('reusing the configuration');
       expect(readFileSync(join(dataDir, 'config', 'agent.ini'), 'utf8')).toBe(agentIni);
       expect(await packetCount(api)).toBeGreaterThanOrEqual(before);
@@ -144,5 +165,26 @@ describe('mmm up', () => {
     expect(written).toHaveLength(6);
     expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toContain('listen: 127.0.0.1:5222');
     expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toMatch(/^\s+sync_interval: always/m);
+  });
+
+  it('writes service configs that each service loads with its own spec (SQLite and ClickHouse variants)', async () => {
+    const { prepare } = await import('./up/layout.js');
+    const { toUpOptions } = await import('./up/options.js');
+    const { parseConfig } = await import('@mmm/common');
+    const specs = {
+      'agent.ini': (await import('@mmm/agent')).agentConfigSpec,
+      'ingest.ini': (await import('@mmm/ingest')).ingestConfigSpec,
+      'route-analysis.ini': (await import('@mmm/route-analysis')).routeAnalysisConfig,
+      'api.ini': (await import('@mmm/api')).apiConfigSpec,
+    };
+    for (const extra of [{}, { clickhouse: 'http://127.0.0.1:8123', radio: { kind: 'serial', path: '/dev/ttyUSB0' } }]) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+      dirs.push(dataDir);
+      prepare(toUpOptions({ dataDir, ...extra }), [2, 9]);
+      for (const [file, spec] of Object.entries(specs)) {
+        const path = join(dataDir, 'config', file);
+        expect(() => parseConfig(spec as never, readFileSync(path, 'utf8'), path, { env: {} }), path).not.toThrow();
+      }
+    }
   });
 });

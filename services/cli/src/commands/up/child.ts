@@ -8,6 +8,8 @@ export interface ChildSpec {
   args: string[];
   logFile: string;
   env?: Record<string, string>;
+  /** Working directory (the data directory: relative paths in configs land there). */
+  cwd?: string;
   /** Shown in the table: where it can be reached. */
   address: string;
   /** Resolves true once the service does its work; polled until the start timeout. */
@@ -68,6 +70,7 @@ export class Child {
       this.proc = spawn(this.spec.command, this.spec.args, {
         stdio: ['ignore', fd, fd],
         detached: true,
+        cwd: this.spec.cwd,
         env: { ...process.env, ...this.spec.env },
       });
     } finally {

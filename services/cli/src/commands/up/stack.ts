@@ -9,6 +9,7 @@ import { renderTable } from './table.js';
 
 /** The `mmm` entry every service runs through: dist when built, sources otherwise (the bin script decides). */
 const MMM_BIN = fileURLToPath(new URL('../../../bin/mmm.js', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../../..', import.meta.url));
 /** Running from TypeScript sources: children must too, or they would run a stale or missing dist/. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 
@@ -34,7 +35,12 @@ const NEEDED = [['sim'], ['agent'], ['streams', 'provision'], ['ingest'], ['rout
 
 async function missingCommands(o: UpOptions): Promise<string[]> {
   const { buildProgram } = await import('../../program.js');
-  const program = await buildProgram([]);
+  let program: Awaited<ReturnType<typeof buildProgram>>;
+  try {
+    program = await buildProgram([]);
+  } catch (cause) {
+    throw new PreflightError(`cannot load the service commands of this checkout: ${(cause as Error).message}`, { cause });
+  }
   const missing: string[] = [];
   for (const path of NEEDED) {
     if (path[0] === 'sim' && o.radio) continue;
@@ -60,6 +66,9 @@ function mmm(l: Layout, o: UpOptions, name: string, args: string[], address: str
     args: [MMM_BIN, ...args],
     logFile: join(l.logDir, `${name}.log`),
     env: FROM_SOURCE ? { MMM_FROM_SOURCE: '1' } : {},
+    // The repository root, not the caller's directory: `--import tsx` resolves tsx from the working directory, and
+    // inside a workspace tsx would apply its tsconfig, whose `paths` entry points @meshtastic/protobufs at a .d.ts.
+    cwd: REPO_ROOT,
     address,
     ready,
   };
@@ -76,6 +85,7 @@ function specs(o: UpOptions, l: Layout, natsPath: string): { before: ChildSpec[]
     name: 'hub-nats',
     command: natsPath,
     args: ['-c', l.config.hub],
+    cwd: o.dataDir,
     logFile: join(l.logDir, 'hub-nats.log'),
     address: `nats://127.0.0.1:${p.nats} (monitor :${p.monitor}, leafnodes :${p.leafnode})`,
     ready: () => httpOk(`http://127.0.0.1:${p.monitor}/healthz?js-enabled-only=true`),
@@ -84,6 +94,7 @@ function specs(o: UpOptions, l: Layout, natsPath: string): { before: ChildSpec[]
     name: 'leaf-nats',
     command: natsPath,
     args: ['-c', l.config.leaf],
+    cwd: o.dataDir,
     logFile: join(l.logDir, 'leaf-nats.log'),
     address: `nats://127.0.0.1:${p.leaf} (site ${o.site}, monitor :${p.monitor + 1})`,
     ready: async () => (await httpOk(`http://127.0.0.1:${p.monitor + 1}/healthz?js-enabled-only=true`)) && (await leafLinks(p.monitor + 1)) > 0,
