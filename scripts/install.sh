@@ -184,18 +184,36 @@ for unit in "${UNITS[@]}"; do
       echo 'MMM_READY_URL=http://127.0.0.1:8223/healthz?js-enabled-only=true' | write_once "$ETC/leaf-nats.env" 0640 ;;
     *)
       # Each service writes its own commented sample; the operator fills in the site, radio and URLs.
-      if [ "$DRY_RUN" = 1 ]; then
-        printf '+ node %s/services/cli/bin/mmm.js %s --create-config > %s/%s.ini (if absent)\n' "$PREFIX" "$unit" "$ETC" "$unit"
-      elif [ ! -e "$ETC/$unit.ini" ]; then
-        if sample=$(cd "$PREFIX" && node services/cli/bin/mmm.js "$unit" --create-config 2>/dev/null) && [ -n "$sample" ]; then
-          printf '%s\n' "$sample" | write_once "$ETC/$unit.ini" 0640
-        else
-          echo "warning: 'mmm $unit --create-config' gave no sample; write $ETC/$unit.ini by hand" >&2
-        fi
+      # (agent, ingest and route-analysis write the file named; api prints its sample.)
+      ini="$ETC/$unit.ini"
+      if [ -e "$ini" ]; then
+        echo "keeping existing $ini"
       else
-        echo "keeping existing $ETC/$unit.ini"
+        case "$unit" in
+          agent) gen=(agent --create-config "$ini" --site "$SITE") ;;
+          api) gen=(api --create-config) ;;
+          *) gen=("$unit" --create-config "$ini") ;;
+        esac
+        if [ "$DRY_RUN" = 1 ]; then
+          printf '+ (cd %s && node services/cli/bin/mmm.js %s%s)\n' "$PREFIX" "${gen[*]}" "$([ "$unit" = api ] && echo " > $ini")"
+        elif [ "$unit" = api ]; then
+          # The API reads ingest's SQLite history in ingest's state directory (the unit may write its WAL index there).
+          (cd "$PREFIX" && node services/cli/bin/mmm.js "${gen[@]}") |
+            sed 's#^sqlite_path = .*#sqlite_path = /var/lib/meshymcmapface/ingest/data/history.db#' | write_once "$ini" 0640
+        else
+          (cd "$PREFIX" && node services/cli/bin/mmm.js "${gen[@]}") || echo "warning: could not write a sample $ini; write it by hand" >&2
+        fi
+        run chown "root:$SVC_USER" "$ini" 2>/dev/null || true
+        run chmod 0640 "$ini" 2>/dev/null || true
       fi
-      printf '# Readiness URL the unit waits for after start (the service'"'"'s /readyz); empty = no wait.\nMMM_READY_URL=\n' |
+      # The services' default ops/HTTP ports; the agent serves /readyz only with [status] ops_port set.
+      case "$unit" in
+        ingest) ready=http://127.0.0.1:9403/readyz ;;
+        route-analysis) ready=http://127.0.0.1:9473/readyz ;;
+        api) ready=http://127.0.0.1:8082/readyz ;;
+        *) ready= ;;
+      esac
+      printf '# Readiness URL the unit waits for after start (the service'"'"'s /readyz); empty = no wait.\nMMM_READY_URL=%s\n' "$ready" |
         write_once "$ETC/$unit.env" 0640 ;;
   esac
 done

@@ -64,8 +64,9 @@ describe('systemd units', () => {
     }
     for (const unit of UNITS) {
       expect(values(unit, 'ConfigurationDirectory')).toEqual(['meshymcmapface']);
-      // The config directory is read-only to the service (ProtectSystem=strict and no ReadWritePaths).
-      expect(values(unit, 'ReadWritePaths')).toEqual([]);
+      // The config directory is read-only to the service (ProtectSystem=strict); only the API may write next to
+      // ingest's SQLite history (its WAL index).
+      expect(values(unit, 'ReadWritePaths')).toEqual(unit.includes('-api') ? ['-/var/lib/meshymcmapface/ingest'] : []);
       expect(values(unit, 'ExecStartPost')[0]).toMatch(/mmm-wait-ready/);
     }
   });
