@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseConfig, sampleConfig } from '@mmm/common';
 import { type Link, streams } from '@mmm/schemas';
 import { freePort, type NatsServer, startNatsServer, waitFor } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, sampleConfig } from '@mmm/common';
 import { graphSettings, routeAnalysisConfig } from './config.js';
 import { TopologyGraph } from './domain/graph.js';
 import { observe } from './domain/observe.js';
@@ -30,7 +30,9 @@ function mmm(args: string[]): ChildProcess & { output: () => string } {
 }
 
 const exited = (c: ChildProcess) =>
-  new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+  new Promise<number | null>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -54,7 +56,11 @@ describe('mmm route-analysis', () => {
     const sample = sampleConfig(routeAnalysisConfig);
     expect(sample).toMatch(/link_max_age = 45000/);
     const cfg = parseConfig(routeAnalysisConfig, sample, file, { env: {} });
-    expect(cfg.route_analysis).toMatchObject({ durable: 'route-analysis', bucket: 'mesh_topology', flush_interval: 1000 });
+    expect(cfg.route_analysis).toMatchObject({
+      durable: 'route-analysis',
+      bucket: 'mesh_topology',
+      flush_interval: 1000,
+    });
     writeFileSync(file, sample.replace('[route_analysis]\n', '[route_analysis]\nlink_max_agee = 5\n'));
     const b = mmm(['route-analysis', '--config', file]);
     expect(await exited(b)).toBe(2);
@@ -66,7 +72,10 @@ describe('mmm route-analysis', () => {
     await createHubStream(jsm);
     const opsPort = await freePort();
     const file = join(dir, 'ra.ini');
-    writeFileSync(file, `[nats]\nurl = ${server.url}\n[route_analysis]\nflush_interval = 200\nbatch = 200\n[ops]\nport = ${opsPort}\n`);
+    writeFileSync(
+      file,
+      `[nats]\nurl = ${server.url}\n[route_analysis]\nflush_interval = 200\nbatch = 200\n[ops]\nport = ${opsPort}\n`,
+    );
     const mesh = syntheticMesh(31, { nodes: 40, rounds: 25, t0: Date.now() - 10 * 60_000 });
     const events = mesh.events;
     const js = nc.jetstream();
@@ -99,7 +108,10 @@ describe('mmm route-analysis', () => {
       expect(links).toEqual(expected.allLinks());
       expect(links.length).toBe(mesh.links.length);
       // Ops endpoints of the running process.
-      const health = (await (await fetch(`http://127.0.0.1:${opsPort}/healthz`)).json()) as { lastSeq: number; links: number };
+      const health = (await (await fetch(`http://127.0.0.1:${opsPort}/healthz`)).json()) as {
+        lastSeq: number;
+        links: number;
+      };
       expect(health).toMatchObject({ status: 'ok', lastSeq: last, links: mesh.links.length });
       const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
       expect(metrics).toMatch(/mmm_route_analysis_events_total\{result="applied"/);

@@ -1,6 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, createLogger, runService, sampleConfig, Shutdown, serviceOptions, startOpsServer } from '@mmm/common';
+import {
+  ConfigError,
+  createLogger,
+  runService,
+  Shutdown,
+  sampleConfig,
+  serviceOptions,
+  startOpsServer,
+} from '@mmm/common';
 import type { Command } from 'commander';
 import { loadRouteAnalysisConfig, routeAnalysisConfig } from './config.js';
 import { startRouteAnalysis } from './infrastructure/service.js';
@@ -20,7 +28,9 @@ interface CliOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('route-analysis')
-    .description('build the mesh topology (links with SNR per direction, hop distances, relay candidates) from the hub stream')
+    .description(
+      'build the mesh topology (links with SNR per direction, hop distances, relay candidates) from the hub stream',
+    )
     .addHelpText(
       'after',
       `
@@ -54,17 +64,28 @@ Documentation: docs/route-analysis.md`,
 function createConfig(opts: CliOptions): void {
   const file = resolve(typeof opts.createConfig === 'string' ? opts.createConfig : DEFAULT_CONFIG);
   if (existsSync(file) && !opts.force) throw new ConfigError('already exists (use --force to overwrite)', { file });
-  writeFileSync(file, `# mmm route-analysis configuration (docs/route-analysis.md)\n\n${sampleConfig(routeAnalysisConfig)}`);
+  writeFileSync(
+    file,
+    `# mmm route-analysis configuration (docs/route-analysis.md)\n\n${sampleConfig(routeAnalysisConfig)}`,
+  );
   process.stdout.write(`wrote ${file}\nnext: mmm route-analysis --config ${file}\n`);
 }
 
 async function runRouteAnalysis(opts: CliOptions): Promise<void> {
   const cfg = loadRouteAnalysisConfig(opts.config);
-  let log;
+  let log: ReturnType<typeof createLogger>;
   try {
-    log = createLogger({ name: 'route-analysis', level: opts.logLevel ?? cfg.log.level, file: opts.logFile ?? cfg.log.file });
+    log = createLogger({
+      name: 'route-analysis',
+      level: opts.logLevel ?? cfg.log.level,
+      file: opts.logFile ?? cfg.log.file,
+    });
   } catch (cause) {
-    throw new ConfigError((cause as Error).message, opts.logLevel ? {} : { file: cfg.file, section: 'log', key: 'level' }, { cause });
+    throw new ConfigError(
+      (cause as Error).message,
+      opts.logLevel ? {} : { file: cfg.file, section: 'log', key: 'level' },
+      { cause },
+    );
   }
   const shutdown = new Shutdown(log).listen();
   const running = await startRouteAnalysis(cfg, { log, rebuild: opts.rebuild === true });

@@ -43,7 +43,13 @@ export const routeAnalysisConfig = defineConfig({
           unit: 's',
           description: "SNR median over the samples this far back from a link's newest sample",
         },
-        max_samples: { type: 'int', default: DEFAULT_MAX_SAMPLES, min: 1, max: 1000, description: 'SNR samples kept per link' },
+        max_samples: {
+          type: 'int',
+          default: DEFAULT_MAX_SAMPLES,
+          min: 1,
+          max: 1000,
+          description: 'SNR samples kept per link',
+        },
         flush_interval: {
           type: 'int',
           default: DEFAULT_FLUSH_INTERVAL_MS,
@@ -52,8 +58,18 @@ export const routeAnalysisConfig = defineConfig({
           unit: 'ms',
           description: 'How often changes are published, the snapshot written and the processed events acked',
         },
-        batch: { type: 'int', default: DEFAULT_BATCH, min: 1, max: 10_000, description: 'Events fetched from the hub stream at once' },
-        bucket: { type: 'string', default: TOPOLOGY_BUCKET, description: 'KV bucket holding the public topology snapshot' },
+        batch: {
+          type: 'int',
+          default: DEFAULT_BATCH,
+          min: 1,
+          max: 10_000,
+          description: 'Events fetched from the hub stream at once',
+        },
+        bucket: {
+          type: 'string',
+          default: TOPOLOGY_BUCKET,
+          description: 'KV bucket holding the public topology snapshot',
+        },
         state_bucket: {
           type: 'string',
           default: `${TOPOLOGY_BUCKET}_state`,
@@ -65,7 +81,13 @@ export const routeAnalysisConfig = defineConfig({
       description: 'Operations endpoints: /healthz, /readyz, /metrics',
       fields: {
         host: { type: 'string', default: '127.0.0.1', description: 'Listen address' },
-        port: { type: 'int', default: DEFAULT_OPS_PORT, min: 0, max: 65535, description: 'Listen port (0: any free port)' },
+        port: {
+          type: 'int',
+          default: DEFAULT_OPS_PORT,
+          min: 0,
+          max: 65535,
+          description: 'Listen port (0: any free port)',
+        },
         enabled: { type: 'bool', default: true, description: 'Serve the endpoints at all' },
       },
     },
@@ -74,7 +96,10 @@ export const routeAnalysisConfig = defineConfig({
 
 export type RouteAnalysisConfig = ConfigValue<typeof routeAnalysisConfig>;
 
-export function loadRouteAnalysisConfig(file: string | undefined, env?: Record<string, string | undefined>): RouteAnalysisConfig {
+export function loadRouteAnalysisConfig(
+  file: string | undefined,
+  env?: Record<string, string | undefined>,
+): RouteAnalysisConfig {
   return loadConfig(routeAnalysisConfig, file, env ? { env } : {});
 }
 

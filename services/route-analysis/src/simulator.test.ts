@@ -95,7 +95,11 @@ it('matches the simulator’s own topology: traced paths found with true SNR, no
   const received: SentPacket[] = [];
   const off = sim.onSent((p) => received.push(p));
   sim.setRate(200);
-  await waitFor('simulated traffic from every node', () => new Set(received.map((p) => p.from)).size >= sim.nodes.length - 1, 30_000);
+  await waitFor(
+    'simulated traffic from every node',
+    () => new Set(received.map((p) => p.from)).size >= sim.nodes.length - 1,
+    30_000,
+  );
   sim.setRate(0);
   off();
   socket.destroy();
@@ -109,10 +113,16 @@ it('matches the simulator’s own topology: traced paths found with true SNR, no
   const jsm = await nc.jetstreamManager();
   await createHubStream(jsm, [SITE]);
   await publishEvents(nc.jetstream(), events);
-  const svc = await startRouteAnalysis(testConfig(server.url), { log: createLogger({ name: 'sim-test', level: 'silent' }) });
+  const svc = await startRouteAnalysis(testConfig(server.url), {
+    log: createLogger({ name: 'sim-test', level: 'silent' }),
+  });
   try {
     const last = await hubLastSeq(jsm);
-    await waitFor('the analysis to catch up', async () => ((await kvJson<{ lastSeq: number }>(nc, 'meta', 'mesh_topology_state'))?.lastSeq ?? 0) >= last, 30_000);
+    await waitFor(
+      'the analysis to catch up',
+      async () => ((await kvJson<{ lastSeq: number }>(nc, 'meta', 'mesh_topology_state'))?.lastSeq ?? 0) >= last,
+      30_000,
+    );
     const found = new Map((await kvJson<Link[]>(nc, 'links'))!.map((l) => [`${l.from}>${l.to}`, l]));
     const truth = new Map(sim.links().map((l) => [`${l.from}>${l.to}`, l]));
 
@@ -142,18 +152,24 @@ it('matches the simulator’s own topology: traced paths found with true SNR, no
       expect(found.get(`${p.from}>${sim.myNodeNum}`)?.evidence).toContain('direct');
     }
     // The node that really relayed each multi-hop packet is among the candidates for its relay byte.
-    const relays = (await kvJson<{ relays: { relayByte: number; candidates: number[] }[] }>(nc, `relays.${SITE}.${AGENT}`))!;
+    const relays = (await kvJson<{ relays: { relayByte: number; candidates: number[] }[] }>(
+      nc,
+      `relays.${SITE}.${AGENT}`,
+    ))!;
     let relayed = 0;
     for (const p of received.filter((r) => r.packet.hopStart > r.packet.hopLimit)) {
       const path = sim.pathToGateway(p.from);
       const relayer = path[path.length - 2]!;
-      expect(relays.relays.find((e) => e.relayByte === (relayer & 0xff))?.candidates, `relay of ${p.from}`).toContain(relayer);
+      expect(relays.relays.find((e) => e.relayByte === (relayer & 0xff))?.candidates, `relay of ${p.from}`).toContain(
+        relayer,
+      );
       relayed++;
     }
     expect(relayed).toBeGreaterThan(0);
     // Hop distances equal the simulator's hopsAway for every node.
     const hops = (await kvJson<{ distances: Record<string, number> }>(nc, `hops.${SITE}.${AGENT}`))!;
-    for (const n of sim.nodes) if (n.num !== sim.myNodeNum) expect(hops.distances[n.num], `hops of ${n.id}`).toBe(n.hopsAway);
+    for (const n of sim.nodes)
+      if (n.num !== sim.myNodeNum) expect(hops.distances[n.num], `hops of ${n.id}`).toBe(n.hopsAway);
   } finally {
     await svc.stop();
   }

@@ -2,9 +2,9 @@
 import {
   assertEvent,
   type NodeDbSnapshot,
-  PORTNUM,
   type PacketHeader,
   type PayloadOf,
+  PORTNUM,
   type Port,
   type Reception,
   type TraceOutcome,
@@ -88,7 +88,12 @@ export function textRx(o: RxOpts, text = 'hello'): Reception {
 }
 
 export function neighborInfoRx(o: RxOpts, reporter: number, neighbors: { nodeId: number; snr: number }[]): Reception {
-  const payload: PayloadOf<'neighborinfo'> = { nodeId: reporter, lastSentById: reporter, nodeBroadcastIntervalSecs: 900, neighbors };
+  const payload: PayloadOf<'neighborinfo'> = {
+    nodeId: reporter,
+    lastSentById: reporter,
+    nodeBroadcastIntervalSecs: 900,
+    neighbors,
+  };
   return rx('neighborinfo', o, payload);
 }
 

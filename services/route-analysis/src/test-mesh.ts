@@ -1,6 +1,6 @@
 // A deterministic synthetic mesh (seeded random geometric graph) and the events agents would publish about it.
 import type { MeshEvent } from '@mmm/schemas';
-import { nodeDb, neighborInfoRx, T0, textRx, trace } from './test-events.js';
+import { neighborInfoRx, nodeDb, T0, textRx, trace } from './test-events.js';
 
 export interface TrueLink {
   readonly from: number;
@@ -94,7 +94,12 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     let frontier = [src];
     while (frontier.length && !prev.has(dst)) {
       const next: number[] = [];
-      for (const u of frontier) for (const v of [...(out.get(u) ?? [])].sort((a, b) => a - b)) if (!prev.has(v)) (prev.set(v, u), next.push(v));
+      for (const u of frontier)
+        for (const v of [...(out.get(u) ?? [])].sort((a, b) => a - b))
+          if (!prev.has(v)) {
+            prev.set(v, u);
+            next.push(v);
+          }
       frontier = next;
     }
     if (!prev.has(dst)) return undefined;
@@ -107,7 +112,12 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     let frontier = [agentNode];
     while (frontier.length) {
       const next: number[] = [];
-      for (const v of frontier) for (const u of inc.get(v) ?? []) if (!dist.has(u)) (dist.set(u, dist.get(v)! + 1), next.push(u));
+      for (const v of frontier)
+        for (const u of inc.get(v) ?? [])
+          if (!dist.has(u)) {
+            dist.set(u, dist.get(v)! + 1);
+            next.push(u);
+          }
       frontier = next;
     }
     return dist;
@@ -116,7 +126,11 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
   const agentCount = opts.agents ?? 3;
   const agents: MeshAgent[] = [];
   for (let k = 0; k < agentCount; k++) {
-    agents.push({ site: k % 2 === 0 ? 's1' : 's2', agent: `agent-${k}`, node: nodes[Math.floor((k * count) / agentCount)]! });
+    agents.push({
+      site: k % 2 === 0 ? 's1' : 's2',
+      agent: `agent-${k}`,
+      node: nodes[Math.floor((k * count) / agentCount)]!,
+    });
   }
 
   const events: MeshEvent[] = [];
@@ -135,7 +149,7 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     }
     if (!best) return undefined;
     const { a, p } = best;
-    const hops = p.length - 2 >= 0 ? p.length - 2 : 0;
+    const hops = Math.max(0, p.length - 2);
     const last = p.length >= 2 ? p[p.length - 2]! : node;
     const relay = hops > 0 ? last & 0xff : 0;
     if (hops > 0) {
@@ -145,7 +159,14 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     }
     return {
       a,
-      rx: { site: a.site, agent: a.agent, hopStart: HOP_START, hopLimit: HOP_START - hops, rxSnr: snrOf.get(`${last}>${a.node}`) ?? 0, relayNode: relay },
+      rx: {
+        site: a.site,
+        agent: a.agent,
+        hopStart: HOP_START,
+        hopLimit: HOP_START - hops,
+        rxSnr: snrOf.get(`${last}>${a.node}`) ?? 0,
+        relayNode: relay,
+      },
     };
   };
 
@@ -153,7 +174,9 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     for (const n of nodes) {
       const h = hear(n);
       if (!h || n === h.a.node) continue;
-      const neighbours = [...(inc.get(n) ?? [])].sort((x, y) => x - y).map((u) => ({ nodeId: u, snr: snrOf.get(`${u}>${n}`)! }));
+      const neighbours = [...(inc.get(n) ?? [])]
+        .sort((x, y) => x - y)
+        .map((u) => ({ nodeId: u, snr: snrOf.get(`${u}>${n}`)! }));
       events.push(neighborInfoRx({ ...h.rx, from: n, id: packetId++, receivedAt: tick() }, n, neighbours));
     }
     for (const a of agents) {
@@ -191,12 +214,32 @@ export function syntheticMesh(seed: number, opts: MeshOptions = {}): SyntheticMe
     for (const [i, target] of targets.entries()) {
       const towards = path(a.node, target)!;
       const back = path(target, a.node)!;
-      const snrs = (p: number[]) => p.slice(1).map((to, k) => (i % 5 === 4 && k === 0 ? null : snrOf.get(`${p[k]}>${to}`)!));
+      const snrs = (p: number[]) =>
+        p.slice(1).map((to, k) => (i % 5 === 4 && k === 0 ? null : snrOf.get(`${p[k]}>${to}`)!));
       events.push(
-        trace({ site: a.site, agent: a.agent, requestId: req++, from: a.node, to: target, at: tick(), towards: { route: towards, snr: snrs(towards) }, back: { route: back, snr: snrs(back) } }),
+        trace({
+          site: a.site,
+          agent: a.agent,
+          requestId: req++,
+          from: a.node,
+          to: target,
+          at: tick(),
+          towards: { route: towards, snr: snrs(towards) },
+          back: { route: back, snr: snrs(back) },
+        }),
       );
     }
-    events.push(trace({ site: a.site, agent: a.agent, requestId: req++, from: a.node, to: nodes[count - 1]!, at: tick(), outcome: 'timeout' }));
+    events.push(
+      trace({
+        site: a.site,
+        agent: a.agent,
+        requestId: req++,
+        from: a.node,
+        to: nodes[count - 1]!,
+        at: tick(),
+        outcome: 'timeout',
+      }),
+    );
   }
   return { nodes, links, agents, events, hopsTo, relaysUsed };
 }

@@ -48,7 +48,9 @@ export function msgIdOf(ev: MeshEvent): string {
 export async function publishEvents(js: JetStreamClient, events: readonly MeshEvent[], idSuffix = ''): Promise<void> {
   for (let i = 0; i < events.length; i += 200) {
     await Promise.all(
-      events.slice(i, i + 200).map((ev) => js.publish(subjectOf(ev), JSON.stringify(ev), { msgID: msgIdOf(ev) + idSuffix })),
+      events
+        .slice(i, i + 200)
+        .map((ev) => js.publish(subjectOf(ev), JSON.stringify(ev), { msgID: msgIdOf(ev) + idSuffix })),
     );
   }
 }

@@ -6,7 +6,12 @@ import { observe } from './observe.js';
 import type { GraphSettings } from './types.js';
 
 const HOUR = 3_600_000;
-const settings: GraphSettings = { linkMaxAgeMs: 12 * HOUR, nodeMaxAgeMs: 7 * 24 * HOUR, snrWindowMs: 6 * HOUR, maxSamples: 32 };
+const settings: GraphSettings = {
+  linkMaxAgeMs: 12 * HOUR,
+  nodeMaxAgeMs: 7 * 24 * HOUR,
+  snrWindowMs: 6 * HOUR,
+  maxSamples: 32,
+};
 
 function build(events: Parameters<typeof observe>[0][], s = settings): TopologyGraph {
   const g = new TopologyGraph(s);
@@ -41,7 +46,9 @@ describe('TopologyGraph', () => {
     for (const h of hops) {
       const truth = mesh.hopsTo(h.agentNode);
       truth.delete(h.agentNode);
-      expect(h.distances).toEqual(Object.fromEntries([...truth].sort((a, b) => a[0] - b[0]).map(([n, d]) => [String(n), d - 1])));
+      expect(h.distances).toEqual(
+        Object.fromEntries([...truth].sort((a, b) => a[0] - b[0]).map(([n, d]) => [String(n), d - 1])),
+      );
       for (const [n, d] of Object.entries(h.observed)) expect(h.distances[n]).toBe(d);
     }
   });
@@ -57,7 +64,8 @@ describe('TopologyGraph', () => {
       for (const e of r.relays) {
         expect(e.narrowed).toBe(true);
         for (const n of used.get(e.relayByte) ?? []) expect(e.candidates).toContain(n);
-        if (mesh.nodes.filter((n) => (n & 0xff) === e.relayByte).length > e.candidates.length) ambiguousWithoutNarrowing++;
+        if (mesh.nodes.filter((n) => (n & 0xff) === e.relayByte).length > e.candidates.length)
+          ambiguousWithoutNarrowing++;
       }
     }
     // The mesh reuses 9 low bytes across 40 nodes: narrowing must have removed someone somewhere.
@@ -75,7 +83,13 @@ describe('TopologyGraph', () => {
   });
 
   it('counts a traceroute once whether seen as the outcome or as overheard replies', () => {
-    const ev = trace({ requestId: 9, from: 1, to: 2, towards: { route: [1, 2], snr: [5] }, back: { route: [2, 1], snr: [6] } });
+    const ev = trace({
+      requestId: 9,
+      from: 1,
+      to: 2,
+      towards: { route: [1, 2], snr: [5] },
+      back: { route: [2, 1], snr: [6] },
+    });
     const g = build([ev, ev, { ...ev, agent: 'a2', finishedAt: T0 + 10 }]);
     expect(g.allLinks().map((l) => [l.from, l.to, l.samples])).toEqual([
       [1, 2, 1],
@@ -88,11 +102,24 @@ describe('TopologyGraph', () => {
     const events = snrs.map((snr, i) => textRx({ from: 9, id: 100 + i, rxSnr: snr, receivedAt: T0 + i * 60_000 }));
     const g = build([nodeDb({ myNodeNum: 1, takenAt: T0 - 1 }), ...events]);
     const [l] = g.allLinks();
-    expect(l).toMatchObject({ from: 9, to: 1, snrLatest: 30, snrMedian: 3, samples: 5, evidence: ['direct'], firstSeen: T0, lastSeen: T0 + 4 * 60_000 });
+    expect(l).toMatchObject({
+      from: 9,
+      to: 1,
+      snrLatest: 30,
+      snrMedian: 3,
+      samples: 5,
+      evidence: ['direct'],
+      firstSeen: T0,
+      lastSeen: T0 + 4 * 60_000,
+    });
     // snrScore (3 + 20) / 30, full confidence with 5 samples.
     expect(l!.quality).toBeCloseTo(23 / 30, 3);
     // A sample older than the window relative to the newest one does not count towards the median.
-    const late = build([nodeDb({ myNodeNum: 1, takenAt: T0 - 1 }), textRx({ from: 9, id: 1, rxSnr: -19, receivedAt: T0 }), textRx({ from: 9, id: 2, rxSnr: 8, receivedAt: T0 + 7 * HOUR })]);
+    const late = build([
+      nodeDb({ myNodeNum: 1, takenAt: T0 - 1 }),
+      textRx({ from: 9, id: 1, rxSnr: -19, receivedAt: T0 }),
+      textRx({ from: 9, id: 2, rxSnr: 8, receivedAt: T0 + 7 * HOUR }),
+    ]);
     expect(late.allLinks()[0]).toMatchObject({ snrMedian: 8, samples: 1, firstSeen: T0 });
   });
 
@@ -103,16 +130,24 @@ describe('TopologyGraph', () => {
 
   it('ages out evidence and links, and reports removals and changes once per flush', () => {
     const g = new TopologyGraph(settings);
-    const apply = (ev: Parameters<typeof observe>[0]) => observe(ev).forEach((o) => g.apply(o));
+    const apply = (ev: Parameters<typeof observe>[0]) => {
+      for (const o of observe(ev)) g.apply(o);
+    };
     apply(nodeDb({ myNodeNum: 1 }));
     apply(textRx({ from: 9, id: 1, rxSnr: 4 }));
-    apply(neighborInfoRx({ from: 9, id: 2, hopStart: 3, hopLimit: 3, receivedAt: T0 + 6 * HOUR }, 9, [{ nodeId: 1, snr: 2 }]));
+    apply(
+      neighborInfoRx({ from: 9, id: 2, hopStart: 3, hopLimit: 3, receivedAt: T0 + 6 * HOUR }, 9, [
+        { nodeId: 1, snr: 2 },
+      ]),
+    );
     const first = g.flush(T0 + 6 * HOUR);
     expect(first.links.map((l) => [l.from, l.to])).toEqual([
       [1, 9],
       [9, 1],
     ]);
-    expect(first.hops).toEqual([{ site: 's1', agent: 'a1', agentNode: 1, distances: { '9': 0 }, observed: { '9': 0 } }]);
+    expect(first.hops).toEqual([
+      { site: 's1', agent: 'a1', agentNode: 1, distances: { '9': 0 }, observed: { '9': 0 } },
+    ]);
     expect(g.flush(T0 + 6 * HOUR).links).toEqual([]);
     // 12 h after the first direct reception only the neighbour-info link 1 -> 9 is fresh; 9 -> 1 (direct) went,
     // but the neighbour-info packet itself was heard directly at +6 h and refreshed 9 -> 1 too.

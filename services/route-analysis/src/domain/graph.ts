@@ -230,7 +230,8 @@ export class TopologyGraph {
       if (a.node === undefined) continue;
       const distances: Record<string, number> = {};
       // Meshtastic counts hops as relays in between (hopStart - hopLimit, hopsAway): a neighbour is 0 hops away.
-      for (const [n, d] of [...hopDistances(a.node, incoming)].sort((x, y) => x[0] - y[0])) if (n !== a.node) distances[n] = d - 1;
+      for (const [n, d] of [...hopDistances(a.node, incoming)].sort((x, y) => x[0] - y[0]))
+        if (n !== a.node) distances[n] = d - 1;
       const observed: Record<string, number> = {};
       for (const n of Object.keys(a.observed).sort((x, y) => Number(x) - Number(y))) observed[n] = a.observed[n]!.hops;
       out.push({ site: a.site, agent: a.agent, agentNode: a.node, distances, observed });
@@ -243,7 +244,9 @@ export class TopologyGraph {
     const out: AgentRelays[] = [];
     for (const a of this.sortedAgents()) {
       // Agents with no relays left are listed too, so a table that emptied out is published as empty.
-      const bytes = Object.keys(a.relays).map(Number).sort((x, y) => x - y);
+      const bytes = Object.keys(a.relays)
+        .map(Number)
+        .sort((x, y) => x - y);
       const neighbours = new Set<number>();
       if (a.node !== undefined) for (const l of this.links.values()) if (l.to === a.node) neighbours.add(l.from);
       const relays = bytes.map((relayByte) => ({
@@ -307,7 +310,10 @@ export class TopologyGraph {
     if (prev !== undefined) return;
     const b = node & 0xff;
     let set = this.byLowByte.get(b);
-    if (!set) this.byLowByte.set(b, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byLowByte.set(b, set);
+    }
     set.add(node);
   }
 

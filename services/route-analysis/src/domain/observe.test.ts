@@ -32,7 +32,15 @@ describe('observe', () => {
 
   it('reads a zero-hop reception as a direct link to the agent with rxSnr', () => {
     const obs = observe(textRx({ from: 7, id: 9, hopStart: 3, hopLimit: 3, rxSnr: -7.5 }));
-    expect(obs).toContainEqual({ kind: 'direct-to-agent', site: 's1', agent: 'a1', from: 7, snr: -7.5, t: T0, key: 'rx:7:9' });
+    expect(obs).toContainEqual({
+      kind: 'direct-to-agent',
+      site: 's1',
+      agent: 'a1',
+      from: 7,
+      snr: -7.5,
+      t: T0,
+      key: 'rx:7:9',
+    });
     expect(obs).toContainEqual({ kind: 'hops', site: 's1', agent: 'a1', node: 7, hops: 0, t: T0 });
   });
 
@@ -79,7 +87,10 @@ describe('observe', () => {
   });
 
   it('reads a request in flight only as far as it has SNRs for', () => {
-    const ev = routeDiscoveryRx({ from: 1, to: 3, id: 0x42 }, { route: [2], snrTowards: [26], routeBack: [], snrBack: [] });
+    const ev = routeDiscoveryRx(
+      { from: 1, to: 3, id: 0x42 },
+      { route: [2], snrTowards: [26], routeBack: [], snrBack: [] },
+    );
     expect(links(observe(ev))).toEqual([[1, 2, 6.5, 'traceroute', 'tr:1:66']]);
   });
 

@@ -40,7 +40,12 @@ export function observe(ev: MeshEvent): Observation[] {
 }
 
 /** Links along a path: `snr[i]` was measured at route[i+1] hearing route[i]; only hops with a reported SNR slot. */
-export function pathLinks(route: readonly number[], snr: readonly (number | null)[], t: number, key: string): Observation[] {
+export function pathLinks(
+  route: readonly number[],
+  snr: readonly (number | null)[],
+  t: number,
+  key: string,
+): Observation[] {
   const out: Observation[] = [];
   const hops = Math.min(route.length - 1, snr.length);
   for (let i = 0; i < hops; i++) {
@@ -55,7 +60,8 @@ export function pathLinks(route: readonly number[], snr: readonly (number | null
 
 function observeTrace(ev: TraceOutcome): Observation[] {
   const out: Observation[] = [];
-  if (isNode(ev.from)) out.push({ kind: 'agent-node', site: ev.site, agent: ev.agent, node: ev.from, t: ev.finishedAt });
+  if (isNode(ev.from))
+    out.push({ kind: 'agent-node', site: ev.site, agent: ev.agent, node: ev.from, t: ev.finishedAt });
   if (ev.outcome !== 'success') return out;
   // The same traceroute may also arrive as a reception of its reply: key by (originator, request id) so it counts once.
   const key = `tr:${ev.from}:${ev.requestId}`;
@@ -76,7 +82,15 @@ function observeNodeDb(ev: NodeDbSnapshot): Observation[] {
     out.push({ kind: 'hops', site: ev.site, agent: ev.agent, node: n.num, hops: n.hopsAway, t: heard });
     // The node DB's snr is that of the last packet heard from the node; with zero hops that is a direct link.
     if (n.hopsAway === 0 && isNode(me) && n.lastHeard && typeof n.snr === 'number') {
-      out.push({ kind: 'link', from: n.num, to: me, snr: n.snr, t: heard, evidence: 'direct', key: `ndb:${n.num}:${n.lastHeard}` });
+      out.push({
+        kind: 'link',
+        from: n.num,
+        to: me,
+        snr: n.snr,
+        t: heard,
+        evidence: 'direct',
+        key: `ndb:${n.num}:${n.lastHeard}`,
+      });
     }
   }
   return out;
@@ -100,13 +114,29 @@ function observeReception(ev: Reception): Observation[] {
     // Zero hops to an MQTT gateway is a direct link sender -> gateway; hops and relays are the gateway's, not ours.
     const gw = gatewayNode(ev.gatewayId);
     if (hops === 0 && isNode(gw) && gw !== p.from) {
-      out.push({ kind: 'link', from: p.from, to: gw, snr, t: ev.receivedAt, evidence: 'direct', key: `rx:${measurement}:${gw}` });
+      out.push({
+        kind: 'link',
+        from: p.from,
+        to: gw,
+        snr,
+        t: ev.receivedAt,
+        evidence: 'direct',
+        key: `rx:${measurement}:${gw}`,
+      });
     }
     return out;
   }
   out.push({ kind: 'hops', site: ev.site, agent: ev.agent, node: p.from, hops, t: ev.receivedAt });
   if (hops === 0) {
-    out.push({ kind: 'direct-to-agent', site: ev.site, agent: ev.agent, from: p.from, snr, t: ev.receivedAt, key: `rx:${measurement}` });
+    out.push({
+      kind: 'direct-to-agent',
+      site: ev.site,
+      agent: ev.agent,
+      from: p.from,
+      snr,
+      t: ev.receivedAt,
+      key: `rx:${measurement}`,
+    });
   } else if (p.relayNode !== 0) {
     out.push({ kind: 'relay', site: ev.site, agent: ev.agent, relayByte: p.relayNode & 0xff, t: ev.receivedAt });
   }
@@ -133,7 +163,15 @@ function observeNeighborInfo(ev: ReceptionWith<'neighborinfo'>): Observation[] {
     if (!isNode(n.nodeId) || n.nodeId === reporter) continue;
     out.push({ kind: 'node', node: n.nodeId, t: ev.receivedAt });
     const snr = Number.isFinite(n.snr) ? n.snr : null;
-    out.push({ kind: 'link', from: n.nodeId, to: reporter, snr, t: ev.receivedAt, evidence: 'neighborinfo', key: `ni:${report}` });
+    out.push({
+      kind: 'link',
+      from: n.nodeId,
+      to: reporter,
+      snr,
+      t: ev.receivedAt,
+      evidence: 'neighborinfo',
+      key: `ni:${report}`,
+    });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import type { JetStreamClient, KV } from 'nats';
-import type { GraphState } from '../domain/state.js';
 import type { KvWrites } from '../application/analyzer.js';
 import { type StateMeta, stateKeys } from '../application/keys.js';
+import type { GraphState } from '../domain/state.js';
 
 /** KV operations in flight at once: enough to pipeline, few enough not to time out (environment notes). */
 export const KV_WINDOW = 256;
@@ -50,13 +50,13 @@ export async function applyWrites(kv: KV, w: KvWrites, maxPayload: number): Prom
 /** The checkpoint, or undefined when the bucket has none (first start, or wiped). */
 export async function loadCheckpoint(kv: KV): Promise<{ meta: StateMeta; state: GraphState } | undefined> {
   const metaEntry = await kv.get(stateKeys.meta);
-  if (!metaEntry || metaEntry.operation !== 'PUT') return undefined;
+  if (metaEntry?.operation !== 'PUT') return undefined;
   const meta = metaEntry.json<StateMeta>();
   const state: GraphState = { links: [], agents: [], nodes: [] };
   const keys = await listKeys(kv);
   await windowed(keys, async (k) => {
     const e = await kv.get(k);
-    if (!e || e.operation !== 'PUT') return;
+    if (e?.operation !== 'PUT') return;
     if (k.startsWith('link.')) state.links.push(e.json());
     else if (k.startsWith('agent.')) state.agents.push(e.json());
     else if (k === stateKeys.nodes) state.nodes = e.json();

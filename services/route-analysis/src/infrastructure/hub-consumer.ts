@@ -29,7 +29,11 @@ export async function ensureHubConsumer(
       : { deliver_policy: DeliverPolicy.All };
   const existing = await jsm.consumers.info(streams.hub, durable).catch(() => undefined);
   if (existing) {
-    return ensureConsumer(jsm, streams.hub, { durable_name: durable, ack_wait: ns(ACK_WAIT_MS), max_ack_pending: opts.maxAckPending });
+    return ensureConsumer(jsm, streams.hub, {
+      durable_name: durable,
+      ack_wait: ns(ACK_WAIT_MS),
+      max_ack_pending: opts.maxAckPending,
+    });
   }
   return ensureConsumer(jsm, streams.hub, {
     durable_name: durable,

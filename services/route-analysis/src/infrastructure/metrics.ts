@@ -28,7 +28,11 @@ export function createMetrics(): RouteAnalysisMetrics {
       registers: [registry],
     }),
     links: new Gauge({ name: 'mmm_route_analysis_links', help: 'Current directed links', registers: [registry] }),
-    lastSeq: new Gauge({ name: 'mmm_route_analysis_last_seq', help: 'Hub stream sequence reflected in the snapshot', registers: [registry] }),
+    lastSeq: new Gauge({
+      name: 'mmm_route_analysis_last_seq',
+      help: 'Hub stream sequence reflected in the snapshot',
+      registers: [registry],
+    }),
     flushSeconds: new Histogram({
       name: 'mmm_route_analysis_flush_seconds',
       help: 'Time to publish, write the snapshot and checkpoint, and ack one flush',

@@ -40,10 +40,14 @@ async function resetStreams() {
 async function caughtUp(svc: { stats(): { lastSeq: number } }) {
   const jsm = await nc.jetstreamManager();
   const last = await hubLastSeq(jsm);
-  await waitFor(`analysis to reach seq ${last}`, async () => {
-    const meta = await kvJson<{ lastSeq: number }>(nc, 'meta', 'mesh_topology_state');
-    return svc.stats().lastSeq >= last && meta !== undefined && meta.lastSeq >= last;
-  }, 30_000);
+  await waitFor(
+    `analysis to reach seq ${last}`,
+    async () => {
+      const meta = await kvJson<{ lastSeq: number }>(nc, 'meta', 'mesh_topology_state');
+      return svc.stats().lastSeq >= last && meta !== undefined && meta.lastSeq >= last;
+    },
+    30_000,
+  );
 }
 
 const key = (l: { from: number; to: number }) => `${l.from}>${l.to}`;
@@ -63,11 +67,19 @@ describe('route-analysis service against a real nats-server', () => {
         const links = (await kvJson<Link[]>(reader, 'links'))!;
         const found = new Map(links.map((l) => [key(l), l]));
         for (const l of mesh.links) {
-          expect(found.get(key(l)), key(l)).toMatchObject({ from: l.from, to: l.to, snrLatest: l.snr, snrMedian: l.snr });
+          expect(found.get(key(l)), key(l)).toMatchObject({
+            from: l.from,
+            to: l.to,
+            snrLatest: l.snr,
+            snrMedian: l.snr,
+          });
         }
         expect(links.length).toBe(mesh.links.length);
         const one = mesh.links[0]!;
-        const perKey = await kvJson<Link>(reader, `link.${one.from.toString(16).padStart(8, '0')}.${one.to.toString(16).padStart(8, '0')}`);
+        const perKey = await kvJson<Link>(
+          reader,
+          `link.${one.from.toString(16).padStart(8, '0')}.${one.to.toString(16).padStart(8, '0')}`,
+        );
         expect(perKey).toEqual(found.get(key(one)));
         for (const a of mesh.agents) {
           const hops = await kvJson<{ distances: Record<string, number> }>(reader, `hops.${a.site}.${a.agent}`);
@@ -84,7 +96,12 @@ describe('route-analysis service against a real nats-server', () => {
       for (const u of updates) expect(validateEvent(u).ok, JSON.stringify(validateEvent(u))).toBe(true);
       const published = new Set(updates.flatMap((u) => (u.type === 'link' ? (u.links ?? []).map(key) : [])));
       expect(published.size).toBe(mesh.links.length);
-      expect(updates.filter((u) => u.type === 'hops').map((u) => u.hops!.agent).sort()).toEqual(mesh.agents.map((a) => a.agent).sort());
+      expect(
+        updates
+          .filter((u) => u.type === 'hops')
+          .map((u) => u.hops!.agent)
+          .sort(),
+      ).toEqual(mesh.agents.map((a) => a.agent).sort());
       expect(updates.some((u) => u.type === 'relay')).toBe(true);
       // New evidence arriving live is published as a coalesced change of only the links it touched.
       const before = updates.length;
@@ -92,7 +109,18 @@ describe('route-analysis service against a real nats-server', () => {
       const near = mesh.links.find((l) => l.to === a!.node)!;
       await publishEvents(
         nc.jetstream(),
-        [1, 2, 3].map((i) => textRx({ site: a!.site, agent: a!.agent, from: near.from, id: 900_000 + i, rxSnr: near.snr, hopStart: 3, hopLimit: 3, receivedAt: T0 + 10_000 + i })),
+        [1, 2, 3].map((i) =>
+          textRx({
+            site: a!.site,
+            agent: a!.agent,
+            from: near.from,
+            id: 900_000 + i,
+            rxSnr: near.snr,
+            hopStart: 3,
+            hopLimit: 3,
+            receivedAt: T0 + 10_000 + i,
+          }),
+        ),
       );
       await caughtUp(svc);
       const live = await waitFor('a live link update', async () => {
@@ -113,7 +141,9 @@ describe('route-analysis service against a real nats-server', () => {
     const half = Math.floor(good.events.length / 2);
     await publishEvents(js, good.events.slice(0, half));
     await js.publish(subjects.trace('s1', 'agent-0'), 'not json at all', { msgID: 'bad-1' });
-    await js.publish(subjects.rx('s1', 'agent-0', 'text'), JSON.stringify({ v: 1, kind: 'reception', site: 's1' }), { msgID: 'bad-2' });
+    await js.publish(subjects.rx('s1', 'agent-0', 'text'), JSON.stringify({ v: 1, kind: 'reception', site: 's1' }), {
+      msgID: 'bad-2',
+    });
     // Valid JSON event, but published on another agent's subject.
     await js.publish(subjects.nodedb('s1', 'intruder'), JSON.stringify(good.events[0]), { msgID: 'bad-3' });
     await js.publish(subjects.rx('s1', 'agent-0', 'text'), new Uint8Array([0xff, 0xfe, 0x00]), { msgID: 'bad-4' });
@@ -131,7 +161,10 @@ describe('route-analysis service against a real nats-server', () => {
       expect(dead[0]!.reason).toMatch(/not JSON/);
       expect(dead[1]!.reason).toMatch(/^\//);
       expect(dead[2]!.reason).toMatch(/intruder/);
-      expect(dead[3]).toMatchObject({ payloadEncoding: 'base64', payload: Buffer.from([0xff, 0xfe, 0]).toString('base64') });
+      expect(dead[3]).toMatchObject({
+        payloadEncoding: 'base64',
+        payload: Buffer.from([0xff, 0xfe, 0]).toString('base64'),
+      });
       for (const d of dead) expect(validateEvent(d).ok).toBe(true);
       const links = (await kvJson<Link[]>(nc, 'links'))!;
       expect(links.length).toBe(good.links.length);

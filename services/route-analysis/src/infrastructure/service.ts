@@ -50,7 +50,10 @@ export interface RunningRouteAnalysis {
 const ns = (ms: number) => ms * 1_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startRouteAnalysis(cfg: RouteAnalysisConfig, opts: RouteAnalysisOptions): Promise<RunningRouteAnalysis> {
+export async function startRouteAnalysis(
+  cfg: RouteAnalysisConfig,
+  opts: RouteAnalysisOptions,
+): Promise<RunningRouteAnalysis> {
   const { log } = opts;
   const clock = opts.clock ?? Date.now;
   const nc = await connectNats(
@@ -108,7 +111,10 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     const { skipped } = await applyWrites(snapshotKv, plan.snapshot, maxPayload);
     if (skipped.length > 0) {
       metrics.snapshotSkipped.inc(skipped.length);
-      log.warn({ keys: skipped }, 'snapshot values too large for one message were not written; per-link keys are complete');
+      log.warn(
+        { keys: skipped },
+        'snapshot values too large for one message were not written; per-link keys are complete',
+      );
     }
     await applyWrites(stateKv, plan.state, maxPayload);
     flushes++;
@@ -125,7 +131,12 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
       metrics.events.inc({ result: 'invalid' });
       deadLetters++;
       log.warn({ subject: m.subject, seq: m.seq, reason: res.reason }, 'invalid event dead-lettered');
-      await deadLetter(publisher, { subject: m.subject, seq: m.seq, data: m.data, msgId: m.headers?.get('Nats-Msg-Id') }, res.reason, clock());
+      await deadLetter(
+        publisher,
+        { subject: m.subject, seq: m.seq, data: m.data, msgId: m.headers?.get('Nats-Msg-Id') },
+        res.reason,
+        clock(),
+      );
     }
   };
 
@@ -136,7 +147,10 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     const previous = { snapshotKeys: await listKeys(snapshotKv), stateKeys: await listKeys(stateKv) };
     await execute(fresh.fullPlan(clock(), previous), fresh);
     await ensureHubConsumer(jsm, r.durable, { startSeq: last + 1, recreate: true, maxAckPending });
-    log.info({ lastSeq: last, links: fresh.graph.allLinks().length, ms: clock() - started }, 'rebuilt the topology from the hub stream');
+    log.info(
+      { lastSeq: last, links: fresh.graph.allLinks().length, ms: clock() - started },
+      'rebuilt the topology from the hub stream',
+    );
     return fresh;
   };
 
@@ -149,7 +163,10 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     rebuilt = true;
   } else if (checkpoint.meta.lastSeq > hubLastSeq) {
     // The hub stream was recreated: sequences restarted, so the checkpoint's position means nothing any more.
-    log.warn({ checkpoint: checkpoint.meta.lastSeq, hub: hubLastSeq }, 'hub stream is behind the checkpoint; rebuilding');
+    log.warn(
+      { checkpoint: checkpoint.meta.lastSeq, hub: hubLastSeq },
+      'hub stream is behind the checkpoint; rebuilding',
+    );
     analyzer = await rebuild();
     rebuilt = true;
   } else {
@@ -193,7 +210,12 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
           log.trace({ held: held.length, lastSeq: analyzer.lastSeq }, 'fetched');
         }
         const since = performance.now() - lastFlush;
-        if (stopping || (held.length > 0 && since >= r.flush_interval) || held.length >= maxAckPending / 2 || since >= SWEEP_INTERVAL_MS) {
+        if (
+          stopping ||
+          (held.length > 0 && since >= r.flush_interval) ||
+          held.length >= maxAckPending / 2 ||
+          since >= SWEEP_INTERVAL_MS
+        ) {
           await flush();
         }
       } catch (err) {
@@ -235,11 +257,13 @@ async function waitForHubStream(jsm: JetStreamManager, log: Logger): Promise<num
     } catch (err) {
       if ((err as { code?: string }).code === 'CONNECTION_CLOSED') throw err;
       if (Date.now() - lastLog > WAIT_LOG_MS) {
-        log.warn({ err: (err as Error).message }, `waiting for the hub stream ${streams.hub} (create it with: mmm streams provision)`);
+        log.warn(
+          { err: (err as Error).message },
+          `waiting for the hub stream ${streams.hub} (create it with: mmm streams provision)`,
+        );
         lastLog = Date.now();
       }
       await sleep(1000);
     }
   }
 }
-
