@@ -3,7 +3,7 @@ import { packetKey, type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from './agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/stack.js';
+import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/test-stack.js';
 
 /** Receptions on the hub: every simulated packet once, by packet key and by Msg-Id. */
 export async function hubReceptions(stack: Stack) {

@@ -3,7 +3,7 @@ import { packetKey, type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from './agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/stack.js';
+import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/test-stack.js';
 
 const HUB_DOWN_MS = 30_000;
 

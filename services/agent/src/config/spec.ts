@@ -60,7 +60,7 @@ export const agentConfigSpec = defineConfig({
         token: { type: 'string', description: 'Auth token', secret: true },
         creds: { type: 'string', description: 'Path of a .creds file (JWT + nkey seed)' },
         site: { type: 'string', default: 'site1', description: "Site id: the leaf's JetStream domain and the subject token" },
-        max_backlog: { type: 'int', default: 10000, min: 10, description: 'Unacked publishes before reading the radio pauses' },
+        max_backlog: { type: 'int', default: 2000, min: 10, description: 'Unacked publishes before reading the radio pauses' },
         stream_max_age: { type: 'number', default: 0, min: 0, unit: 'h', description: 'Site stream retention (0 = keep until limits)' },
         stream_max_bytes: { type: 'int', default: -1, min: -1, unit: 'bytes', description: 'Site stream size limit (-1 = none)' },
       },

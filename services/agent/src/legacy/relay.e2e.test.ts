@@ -5,7 +5,7 @@ import { waitFor } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../agent.js';
-import { agentIni, quietLog, settingsFrom, type Stack, startStack } from '../testing/stack.js';
+import { agentIni, quietLog, settingsFrom, type Stack, startStack } from '../testing/test-stack.js';
 
 interface Received {
   path: string;

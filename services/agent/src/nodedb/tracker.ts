@@ -31,7 +31,9 @@ export class NodeDbTracker {
       this.nodes.set(num, entry);
       this.markChanged();
     }
-    const before = significant(entry);
+    // Only names, role, position and hops count as a change; most packets touch none of them.
+    const before = r.port === 'nodeinfo' || r.port === 'position' ? significant(entry) : undefined;
+    const hopsBefore = entry.hopsAway;
     if (r.packet.rxTime > 0) entry.lastHeard = r.packet.rxTime;
     else entry.lastHeard = Math.floor(r.receivedAt / 1000);
     if (r.packet.rxSnr !== 0 || r.packet.rxRssi !== 0) entry.snr = r.packet.rxSnr;
@@ -45,7 +47,7 @@ export class NodeDbTracker {
       const dm = (r.payload as { deviceMetrics?: NodeDbEntry['deviceMetrics'] }).deviceMetrics;
       if (dm) entry.deviceMetrics = dm;
     }
-    if (significant(entry) !== before) this.markChanged();
+    if ((before !== undefined && significant(entry) !== before) || entry.hopsAway !== hopsBefore) this.markChanged();
   }
 
   private markChanged(): void {

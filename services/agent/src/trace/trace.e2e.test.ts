@@ -5,7 +5,7 @@ import { type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from '../testing/stack.js';
+import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from '../testing/test-stack.js';
 
 /** Sits between agent and simulator and timestamps every traceroute request as it reaches the radio's socket. */
 async function radioTap(upstreamPort: number): Promise<{ port: number; requests: { at: number; to: number; id: number }[]; close(): Promise<void> }> {
