@@ -2,6 +2,9 @@
  * Seeded PRNG (sfc32, seeded through splitmix32). Everything the simulator invents comes from one of these, so a seed
  * reproduces the same mesh and the same packet sequence; Math.random is never used.
  */
+/** Weight tables are constants; their cumulative form is computed once per table. */
+const TABLES = new WeakMap<object, { keys: string[]; weights: number[]; total: number }>();
+
 export class Prng {
   private a: number;
   private b: number;
@@ -61,14 +64,22 @@ export class Prng {
 
   /** Picks a key with probability proportional to its weight. */
   weighted<K extends string>(weights: Readonly<Record<K, number>>): K {
-    const entries = Object.entries(weights) as [K, number][];
-    const total = entries.reduce((s, [, w]) => s + w, 0);
-    let x = this.next() * total;
-    for (const [k, w] of entries) {
-      x -= w;
-      if (x < 0) return k;
+    let table = TABLES.get(weights);
+    if (!table) {
+      const entries = Object.entries(weights) as [string, number][];
+      table = {
+        keys: entries.map(([k]) => k),
+        total: entries.reduce((s, [, w]) => s + w, 0),
+        weights: entries.map(([, w]) => w),
+      };
+      TABLES.set(weights, table);
     }
-    return entries[entries.length - 1]![0];
+    let x = this.next() * table.total;
+    for (let i = 0; i < table.keys.length; i++) {
+      x -= table.weights[i]!;
+      if (x < 0) return table.keys[i] as K;
+    }
+    return table.keys[table.keys.length - 1] as K;
   }
 
   bytes(n: number): Uint8Array {
