@@ -29,6 +29,7 @@ export {
   currentTraceparent,
   extractTraceContext,
   type HeaderCarrier,
+  inBatchSpan,
   injectTraceHeaders,
   type LagSample,
   type MeshMetrics,

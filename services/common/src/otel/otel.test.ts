@@ -11,6 +11,7 @@ import { createLogger } from '../log.js';
 import { ensureConsumer, ensureStream } from '../nats.js';
 import {
   currentTraceparent,
+  inBatchSpan,
   meshMetrics,
   openTelemetrySection,
   startPublishSpan,
@@ -79,6 +80,9 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
     const forIngest = await fetchOne(hub, 'ingest');
     expect(forIngest.headers?.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     await withConsumeSpan('ingest receive', forIngest, {}, () => withBatchSpan('ingest commit', [forIngest], { 'db.system': 'sqlite' }, () => forIngest.ack()));
+    // The synchronous variant (the API's projection applies batches synchronously) links the same way.
+    expect(inBatchSpan('api apply', [forIngest], {}, () => 42)).toBe(42);
+    expect(() => inBatchSpan('api apply failing', [forIngest], {}, () => { throw new Error('disk full'); })).toThrow('disk full');
 
     // API: projects the same message and pushes it to WebSocket clients, logging inside the span.
     const forApi = await fetchOne(hub, 'api');
@@ -91,7 +95,7 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
       }),
     );
 
-    await waitFor('five spans exported', () => exporter.getFinishedSpans().length === 5);
+    await waitFor('seven spans exported', () => exporter.getFinishedSpans().length === 7);
     const byName = new Map(exporter.getFinishedSpans().map((s) => [s.name, s] as [string, ReadableSpan]));
     const publish = byName.get(`publish ${subject}`)!;
     const ingest = byName.get('ingest receive')!;
@@ -107,6 +111,8 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
     expect(push.parentSpanContext?.spanId).toBe(project.spanContext().spanId);
     // The batch span is linked to each message's publish span rather than parented by one.
     expect(commit.links.map((l) => l.context.spanId)).toEqual([publish.spanContext().spanId]);
+    expect(byName.get('api apply')!.links.map((l) => l.context.spanId)).toEqual([publish.spanContext().spanId]);
+    expect(byName.get('api apply failing')!.status.message).toBe('disk full');
     expect(pushedTraceparent).toBe(`00-${traceId}-${push.spanContext().spanId}-01`);
     // The log line written inside the push span carries its ids.
     await waitFor('log line', () => lines.length === 1);

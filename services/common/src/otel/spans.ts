@@ -117,3 +117,33 @@ export function startPublishSpan(subject: string, attributes: Attributes = {}): 
     },
   };
 }
+
+/**
+ * Like withBatchSpan, for synchronous work (or work that returns a promise): runs fn inside a span linked to every
+ * message's publish span and returns what fn returns, so a synchronous caller stays synchronous.
+ */
+export function inBatchSpan<T>(name: string, msgs: readonly { headers?: HeaderCarrier }[], attributes: Attributes, fn: (span: Span) => T): T {
+  const links = msgs
+    .map((m) => trace.getSpanContext(extractTraceContext(m.headers)))
+    .filter((sc) => sc !== undefined && trace.isSpanContextValid(sc))
+    .map((sc) => ({ context: sc! }));
+  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': msgs.length, ...attributes } });
+  const fail = (err: unknown) => {
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+  };
+  let result: T;
+  try {
+    result = context.with(trace.setSpan(context.active(), span), () => fn(span));
+  } catch (err) {
+    fail(err);
+    span.end();
+    throw err;
+  }
+  if (result instanceof Promise) {
+    result.then(() => span.end(), (err) => (fail(err), span.end()));
+  } else {
+    span.end();
+  }
+  return result;
+}
