@@ -1,149 +1,46 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '@mmm/common';
-import { channelHash, create, Mesh, Portnums, toBinary } from '@mmm/meshtastic';
+import { channelHash, create, Mesh } from '@mmm/meshtastic';
 import { type Port, portFromPortnum } from '@mmm/schemas';
+import {
+  DEFAULTS,
+  packetKey,
+  type SentPacket,
+  type SentStats,
+  type Simulator,
+  type SimulatorOptions,
+  SimulatorOptionsError,
+  validateOptions,
+} from './api.js';
 import { configSequence } from './config-exchange.js';
 import { Connection } from './connection.js';
+import { debugLine } from './debug-log.js';
 import { Prng } from './prng.js';
 import { type PtyBridge, startPtyBridge } from './pty.js';
 import { PRIMARY_HASH, type PrivateChannel, Radio } from './radio.js';
 import { type Capture, captureNodes, loadCapture, openPacket } from './replay.js';
+import { ClientRequests } from './requests.js';
 import { DEFAULT_TRACE_DELAY_MS, routeDiscovery, TRACEROUTE_RATE_LIMIT_MS, TraceRateLimiter } from './traceroute.js';
 import { type Outgoing, PORT_WEIGHTS, TrafficGenerator, type TrafficKind } from './traffic.js';
 import { type SimLink, type SimNode, World } from './world.js';
 
-export interface SimulatorOptions {
-  /** Nodes in the mesh, the gateway included (2..2000). Default 20. */
-  nodes?: number;
-  /** Live packets per second, all ports together. 0 = quiet (only replies). Default 2. */
-  rate?: number;
-  /** Same seed, same mesh and same packet sequence. Default 1. */
-  seed?: number;
-  /** TCP port; 0 = a free port. Default 0 (the CLI defaults to 4403, the radio's port). */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Replay this capture instead of generating traffic. */
-  replay?: string;
-  /** Start the capture again when it ends. */
-  loop?: boolean;
-  /** A traceroute reply arrives this many ms after the request (uniform in the range). Default [2000, 8000]. */
-  traceDelayMs?: readonly [number, number];
-  /** One traceroute per this many ms; faster requests are dropped as the firmware does. Default 30000. */
-  traceRateLimitMs?: number;
-  /** Give one node the name `<img src=x onerror=alert(1)>`. */
-  hostileNames?: boolean;
-  /**
-   * Interleave firmware-style debug log lines between frames, as a serial console with debug logging does. Some carry
-   * node names whose UTF-8 holds 0x94 (and "—é" even 0x94 0xC3), which a deframer must skip as text.
-   */
-  debugLog?: boolean;
-  /** Keep `sent.ids` (default true). Long-running processes turn it off so memory stays flat. */
-  trackIds?: boolean;
-  /** Centre of the mesh [lat, lon]; default Berlin. */
-  center?: readonly [number, number];
-  /** Wall clock in ms for timestamps (rxTime, position time…); inject a fixed one for byte-identical runs. */
-  clock?: () => number;
-  log?: Logger;
-}
+export {
+  DEFAULTS,
+  packetKey,
+  type SentPacket,
+  type SentStats,
+  type Simulator,
+  type SimulatorOptions,
+  SimulatorOptionsError,
+} from './api.js';
 
-/** A MeshPacket the simulator delivered to its clients. */
-export interface SentPacket {
-  readonly from: number;
-  readonly to: number;
-  readonly id: number;
-  /** The contract's port name as an agent that knows only the default key would classify it. */
-  readonly port: Port;
-  readonly portnum: number | undefined;
-  readonly encrypted: boolean;
-  readonly packet: Mesh.MeshPacket;
-}
-
-export interface SentStats {
-  /** Distinct MeshPackets delivered to at least one client (live traffic, ACKs, traceroute replies, replay). */
-  count: number;
-  byPort: Partial<Record<Port, number>>;
-  /** `packetKey(from, id)` of each of them (empty with `trackIds: false`). */
-  ids: Set<string>;
-}
-
-export interface Simulator {
-  readonly port: number;
-  readonly host: string;
-  readonly nodes: readonly SimNode[];
-  readonly myNodeNum: number;
-  readonly privateChannel: PrivateChannel;
-  readonly sent: SentStats;
-  /** What --replay loaded (undefined when generating). */
-  readonly capture: Capture | undefined;
-  /** The true topology: directed links with SNR (dB) and RSSI. */
-  links(): SimLink[];
-  /** [node, relay…, gateway]: the path a packet from `node` takes to the gateway. */
-  pathToGateway(node: number): number[];
-  /** The RouteDiscovery a traceroute to `node` is answered with. */
-  expectedTraceroute(node: number): Mesh.RouteDiscovery;
-  setRate(packetsPerSecond: number): void;
-  pause(): void;
-  resume(): void;
-  /** Moves a node and broadcasts its new position at once. */
-  movePosition(node: number | SimNode, lat: number, lon: number): void;
-  /** Renames a node and broadcasts its NODEINFO at once. */
-  renameNode(node: number | SimNode, longName: string, shortName: string): void;
-  /** Sends one live packet of a kind now (for tests that need a particular port). */
-  inject(kind: TrafficKind): SentPacket | undefined;
-  onSent(listener: (p: SentPacket) => void): () => void;
-  /** Open client connections. */
-  connections(): number;
-  /** Exposes the radio as a serial device: a PTY made by socat, bridged to the TCP port. */
-  startPty(path?: string): Promise<PtyBridge>;
-  stop(): Promise<void>;
-}
-
-export const DEFAULTS = { nodes: 20, rate: 2, seed: 1, port: 0, host: '127.0.0.1' } as const;
 const TICK_MS = 50;
 /** Work per turn before yielding to the event loop (client I/O, timers). */
 const TICK_WORK_MS = 10;
 
 type Classified = { port: Port; portnum: number | undefined };
-const BROADCAST = 0xffffffff;
-
-export class SimulatorOptionsError extends RangeError {
-  override readonly name = 'SimulatorOptionsError';
-}
-
-const utf8 = new TextEncoder();
-
-/** A line as the firmware's serial console logs a received packet. */
-function debugLine(pkt: Mesh.MeshPacket, name: string | undefined, nowMs: number): Uint8Array {
-  const t = new Date(nowMs).toISOString().slice(11, 19);
-  const hex = (n: number) => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
-  return utf8.encode(
-    `DEBUG | ${t} [Router] Received from=${hex(pkt.from)} (${name ?? '?'}) id=${hex(pkt.id)} hopLim=${pkt.hopLimit} rxSNR=${pkt.rxSnr} rxRSSI=${pkt.rxRssi}\r\n`,
-  );
-}
-
-export function packetKey(from: number, id: number): string {
-  return `${(from >>> 0).toString(16)}:${(id >>> 0).toString(16)}`;
-}
-
-function check(opts: SimulatorOptions): void {
-  const bad = (msg: string) => {
-    throw new SimulatorOptionsError(msg);
-  };
-  if (opts.rate !== undefined && !(Number.isFinite(opts.rate) && opts.rate >= 0))
-    bad(`rate must be a number >= 0, got ${opts.rate}`);
-  if (opts.seed !== undefined && !Number.isInteger(opts.seed)) bad(`seed must be a whole number, got ${opts.seed}`);
-  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 0 && opts.port <= 65535))
-    bad(`port must be 0..65535, got ${opts.port}`);
-  const d = opts.traceDelayMs;
-  if (d && !(d.length === 2 && d[0] >= 0 && d[1] >= d[0]))
-    bad(`traceDelayMs must be [min, max] with 0 <= min <= max, got ${JSON.stringify(d)}`);
-  if (opts.traceRateLimitMs !== undefined && !(opts.traceRateLimitMs >= 0))
-    bad(`traceRateLimitMs must be >= 0, got ${opts.traceRateLimitMs}`);
-}
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  check(opts);
+  validateOptions(opts);
   const sim = new MeshSimulator(opts);
   await sim.listen();
   return sim;
@@ -160,10 +57,8 @@ class MeshSimulator implements Simulator {
   private readonly radio: Radio;
   private readonly traffic: TrafficGenerator;
   private readonly pick: Prng;
-  private readonly replyRng: Prng;
+  private readonly requests: ClientRequests;
   private readonly clock: () => number;
-  private readonly limiter: TraceRateLimiter;
-  private readonly traceDelay: readonly [number, number];
   private readonly conns = new Set<Connection>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<(p: SentPacket) => void>();
@@ -201,9 +96,17 @@ class MeshSimulator implements Simulator {
     this.traffic = new TrafficGenerator(this.world, rng.fork(3), this.clock);
     this.traffic.startedAt = this.clock();
     this.pick = rng.fork(4);
-    this.replyRng = rng.fork(5);
-    this.limiter = new TraceRateLimiter(opts.traceRateLimitMs ?? TRACEROUTE_RATE_LIMIT_MS);
-    this.traceDelay = opts.traceDelayMs ?? DEFAULT_TRACE_DELAY_MS;
+    this.requests = new ClientRequests({
+      world: this.world,
+      radio: this.radio,
+      limiter: new TraceRateLimiter(opts.traceRateLimitMs ?? TRACEROUTE_RATE_LIMIT_MS),
+      rng: rng.fork(5),
+      traceDelayMs: opts.traceDelayMs ?? DEFAULT_TRACE_DELAY_MS,
+      clock: this.clock,
+      emit: (out, to) => this.emit(out, to),
+      later: (ms, fn) => this.later(ms, fn),
+      log: opts.log,
+    });
     if (opts.replay) {
       this.capture = loadCapture(opts.replay);
       this.replayNodes = captureNodes(this.capture.packets);
@@ -263,7 +166,7 @@ class MeshSimulator implements Simulator {
         break;
       }
       case 'packet':
-        this.onClientPacket(conn, v.value);
+        this.requests.handle(conn, v.value);
         break;
       case 'disconnect':
         conn.close();
@@ -271,77 +174,6 @@ class MeshSimulator implements Simulator {
       default:
         break; // heartbeats only keep the link up
     }
-  }
-
-  /** A packet the client hands to the radio: traceroutes are answered, want_ack is acknowledged. */
-  private onClientPacket(conn: Connection, pkt: Mesh.MeshPacket): void {
-    const gw = this.myNodeNum;
-    if (pkt.id === 0) pkt.id = this.radio.nextId(gw);
-    const data = pkt.payloadVariant.case === 'decoded' ? pkt.payloadVariant.value : undefined;
-    const target = this.world.byNum.get(pkt.to);
-    if (data?.portnum === Portnums.PortNum.TRACEROUTE_APP && pkt.to !== BROADCAST && pkt.to !== gw) {
-      if (!this.limiter.take(this.clock())) {
-        // Firmware refuses it before it reaches the air: no ACK, no reply, only a note to the client.
-        this.opts.log?.info({ to: pkt.to, id: pkt.id }, 'traceroute dropped by the rate limit');
-        conn.send({
-          case: 'clientNotification',
-          value: create(Mesh.ClientNotificationSchema, {
-            replyId: pkt.id,
-            time: Math.floor(this.clock() / 1000),
-            level: Mesh.LogRecord_Level.WARNING,
-            message: 'TraceRoute can only be sent once every 30 seconds',
-          }),
-        });
-        return;
-      }
-      if (!target) {
-        if (pkt.wantAck)
-          this.later(this.delay(), () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
-        return; // nobody answers for a node that is not in the mesh
-      }
-      const delay = this.delay();
-      if (pkt.wantAck)
-        this.later(delay / 2, () => this.emit(this.routing(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
-      this.later(delay, () => {
-        this.emit(
-          {
-            from: target.num,
-            to: gw,
-            portnum: Portnums.PortNum.TRACEROUTE_APP,
-            payload: toBinary(Mesh.RouteDiscoverySchema, routeDiscovery(this.world, target.num)),
-            channel: 'primary',
-            requestId: pkt.id,
-            forceDecoded: true,
-          },
-          conn,
-        );
-      });
-      return;
-    }
-    if (!pkt.wantAck) return;
-    if (pkt.to === gw) this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.NONE), conn);
-    else if (pkt.to === BROADCAST)
-      this.later(this.delay() / 4, () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.NONE), conn));
-    else if (target)
-      this.later(this.delay() / 2, () => this.emit(this.routing(target.num, pkt.id, Mesh.Routing_Error.NONE), conn));
-    else this.later(this.delay(), () => this.emit(this.routing(gw, pkt.id, Mesh.Routing_Error.MAX_RETRANSMIT), conn));
-  }
-
-  private routing(from: number, requestId: number, error: Mesh.Routing_Error): Outgoing {
-    const routing = create(Mesh.RoutingSchema, { variant: { case: 'errorReason', value: error } });
-    return {
-      from,
-      to: this.myNodeNum,
-      portnum: Portnums.PortNum.ROUTING_APP,
-      payload: toBinary(Mesh.RoutingSchema, routing),
-      channel: 'primary',
-      requestId,
-      forceDecoded: true,
-    };
-  }
-
-  private delay(): number {
-    return this.replyRng.range(this.traceDelay[0], this.traceDelay[1]);
   }
 
   private later(ms: number, fn: () => void): void {
