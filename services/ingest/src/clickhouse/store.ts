@@ -4,7 +4,15 @@ import type { NodeIdentity } from '../plan/node-info.js';
 import { type Item, lookupKeys, packetKey, planBatch } from '../plan/planner.js';
 import { DERIVED_TABLES, KEYS, keyOf, RAW_TABLES, ROLLUP_TABLES, type Row, type TableName } from '../plan/tables.js';
 import { DAY_MS, type HistoryStore, type RetentionPolicy, StoreError, type WriteResult } from '../store.js';
-import { sqlIdentifier, sqlList, sqlLiteral } from './literal.js';
+import { sqlIdentifier } from './literal.js';
+import {
+  createDatabaseSql,
+  dropPartitionSql,
+  latestIdentitiesSql,
+  partitionsSql,
+  storedKeysSql,
+  storedReceptionsSql,
+} from './queries.js';
 
 export interface ClickHouseOptions {
   url: string;
@@ -48,7 +56,7 @@ export class ClickHouseStore implements HistoryStore {
       password: this.opts.password ?? '',
     });
     try {
-      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.opts.database)}` });
+      await admin.command({ query: createDatabaseSql(this.opts.database) });
     } catch (cause) {
       throw new StoreError(`cannot create ClickHouse database ${this.opts.database}: ${(cause as Error).message}`, {
         cause,
@@ -113,7 +121,7 @@ export class ClickHouseStore implements HistoryStore {
       const froms = [...new Set(chunk.map((r) => r.from))];
       const ids = [...new Set(chunk.map((r) => r.id))];
       const rows = await this.select<{ msg_id: string; from_node: number; packet_id: number }>(
-        `SELECT msg_id, from_node, packet_id FROM receptions WHERE from_node IN ${sqlList(froms)} AND packet_id IN ${sqlList(ids)}`,
+        storedReceptionsSql(froms, ids),
       );
       for (const r of rows) {
         const pk = packetKey(r.from_node, r.packet_id);
@@ -130,9 +138,7 @@ export class ClickHouseStore implements HistoryStore {
     for (let i = 0; i < missing.length; i += LOOKUP_CHUNK) {
       const chunk = missing.slice(i, i + LOOKUP_CHUNK);
       const rows = await this.select<Omit<NodeIdentity, 'changed_at'> & { node: number; latest: number }>(
-        `SELECT node, argMax(long_name, changed_at) AS long_name, argMax(short_name, changed_at) AS short_name,
-                argMax(hw_model, changed_at) AS hw_model, argMax(role, changed_at) AS role, max(changed_at) AS latest
-         FROM node_info WHERE node IN ${sqlList(chunk)} GROUP BY node`,
+        latestIdentitiesSql(chunk),
       );
       for (const n of chunk) this.identities.set(n, null);
       for (const { node, latest, ...id } of rows) this.identities.set(node, { ...id, changed_at: latest });
@@ -147,13 +153,11 @@ export class ClickHouseStore implements HistoryStore {
 
   /** Rows whose key is not stored yet (a retry or redelivery may have stored some). */
   private async withoutStored(table: TableName, rows: Row[]): Promise<Row[]> {
-    const { cols, filter } = KEYS[table];
+    const { filter } = KEYS[table];
     const values = [...new Set(rows.map((r) => r[filter] as number))];
     const stored = new Set<string>();
     for (let i = 0; i < values.length; i += LOOKUP_CHUNK) {
-      const found = await this.select<Row>(
-        `SELECT ${cols.join(', ')} FROM ${table} WHERE ${filter} IN ${sqlList(values.slice(i, i + LOOKUP_CHUNK))}`,
-      );
+      const found = await this.select<Row>(storedKeysSql(table, values.slice(i, i + LOOKUP_CHUNK)));
       for (const r of found) stored.add(keyOf(table, r));
     }
     return rows.filter((r) => !stored.has(keyOf(table, r)));
@@ -166,14 +170,12 @@ export class ClickHouseStore implements HistoryStore {
     const rollupCutoff = Math.floor(yyyymmdd(now - policy.rollupDays * DAY_MS) / 100);
     for (const table of [...RAW_TABLES, ...ROLLUP_TABLES]) {
       const cutoff = (ROLLUP_TABLES as readonly string[]).includes(table) ? rollupCutoff : rawCutoff;
-      const parts = await this.select<{ partition: string }>(
-        `SELECT DISTINCT partition FROM system.parts WHERE database = ${sqlLiteral(this.opts.database)} AND table = ${sqlLiteral(table)} AND active`,
-      );
+      const parts = await this.select<{ partition: string }>(partitionsSql(this.opts.database, table));
       let dropped = 0;
       for (const { partition } of parts) {
         const p = Number(partition);
         if (!Number.isInteger(p) || p >= cutoff) continue;
-        await this.client.command({ query: `ALTER TABLE ${table} DROP PARTITION ${sqlLiteral(p)}` });
+        await this.client.command({ query: dropPartitionSql(table, p) });
         dropped++;
       }
       out[table] = dropped;

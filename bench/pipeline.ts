@@ -1,0 +1,200 @@
+// `npm run bench -- pipeline [receptions] [backlog]`: receptions/s end to end per history store. Receptions are
+// published on a site's leaf nats-server (its MESH_<site> stream), sourced by the hub's MESH stream, consumed by
+// `mmm ingest` (a child process, from source) and counted as committed rows in the store. Baseline: raw JetStream
+// publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf in the same run. Then ingest is
+// stopped, a backlog (default 100k) is published, ingest is started again and drain_100k_s is the time from its
+// start to the last committed row (scaled to 100k when another backlog size is given).
+// Prints per store: {"scenario":"pipeline","store":…,"receptions_per_s":…,"raw_publish_per_s":…,"ratio":…,"drain_100k_s":…}
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureStream, JetStreamPublisher } from '@mmm/common';
+import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
+import { startClickHouse, startHubAndLeaves, waitFor } from '@mmm/testkit';
+import Database from 'better-sqlite3';
+import { connect, type NatsConnection, StorageType } from 'nats';
+import { ClickHouseStore } from '../services/ingest/src/clickhouse/store.js';
+import { bulkReceptions } from '../services/ingest/src/testing/bulk.js';
+import { msgIdOf } from '../services/ingest/src/testing/nats.js';
+import type { SimEvent } from '../services/ingest/src/testing/sim-hour.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
+const SITE = 'benchsite';
+const N = Number(process.argv[2] ?? 20_000);
+const BACKLOG = Number(process.argv[3] ?? 100_000);
+const WINDOW = 512;
+const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
+
+/** Base time for events: a fresh window per call so runs never collide on Msg-Ids or packet keys. */
+let clock = Date.now() - 6 * 3_600_000;
+function receptions(n: number, seed: number): SimEvent[] {
+  const base = clock;
+  clock += n * 60 + 60_000;
+  // bulkReceptions builds site s1/s2 events; re-home them to the bench site, which the leaf stream captures.
+  return bulkReceptions(n, base, seed).map((e) => {
+    const ev = { ...(e.event as object), site: SITE } as SimEvent['event'] & { agent: string; port: 'position' };
+    return { subject: subjects.rx(SITE, ev.agent, 'position'), event: ev, at: e.at };
+  });
+}
+
+async function publish(nc: NatsConnection, events: readonly SimEvent[]): Promise<number> {
+  const pub = new JetStreamPublisher(nc.jetstream(), { window: WINDOW });
+  const enc = new TextEncoder();
+  const start = performance.now();
+  await Promise.all(events.map((e) => pub.publish(e.subject, enc.encode(JSON.stringify(e.event)), msgIdOf(e.event))));
+  return (performance.now() - start) / 1000;
+}
+
+async function rawPublishRate(nc: NatsConnection): Promise<number> {
+  const jsm = await nc.jetstreamManager();
+  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['benchraw.>'], storage: StorageType.File });
+  const enc = new TextEncoder();
+  const pub = new JetStreamPublisher(nc.jetstream(), { window: WINDOW });
+  const events = receptions(N, 99);
+  const start = performance.now();
+  await Promise.all(events.map((e, i) => pub.publish('benchraw.x', enc.encode(JSON.stringify(e.event)), `raw${i}`)));
+  const rate = N / ((performance.now() - start) / 1000);
+  await jsm.streams.delete('BENCH_RAW');
+  return rate;
+}
+
+function startIngest(config: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=development', '--import', 'tsx', MAIN, 'ingest', '-c', config, '--log-level', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`ingest exited with ${code}`)));
+    // With --log-level warn nothing is printed on success: ready when the ops port answers.
+    const port = Number(/ops_port = (\d+)/.exec(config)?.[1]);
+    waitFor(
+      'ingest ops port',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok,
+      120_000,
+      100,
+    ).then(() => resolve(child), reject);
+  });
+}
+
+async function stopIngest(child: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+async function runStore(
+  store: 'clickhouse' | 'sqlite',
+  rawRate: number,
+  leaf: NatsConnection,
+  hubUrl: string,
+  dir: string,
+) {
+  const ch = store === 'clickhouse' ? await startClickHouse() : undefined;
+  const dbPath = join(dir, `${store}.db`);
+  const opsPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const durable = `bench_${store}`;
+  const config = join(dir, `${store}.ini`);
+  writeFileSync(
+    config,
+    `[nats]\nurl = ${hubUrl}\n[ingest]\ndurable = ${durable}\nops_port = ${opsPort}\n` +
+      (ch ? `[clickhouse]\nurl = ${ch.url}\ndatabase = bench\n` : `[sqlite]\npath = ${dbPath}\n`),
+  );
+  const reader = ch ? new ClickHouseStore({ url: ch.url, database: 'bench' }) : undefined;
+  let lite: Database.Database | undefined;
+  const count = async (): Promise<number> => {
+    if (reader) return (await reader.query<{ n: number }>('SELECT count() AS n FROM receptions'))[0]!.n;
+    lite ??= new Database(dbPath, { readonly: true, fileMustExist: true });
+    return (lite.prepare('SELECT count(*) AS n FROM receptions').get() as { n: number }).n;
+  };
+  try {
+    // Each store starts from an empty hub stream (sources keep their position, nothing is sourced again).
+    const hubNc = await connect({ servers: hubUrl });
+    await (await hubNc.jetstreamManager()).streams.purge(streams.hub);
+    await hubNc.close();
+    let ingest = await startIngest(config);
+    const before = await count();
+    const events = receptions(N, 1);
+    const start = performance.now();
+    const publishing = publish(leaf, events);
+    await waitFor('end-to-end receptions', async () => (await count()) >= before + N, 600_000, 50);
+    const e2e = N / ((performance.now() - start) / 1000);
+    await publishing;
+    log(store, 'end to end', Math.round(e2e), '/s');
+
+    await stopIngest(ingest);
+    const backlog = receptions(BACKLOG, 2);
+    await publish(leaf, backlog);
+    // The hub must hold the whole backlog before the clock starts: drain measures ingest, not sourcing.
+    const hub = await connect({ servers: hubUrl });
+    const jsm = await hub.jetstreamManager();
+    await waitFor(
+      'backlog sourced to the hub',
+      async () => (await jsm.consumers.info(streams.hub, durable)).num_pending >= BACKLOG,
+      600_000,
+      200,
+    );
+    await hub.close();
+    const base = await count();
+    const drainStart = performance.now();
+    ingest = await startIngest(config);
+    await waitFor('backlog drained', async () => (await count()) >= base + BACKLOG, 900_000, 100);
+    const drain = ((performance.now() - drainStart) / 1000) * (100_000 / BACKLOG);
+    await stopIngest(ingest);
+    const r = (x: number) => Math.round(x * 100) / 100;
+    console.log(
+      JSON.stringify({
+        scenario: 'pipeline',
+        store,
+        receptions_per_s: Math.round(e2e),
+        raw_publish_per_s: Math.round(rawRate),
+        ratio: r(e2e / rawRate),
+        drain_100k_s: r(drain),
+        n: N,
+        backlog: BACKLOG,
+        load_avg_1m: r(loadavg()[0]!),
+      }),
+    );
+  } finally {
+    lite?.close();
+    await reader?.close();
+    await ch?.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmm-bench-pipeline-'));
+  const mesh = await startHubAndLeaves([SITE]);
+  const leafNc = await connect({ servers: mesh.leaves[SITE]!.url });
+  const hubNc = await connect({ servers: mesh.hub.url });
+  try {
+    const common = { storage: StorageType.File, duplicate_window: DUPLICATE_WINDOW_MS * 1_000_000 };
+    await ensureStream(await leafNc.jetstreamManager(), {
+      name: streams.site(SITE),
+      subjects: [subjects.siteAll(SITE)],
+      ...common,
+    });
+    await ensureStream(await hubNc.jetstreamManager(), {
+      name: streams.hub,
+      ...common,
+      sources: [{ name: streams.site(SITE), external: { api: `$JS.${streams.domain(SITE)}.API`, deliver: '' } }],
+    });
+    const rawRate = await rawPublishRate(leafNc);
+    log('raw publish', Math.round(rawRate), '/s');
+    for (const store of ['clickhouse', 'sqlite'] as const) await runStore(store, rawRate, leafNc, mesh.hub.url, dir);
+  } finally {
+    await leafNc.close();
+    await hubNc.close();
+    await mesh.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
