@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { create, encodeFrame, Mesh, toBinary } from '@mmm/meshtastic';
+import { channelHash, create, encodeFrame, Mesh, toBinary, xcrypt } from '@mmm/meshtastic';
+import { Command, type CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { keyringFromOptions, register } from './cli.js';
 import { ChannelKeyring } from './keyring.js';
 import { InputReadError, runDecode } from './run.js';
 import { contractProblems, fixtureLines } from './test-support.js';
@@ -72,43 +74,6 @@ describe('mmm decode (spawned)', () => {
     expect(events.filter((e) => e.port === 'encrypted')).toHaveLength(11);
     expect(events.every((e) => e.source === 'replay' && e.site === 'decode' && e.agent === 'local')).toBe(true);
   }, 60_000);
-
-  it('FromRadio frames with a private channel key; bad options exit 2', async () => {
-    const key = Buffer.alloc(16, 0x5a);
-    const { xcrypt, channelHash } = await import('@mmm/meshtastic');
-    const data = toBinary(Mesh.DataSchema, create(Mesh.DataSchema, { portnum: 1, payload: Buffer.from('psst') }));
-    const packet = create(Mesh.MeshPacketSchema, {
-      from: 9,
-      to: 0xffffffff,
-      id: 10,
-      channel: channelHash('Crew', key),
-      rxSnr: 5.5,
-      payloadVariant: { case: 'encrypted', value: xcrypt(key, 10, 9, data) },
-    });
-    const frames = [
-      create(Mesh.FromRadioSchema, { payloadVariant: { case: 'myInfo', value: { myNodeNum: 9 } } }),
-      create(Mesh.FromRadioSchema, { payloadVariant: { case: 'packet', value: packet } }),
-    ].map((m, i) => {
-      const bytes = toBinary(Mesh.FromRadioSchema, m);
-      return Buffer.from(i === 1 ? encodeFrame(bytes) : bytes).toString('base64'); // a captured frame, header and all
-    });
-    const r = await mmmDecode(['--format', 'fromradio', '--key', `Crew=${key.toString('base64')}`], frames.join('\n'));
-    expect(r.code).toBe(0);
-    const out = jsonLines(r.stdout);
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({
-      port: 'text',
-      source: 'radio',
-      encryption: 'decrypted',
-      channelName: 'Crew',
-      payload: { text: 'psst' },
-    });
-    expect(r.stderr).toContain('not packets: myInfo 1');
-
-    const bad = await mmmDecode(['--key', 'Crew=abc'], '');
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--key "Crew=abc"');
-  }, 60_000);
 });
 
 describe('runDecode', () => {
@@ -134,5 +99,73 @@ describe('runDecode', () => {
     const s = await runDecode({ input, output, format: 'envelope', keys: new ChannelKeyring(), site: 's', agent: 'a' });
     expect(s.outputClosed).toBe(true);
     expect(s.lines).toBeLessThan(1000);
+  });
+
+  it('FromRadio frames (bare or with their header) with a private channel key; other frames only counted', async () => {
+    const key = Buffer.alloc(16, 0x5a);
+    const data = toBinary(Mesh.DataSchema, create(Mesh.DataSchema, { portnum: 1, payload: Buffer.from('psst') }));
+    const packet = create(Mesh.MeshPacketSchema, {
+      from: 9,
+      to: 0xffffffff,
+      id: 10,
+      channel: channelHash('Crew', key),
+      rxSnr: 5.5,
+      payloadVariant: { case: 'encrypted', value: xcrypt(key, 10, 9, data) },
+    });
+    const frames = [
+      create(Mesh.FromRadioSchema, { payloadVariant: { case: 'myInfo', value: { myNodeNum: 9 } } }),
+      create(Mesh.FromRadioSchema, { payloadVariant: { case: 'packet', value: packet } }),
+    ].map((m, i) => {
+      const bytes = toBinary(Mesh.FromRadioSchema, m);
+      return Buffer.from(i === 1 ? encodeFrame(bytes) : bytes).toString('base64'); // a captured frame, header and all
+    });
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    const keys = keyringFromOptions([`Crew=${key.toString('base64')}`]);
+    const s = await runDecode({
+      input: Readable.from([frames.join('\n')]),
+      output,
+      format: 'fromradio',
+      keys,
+      site: 's',
+      agent: 'a',
+    });
+    expect(s).toMatchObject({ lines: 2, events: 1, errors: 0, skipped: { myInfo: 1 } });
+    const out = jsonLines(text);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({
+      port: 'text',
+      source: 'radio',
+      encryption: 'decrypted',
+      channelName: 'Crew',
+      payload: { text: 'psst' },
+    });
+  });
+});
+
+describe('mmm decode options', () => {
+  const run = async (args: string[]): Promise<CommanderError> => {
+    const program = new Command('mmm').exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    register(program);
+    try {
+      await program.parseAsync(['decode', ...args], { from: 'user' });
+    } catch (err) {
+      return err as CommanderError;
+    }
+    throw new Error('expected a usage error');
+  };
+  it('a malformed --key, a bad key length or a site id that is not a subject token exit with code 2', async () => {
+    for (const [args, message] of [
+      [['--key', 'Crew'], '--key "Crew": expected NAME=BASE64'],
+      [['--key', 'Crew=abc'], '--key "Crew=abc": channel key must be 0, 1, 16 or 32 bytes'],
+      [['--site', 'a.b'], 'site id "a.b"'],
+      [['--agent', 'x>'], 'agent id "x>"'],
+    ] as const) {
+      const err = await run([...args]);
+      expect(err.exitCode, args.join(' ')).toBe(2);
+      expect(err.message).toContain(message);
+    }
+    expect((await run(['--format', 'json'])).message).toContain('Allowed choices are envelope, packet, fromradio');
   });
 });
