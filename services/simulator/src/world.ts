@@ -63,6 +63,7 @@ const HIGH_SITE_RANGE = 1.8;
 const HIGH_SITE_ROLES = new Set([2, 4, 11]);
 /** Firmware hop limits stop at 7: no node is more relays away than that allows. */
 export const MAX_HOPS_AWAY = 6;
+const HOP_LIMIT_CHOICES = [3, 3, 3, 3, 3, 4, 5, 7] as const;
 const KM_PER_DEG_LAT = 111.32;
 
 const HW_MODELS: readonly number[] = [
@@ -243,8 +244,8 @@ export class World {
     for (const node of this.nodes) {
       if (node.num === this.gateway.num) continue;
       node.hopsAway = this.pathToGateway(node.num).length - 2;
-      // Nodes far out raise their hop limit so their packets still reach the gateway, as their owners would.
-      node.hopLimit = Math.max(3, node.hopsAway);
+      // Most owners keep the default 3, some raise it; nodes far out raise it so their packets still reach the gateway.
+      node.hopLimit = Math.max(rng.pick(HOP_LIMIT_CHOICES), node.hopsAway);
     }
   }
 
