@@ -66,6 +66,8 @@ export class TopologyGraph {
   private topologyChanged = false;
   private readonly publishedHops = new Map<string, string>();
   private readonly publishedRelays = new Map<string, string>();
+  /** Public form of each clean link: medians are not recomputed for links that did not change. */
+  private readonly linkCache = new Map<string, Link>();
 
   constructor(readonly settings: GraphSettings) {}
 
@@ -149,6 +151,7 @@ export class TopologyGraph {
       if (!changed) continue;
       if (Object.keys(l.evidence).length === 0) {
         this.links.delete(id);
+        this.linkCache.delete(id);
         this.topologyChanged = true;
       }
       this.dirtyLinks.add(id);
@@ -178,8 +181,11 @@ export class TopologyGraph {
     const stateRemoved: string[] = [];
     for (const id of [...this.dirtyLinks].sort()) {
       const l = this.links.get(id);
+      this.linkCache.delete(id);
       if (l) {
-        links.push(toLink(l));
+        const pub = toLink(l);
+        this.linkCache.set(id, pub);
+        links.push(pub);
         stateLinks.push(l);
       } else {
         const [from, to] = id.split('.').map((h) => Number.parseInt(h, 16)) as [number, number];
@@ -213,7 +219,25 @@ export class TopologyGraph {
 
   /** Every current link, ordered by (from, to). */
   allLinks(): Link[] {
-    return [...this.links.values()].sort((a, b) => a.from - b.from || a.to - b.to).map(toLink);
+    return [...this.links.entries()]
+      .sort((a, b) => a[1].from - b[1].from || a[1].to - b[1].to)
+      .map(([id, l]) => {
+        if (this.dirtyLinks.has(id)) return toLink(l);
+        let pub = this.linkCache.get(id);
+        if (!pub) {
+          pub = toLink(l);
+          this.linkCache.set(id, pub);
+        }
+        return pub;
+      });
+  }
+
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  get agentCount(): number {
+    return this.agents.size;
   }
 
   /** Hop distances of every agent whose radio's node number is known. */

@@ -160,8 +160,8 @@ function observeNeighborInfo(ev: ReceptionWith<'neighborinfo'>): Observation[] {
   const report = p.id !== 0 ? `${p.from}:${p.id}` : `${reporter}:t${p.rxTime || ev.receivedAt}`;
   const out: Observation[] = [{ kind: 'node', node: reporter, t: ev.receivedAt }];
   for (const n of ev.payload.neighbors) {
+    // No separate node observation: a link observation makes both ends known nodes.
     if (!isNode(n.nodeId) || n.nodeId === reporter) continue;
-    out.push({ kind: 'node', node: n.nodeId, t: ev.receivedAt });
     const snr = Number.isFinite(n.snr) ? n.snr : null;
     out.push({
       kind: 'link',

@@ -119,7 +119,7 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     await applyWrites(stateKv, plan.state, maxPayload);
     flushes++;
     metrics.lastSeq.set(plan.lastSeq);
-    metrics.links.set(analyzer.graph.allLinks().length);
+    metrics.links.set(analyzer.graph.linkCount);
     end();
   };
 
@@ -148,7 +148,7 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     await execute(fresh.fullPlan(clock(), previous), fresh);
     await ensureHubConsumer(jsm, r.durable, { startSeq: last + 1, recreate: true, maxAckPending });
     log.info(
-      { lastSeq: last, links: fresh.graph.allLinks().length, ms: clock() - started },
+      { lastSeq: last, links: fresh.graph.linkCount, ms: clock() - started },
       'rebuilt the topology from the hub stream',
     );
     return fresh;
@@ -177,7 +177,7 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     await ensureHubConsumer(jsm, r.durable, { startSeq: checkpoint.meta.lastSeq + 1, maxAckPending, recreate: true });
     log.info({ lastSeq: checkpoint.meta.lastSeq, links: checkpoint.state.links.length }, 'resumed from checkpoint');
   }
-  metrics.links.set(analyzer.graph.allLinks().length);
+  metrics.links.set(analyzer.graph.linkCount);
   metrics.lastSeq.set(analyzer.lastSeq);
 
   let stopping = false;
@@ -231,8 +231,8 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     metrics,
     stats: () => ({
       lastSeq: analyzer.lastSeq,
-      links: analyzer.graph.allLinks().length,
-      agents: analyzer.graph.hops().length,
+      links: analyzer.graph.linkCount,
+      agents: analyzer.graph.agentCount,
       flushes,
       rebuilt,
       deadLetters,
