@@ -67,15 +67,28 @@ interface TraceRow {
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type Json = any;
 
+/** Agent location names by site and agent: a small table, read once per request instead of joined per row. */
+function agentNames(db: Db): Map<string, string | null> {
+  const rows = db.prepare('SELECT site, agent, location_name FROM agents').all() as {
+    site: string;
+    agent: string;
+    location_name: string | null;
+  }[];
+  return new Map(rows.map((a) => [`${a.site}\u0000${a.agent}`, a.location_name]));
+}
+
 function agentsOf(db: Db, nums: number[]): Map<number, NodeAgentRow[]> {
   const out = new Map<number, NodeAgentRow[]>();
   if (!nums.length) return out;
+  const names = agentNames(db);
   const rows = db
-    .prepare(`SELECT na.num, na.site, na.agent, na.last_heard, na.updated_at, na.hops_away, na.snr, na.rssi, a.location_name
-      FROM node_agents na LEFT JOIN agents a ON a.site = na.site AND a.agent = na.agent
-      WHERE na.num IN (SELECT value FROM json_each(?)) ORDER BY na.last_heard DESC`)
+    .prepare(`SELECT num, site, agent, last_heard, updated_at, hops_away, snr, rssi FROM node_agents
+      WHERE num IN (SELECT value FROM json_each(?))`)
     .all(JSON.stringify(nums)) as NodeAgentRow[];
+  // Newest first, sorted here: cheaper than a temp B-tree over every (node, agent) row of the page.
+  rows.sort((a, b) => (b.last_heard ?? 0) - (a.last_heard ?? 0));
   for (const r of rows) {
+    r.location_name = names.get(`${r.site}\u0000${r.agent}`) ?? null;
     const list = out.get(r.num) ?? [];
     list.push(r);
     out.set(r.num, list);

@@ -18,6 +18,9 @@ export function openDb(path: string): Db {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // The node list and its per-agent rows are read on every map refresh: keep them in memory.
+    db.pragma('cache_size = -65536');
+    db.pragma('mmap_size = 268435456');
     db.exec(SCHEMA_SQL);
     return db;
   } catch (cause) {

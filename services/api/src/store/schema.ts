@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS node_agents (
   last_heard INTEGER, updated_at INTEGER NOT NULL,
   hops_away INTEGER, snr REAL, rssi REAL, packet_count INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (num, site, agent)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS node_agents_agent ON node_agents(agent, updated_at);
 
 CREATE TABLE IF NOT EXISTS name_history (
