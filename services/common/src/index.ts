@@ -3,28 +3,19 @@ export { logSection, natsSection } from './config/sections.js';
 export { type ConfigSpec, type ConfigValue, defineConfig, type FieldSpec, type SectionSpec } from './config/spec.js';
 export { BrokerError, ConfigError } from './errors.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogOptions, normaliseLevel } from './log.js';
-export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';
-export { createRegistry, type OpsServerOptions, startOpsServer } from './ops-http.js';
-export {
-  DEFAULT_PUBLISH_WINDOW,
-  JetStreamPublisher,
-  PublisherClosedError,
-  type PublisherOptions,
-} from './publisher.js';
-export { runService, type ServiceCliOptions, serviceOptions } from './service.js';
-export { SHUTDOWN_GRACE_MS, Shutdown } from './shutdown.js';
-export { VERSION } from './version.js';
 export {
   createLogShippers,
   DEFAULT_LOG_BUFFER_LINES,
   DEFAULT_LOG_PORT,
+  type JsonTcpLogConfig,
+  JsonTcpShipper,
+  type JsonTcpShipperOptions,
   jsonTcpLogPrefixed,
   jsonTcpLogSection,
-  JsonTcpShipper,
-  type JsonTcpLogConfig,
-  type JsonTcpShipperOptions,
   type ShipperStats,
 } from './logship/index.js';
+export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';
+export { createRegistry, type OpsServerOptions, startOpsServer } from './ops-http.js';
 export {
   currentTraceparent,
   extractTraceContext,
@@ -48,3 +39,12 @@ export {
   withPublishSpan,
   withSpan,
 } from './otel/index.js';
+export {
+  DEFAULT_PUBLISH_WINDOW,
+  JetStreamPublisher,
+  PublisherClosedError,
+  type PublisherOptions,
+} from './publisher.js';
+export { runService, type ServiceCliOptions, serviceOptions } from './service.js';
+export { SHUTDOWN_GRACE_MS, Shutdown } from './shutdown.js';
+export { VERSION } from './version.js';

@@ -1,5 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
 
 const HELP_AFTER = `
 Every agent gets its own NATS user on its site's leaf, allowed to publish only mesh.v1.<site>.<agent>.> (plus the
@@ -24,43 +24,71 @@ Documentation: docs/operations.md#credentials`;
 function siteSpec(v: string, prev: Record<string, string[]> = {}): Record<string, string[]> {
   const m = /^([^:]+):(.+)$/.exec(v);
   if (!m) throw new InvalidArgumentError('expected SITE:AGENT[,AGENT...]');
-  const agents = m[2]!.split(',').map((a) => a.trim()).filter(Boolean);
+  const agents = m[2]!
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   return { ...prev, [m[1]!]: [...new Set([...(prev[m[1]!] ?? []), ...agents])] };
 }
 
 export function register(program: Command): void {
   program
     .command('creds')
-    .description('generate NATS users (one per agent, service and site leaf) and the matching nats-server authorization configs')
-    .requiredOption('--site <site:agents>', 'a site and its agent ids, e.g. north:gw-1,gw-2 (repeat for more sites)', siteSpec)
+    .description(
+      'generate NATS users (one per agent, service and site leaf) and the matching nats-server authorization configs',
+    )
+    .requiredOption(
+      '--site <site:agents>',
+      'a site and its agent ids, e.g. north:gw-1,gw-2 (repeat for more sites)',
+      siteSpec,
+    )
     .option('-o, --out-dir <dir>', 'where to write (default: ./creds)', 'creds')
     .option('--hub-leaf-url <url...>', 'hub leafnode URL(s) the leaves connect to', ['nats-leaf://127.0.0.1:7422'])
     .option('--hub-url <url>', 'hub client URL for the service snippets', 'nats://127.0.0.1:4222')
     .option('--leaf-url <url>', 'leaf client URL for the agent snippets', 'nats://127.0.0.1:4222')
     .option('--tls-cert <file>', "hub's leafnode TLS certificate (PEM)")
     .option('--tls-key <file>', "hub's leafnode TLS key (PEM)")
-    .option('--tls-ca <file>', 'CA that signed the hub certificate; leaves verify the hub with it (and the hub verifies leaf certificates)')
+    .option(
+      '--tls-ca <file>',
+      'CA that signed the hub certificate; leaves verify the hub with it (and the hub verifies leaf certificates)',
+    )
     .option('--rotate', 'new passwords for every user (clients and servers must all be updated)')
     .addHelpText('after', HELP_AFTER)
-    .action(async (opts: { site: Record<string, string[]>; outDir: string; hubLeafUrl: string[]; hubUrl: string; leafUrl: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; rotate?: boolean }) => {
-      const { generateCreds } = await import('./creds/generate.js');
-      try {
-        if (!!opts.tlsCert !== !!opts.tlsKey) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
-        const r = generateCreds({
-          outDir: resolve(opts.outDir),
-          sites: opts.site,
-          hubLeafUrls: opts.hubLeafUrl,
-          hubUrl: opts.hubUrl,
-          leafUrl: opts.leafUrl,
-          tls: { cert: opts.tlsCert && resolve(opts.tlsCert), key: opts.tlsKey && resolve(opts.tlsKey), ca: opts.tlsCa && resolve(opts.tlsCa) },
-          rotate: opts.rotate === true,
-        });
-        process.stdout.write(
-          `${r.created.length ? `new users: ${r.created.join(', ')}\n` : ''}${r.kept.length ? `kept users: ${r.kept.join(', ')}\n` : ''}${r.files.map((f) => `wrote ${f}`).join('\n')}\n`,
-        );
-      } catch (err) {
-        process.stderr.write(`mmm creds: ${(err as Error).message}\n`);
-        process.exit(2);
-      }
-    });
+    .action(
+      async (opts: {
+        site: Record<string, string[]>;
+        outDir: string;
+        hubLeafUrl: string[];
+        hubUrl: string;
+        leafUrl: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        tlsCa?: string;
+        rotate?: boolean;
+      }) => {
+        const { generateCreds } = await import('./creds/generate.js');
+        try {
+          if (!!opts.tlsCert !== !!opts.tlsKey) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+          const r = generateCreds({
+            outDir: resolve(opts.outDir),
+            sites: opts.site,
+            hubLeafUrls: opts.hubLeafUrl,
+            hubUrl: opts.hubUrl,
+            leafUrl: opts.leafUrl,
+            tls: {
+              cert: opts.tlsCert && resolve(opts.tlsCert),
+              key: opts.tlsKey && resolve(opts.tlsKey),
+              ca: opts.tlsCa && resolve(opts.tlsCa),
+            },
+            rotate: opts.rotate === true,
+          });
+          process.stdout.write(
+            `${r.created.length ? `new users: ${r.created.join(', ')}\n` : ''}${r.kept.length ? `kept users: ${r.kept.join(', ')}\n` : ''}${r.files.map((f) => `wrote ${f}`).join('\n')}\n`,
+          );
+        } catch (err) {
+          process.stderr.write(`mmm creds: ${(err as Error).message}\n`);
+          process.exit(2);
+        }
+      },
+    );
 }

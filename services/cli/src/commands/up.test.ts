@@ -21,7 +21,11 @@ interface Up {
 
 function startUp(args: string[], env: Record<string, string> = {}): Up {
   let out = '';
-  const proc = spawn(process.execPath, [BIN, 'up', ...args], { cwd: ROOT, env: { ...process.env, MMM_FROM_SOURCE: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'up', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, MMM_FROM_SOURCE: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.on('data', (d) => (out += d.toString()));
   proc.stderr!.on('data', (d) => (out += d.toString()));
   const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
@@ -84,12 +88,39 @@ describe('mmm up', () => {
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
       dirs.push(dataDir);
-      const [api, nats, leaf, leafnode, monitor, ops, sim] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+      const [api, nats, leaf, leafnode, monitor, ops, sim] = await Promise.all([
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+      ]);
       // Ports that are free one above the chosen ones (the leaf monitor, ingest and route-analysis ops) are checked by mmm up itself.
       const args = [
-        '--data-dir', dataDir, '--port', String(api), '--nats-port', String(nats), '--leaf-port', String(leaf),
-        '--leafnode-port', String(leafnode), '--monitor-port', String(monitor), '--ops-port-base', String(ops),
-        '--sim-port', String(sim), '--sim-rate', '5', '--sim-seed', '7', '--ready-timeout', '150',
+        '--data-dir',
+        dataDir,
+        '--port',
+        String(api),
+        '--nats-port',
+        String(nats),
+        '--leaf-port',
+        String(leaf),
+        '--leafnode-port',
+        String(leafnode),
+        '--monitor-port',
+        String(monitor),
+        '--ops-port-base',
+        String(ops),
+        '--sim-port',
+        String(sim),
+        '--sim-rate',
+        '5',
+        '--sim-seed',
+        '7',
+        '--ready-timeout',
+        '150',
       ];
 
       // First run: everything comes up and simulated packets reach the API.
@@ -97,9 +128,22 @@ describe('mmm up', () => {
       leftovers.push(first.proc);
       await whenUp(first, UP_TIMEOUT_MS);
       const pids = tablePids(first.out());
-      expect([...pids.keys()].sort()).toEqual(['agent', 'api', 'hub-nats', 'ingest', 'leaf-nats', 'route-analysis', 'sim']);
+      expect([...pids.keys()].sort()).toEqual([
+        'agent',
+        'api',
+        'hub-nats',
+        'ingest',
+        'leaf-nats',
+        'route-analysis',
+        'sim',
+      ]);
       expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
-      const before = await waitFor('packets in /api/packets', async () => ((await packetCount(api)) > 0 ? packetCount(api) : undefined), 60_000, 500);
+      const before = await waitFor(
+        'packets in /api/packets',
+        async () => ((await packetCount(api)) > 0 ? packetCount(api) : undefined),
+        60_000,
+        500,
+      );
       for (const f of ['hub-nats.conf', 'leaf-nats.conf', 'agent.ini', 'ingest.ini', 'route-analysis.ini', 'api.ini']) {
         expect(existsSync(join(dataDir, 'config', f)), f).toBe(true);
       }
@@ -160,7 +204,9 @@ describe('mmm up', () => {
     prepare(toUpOptions({ dataDir }), [2, 9]);
     const hub = readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8');
     expect(hub).toContain('# sync_interval: always');
-    expect(() => prepare(toUpOptions({ dataDir, natsPort: 5222 }), [2, 9])).toThrow(/port nats: 4222 -> 5222.*--reconfigure/);
+    expect(() => prepare(toUpOptions({ dataDir, natsPort: 5222 }), [2, 9])).toThrow(
+      /port nats: 4222 -> 5222.*--reconfigure/,
+    );
     const { written } = prepare(toUpOptions({ dataDir, natsPort: 5222, reconfigure: true }), [2, 10]);
     expect(written).toHaveLength(6);
     expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toContain('listen: 127.0.0.1:5222');
@@ -177,7 +223,10 @@ describe('mmm up', () => {
       'route-analysis.ini': (await import('@mmm/route-analysis')).routeAnalysisConfig,
       'api.ini': (await import('@mmm/api')).apiConfigSpec,
     };
-    for (const extra of [{}, { clickhouse: 'http://127.0.0.1:8123', radio: { kind: 'serial', path: '/dev/ttyUSB0' } }]) {
+    for (const extra of [
+      {},
+      { clickhouse: 'http://127.0.0.1:8123', radio: { kind: 'serial', path: '/dev/ttyUSB0' } },
+    ]) {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
       dirs.push(dataDir);
       prepare(toUpOptions({ dataDir, ...extra }), [2, 9]);

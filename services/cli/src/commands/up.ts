@@ -31,24 +31,62 @@ Exit codes: 0 after Ctrl-C/SIGTERM; 1 if something could not start or crashed, o
 export function register(program: Command): void {
   program
     .command('up')
-    .description('start the whole stack on one machine (hub and leaf nats-server, simulator or radio, agent, ingest, route-analysis, api + web app)')
+    .description(
+      'start the whole stack on one machine (hub and leaf nats-server, simulator or radio, agent, ingest, route-analysis, api + web app)',
+    )
     .option('-d, --data-dir <dir>', 'configs, streams, databases and logs (default: ./data)')
     .option('-p, --port <port>', `API and web app port (default: ${DEFAULT_PORTS.api})`, parsePort('--port'))
-    .option('--nats-port <port>', `hub nats-server client port (default: ${DEFAULT_PORTS.nats})`, parsePort('--nats-port'))
-    .option('--leaf-port <port>', `site leaf nats-server client port (default: ${DEFAULT_PORTS.leaf})`, parsePort('--leaf-port'))
-    .option('--leafnode-port <port>', `hub port for leafnode links (default: ${DEFAULT_PORTS.leafnode})`, parsePort('--leafnode-port'))
-    .option('--monitor-port <port>', `hub monitor port; the leaf's is this + 1 (default: ${DEFAULT_PORTS.monitor})`, parsePort('--monitor-port'))
-    .option('--ops-port-base <port>', `agent /readyz+/metrics port; ingest +1, route-analysis +2 (default: ${DEFAULT_PORTS.opsBase})`, parsePort('--ops-port-base'))
-    .option('--radio <spec>', 'a real radio instead of the simulator: tcp:HOST[:PORT] or serial:/dev/ttyUSB0', parseRadio)
+    .option(
+      '--nats-port <port>',
+      `hub nats-server client port (default: ${DEFAULT_PORTS.nats})`,
+      parsePort('--nats-port'),
+    )
+    .option(
+      '--leaf-port <port>',
+      `site leaf nats-server client port (default: ${DEFAULT_PORTS.leaf})`,
+      parsePort('--leaf-port'),
+    )
+    .option(
+      '--leafnode-port <port>',
+      `hub port for leafnode links (default: ${DEFAULT_PORTS.leafnode})`,
+      parsePort('--leafnode-port'),
+    )
+    .option(
+      '--monitor-port <port>',
+      `hub monitor port; the leaf's is this + 1 (default: ${DEFAULT_PORTS.monitor})`,
+      parsePort('--monitor-port'),
+    )
+    .option(
+      '--ops-port-base <port>',
+      `agent /readyz+/metrics port; ingest +1, route-analysis +2 (default: ${DEFAULT_PORTS.opsBase})`,
+      parsePort('--ops-port-base'),
+    )
+    .option(
+      '--radio <spec>',
+      'a real radio instead of the simulator: tcp:HOST[:PORT] or serial:/dev/ttyUSB0',
+      parseRadio,
+    )
     .option('--sim-port <port>', `simulator TCP port (default: ${DEFAULT_PORTS.sim})`, parsePort('--sim-port'))
-    .option('--sim-nodes <n>', 'simulated nodes (default: the simulator\'s)', parseCount('--sim-nodes', 2))
-    .option('--sim-rate <packets/s>', 'simulated packets per second (default: the simulator\'s)', parseCount('--sim-rate', 0))
+    .option('--sim-nodes <n>', "simulated nodes (default: the simulator's)", parseCount('--sim-nodes', 2))
+    .option(
+      '--sim-rate <packets/s>',
+      "simulated packets per second (default: the simulator's)",
+      parseCount('--sim-rate', 0),
+    )
     .option('--sim-seed <n>', 'simulator seed (same seed, same mesh)', parseCount('--sim-seed', 0))
     .option('--clickhouse <url>', 'store history in ClickHouse at this HTTP URL instead of SQLite', parseUrl)
     .option('--site <id>', 'site id (leaf JetStream domain, subject token) (default: local)', parseToken('--site'))
     .option('--agent-id <id>', 'agent id (default: agent-1)', parseToken('--agent-id'))
-    .option('--ready-timeout <s>', 'seconds each service may take to become ready (default: 120)', parseCount('--ready-timeout', 1))
-    .option('--stop-timeout <s>', 'seconds each service may take to stop before it is killed (default: 15)', parseCount('--stop-timeout', 1))
+    .option(
+      '--ready-timeout <s>',
+      'seconds each service may take to become ready (default: 120)',
+      parseCount('--ready-timeout', 1),
+    )
+    .option(
+      '--stop-timeout <s>',
+      'seconds each service may take to stop before it is killed (default: 15)',
+      parseCount('--stop-timeout', 1),
+    )
     .option('--log-level <level>', 'log level of every service (default: info)')
     .option('--reconfigure', 'rewrite the configuration files in the data directory from these flags')
     .addHelpText('after', HELP_AFTER)
@@ -63,7 +101,12 @@ export function register(program: Command): void {
         });
         process.exit(code);
       } catch (err) {
-        if (err instanceof PreflightError || err instanceof StackError || err instanceof SetupChangedError || err instanceof InvalidArgumentError) {
+        if (
+          err instanceof PreflightError ||
+          err instanceof StackError ||
+          err instanceof SetupChangedError ||
+          err instanceof InvalidArgumentError
+        ) {
           process.stderr.write(`mmm up: ${err.message}\n`);
           process.exit(err instanceof StackError || err instanceof PreflightError ? 1 : 2);
         }

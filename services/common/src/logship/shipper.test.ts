@@ -217,7 +217,9 @@ describe('JSON-TCP log shipping', () => {
     );
     expect(() => parseConfig(spec, '[json_tcp_log_x]\nhost = h\nbogus = 1\n', 'x.ini', { env: {} })).toThrow(/bogus/);
     // The loader keys prefixed groups without the trailing '_' (ConfigValue's type still says `json_tcp_log_`).
-    const shippers = createLogShippers((cfg as unknown as { json_tcp_log: Parameters<typeof createLogShippers>[0] }).json_tcp_log);
+    const shippers = createLogShippers(
+      (cfg as unknown as { json_tcp_log: Parameters<typeof createLogShippers>[0] }).json_tcp_log,
+    );
     for (const s of shippers) track(s);
     const log = createLogger({ name: 'api', level: 'info', extra: shippers });
     log.child({ module: 'http' }).error({ err: new Error('kaput') }, 'request failed');

@@ -1,4 +1,11 @@
-import { type Attributes, type Counter, type Histogram, type Meter, metrics, type ObservableGauge } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  metrics,
+  type ObservableGauge,
+} from '@opentelemetry/api';
 import { TRACER_NAME } from './spans.js';
 
 /**
@@ -35,24 +42,41 @@ export interface LagSample {
 const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function meshMetrics(meter: Meter = metrics.getMeter(TRACER_NAME)): MeshMetrics {
-  const consumerLag = meter.createObservableGauge('mmm.consumer.lag', { description: 'Messages pending for a durable consumer', unit: '{message}' });
+  const consumerLag = meter.createObservableGauge('mmm.consumer.lag', {
+    description: 'Messages pending for a durable consumer',
+    unit: '{message}',
+  });
   const sources: (() => Promise<LagSample[]> | LagSample[])[] = [];
-  meter.addBatchObservableCallback(async (result) => {
-    for (const read of sources) {
-      try {
-        for (const s of await read()) result.observe(consumerLag, s.value, s.attributes);
-      } catch {
-        // A broker that is down has no lag to report this round; the next collection tries again.
+  meter.addBatchObservableCallback(
+    async (result) => {
+      for (const read of sources) {
+        try {
+          for (const s of await read()) result.observe(consumerLag, s.value, s.attributes);
+        } catch {
+          // A broker that is down has no lag to report this round; the next collection tries again.
+        }
       }
-    }
-  }, [consumerLag]);
+    },
+    [consumerLag],
+  );
   return {
     packets: meter.createCounter('mmm.packets', { description: 'Receptions handled', unit: '{packet}' }),
-    requests: meter.createCounter('mmm.http.server.requests', { description: 'HTTP requests served', unit: '{request}' }),
-    requestDuration: meter.createHistogram('mmm.http.server.request.duration', { description: 'HTTP request duration', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } }),
+    requests: meter.createCounter('mmm.http.server.requests', {
+      description: 'HTTP requests served',
+      unit: '{request}',
+    }),
+    requestDuration: meter.createHistogram('mmm.http.server.request.duration', {
+      description: 'HTTP request duration',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
     authFailures: meter.createCounter('mmm.auth.failures', { description: 'Refused credentials', unit: '{failure}' }),
     storeErrors: meter.createCounter('mmm.store.errors', { description: 'Failed store operations', unit: '{error}' }),
-    storeDuration: meter.createHistogram('mmm.store.duration', { description: 'Store operation duration', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } }),
+    storeDuration: meter.createHistogram('mmm.store.duration', {
+      description: 'Store operation duration',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
     consumerLag,
     watchConsumerLag: (read) => {
       sources.push(read);

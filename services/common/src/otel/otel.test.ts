@@ -1,9 +1,9 @@
-import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Writable } from 'node:stream';
 import { msgIds, streams, subjects } from '@mmm/schemas';
 import { freePort, type HubAndLeaves, startHubAndLeaves, waitFor } from '@mmm/testkit';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AckPolicy, connect, headers, type JsMsg, type NatsConnection } from 'nats';
-import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { defineConfig } from '../config/spec.js';
@@ -34,7 +34,11 @@ beforeAll(async () => {
   mesh = await startHubAndLeaves([SITE]);
   leaf = await connect({ servers: mesh.leaves[SITE]!.url });
   hub = await connect({ servers: mesh.hub.url });
-  await ensureStream(await leaf.jetstreamManager(), { name: streams.site(SITE), subjects: [subjects.siteAll(SITE)], duplicate_window: 120e9 });
+  await ensureStream(await leaf.jetstreamManager(), {
+    name: streams.site(SITE),
+    subjects: [subjects.siteAll(SITE)],
+    duplicate_window: 120e9,
+  });
   await ensureStream(await hub.jetstreamManager(), {
     name: streams.hub,
     subjects: [],
@@ -53,36 +57,61 @@ afterEach(async () => {
 });
 
 async function fetchOne(nc: NatsConnection, durable: string, filter?: string): Promise<JsMsg> {
-  await ensureConsumer(await nc.jetstreamManager(), streams.hub, { durable_name: durable, ack_policy: AckPolicy.Explicit, ...(filter ? { filter_subject: filter } : {}) });
+  await ensureConsumer(await nc.jetstreamManager(), streams.hub, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    ...(filter ? { filter_subject: filter } : {}),
+  });
   const consumer = await nc.jetstream().consumers.get(streams.hub, durable);
-  return waitFor(`a message for ${durable}`, async () => {
-    for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) return m;
-    return undefined;
-  }, 20_000);
+  return waitFor(
+    `a message for ${durable}`,
+    async () => {
+      for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) return m;
+      return undefined;
+    },
+    20_000,
+  );
 }
 
 describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and API live push', () => {
   it('links the spans through NATS headers across the leaf-to-hub sourcing', async () => {
     const exporter = new InMemorySpanExporter();
-    telemetry = await startTelemetry(undefined, { serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    telemetry = await startTelemetry(undefined, {
+      serviceName: 'test',
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(chunk.toString())); cb(); } });
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(JSON.parse(chunk.toString()));
+        cb();
+      },
+    });
     const log = createLogger({ name: 'api', level: 'info', extra: [sink as never] });
 
     // Agent: publish one reception to its leaf, inside a PRODUCER span whose context rides in the headers.
     const subject = subjects.rx(SITE, AGENT, 'text');
     const h = headers();
     await withPublishSpan(subject, h, { 'mesh.site': SITE, 'mesh.agent': AGENT }, () =>
-      leaf.jetstream().publish(subject, new TextEncoder().encode('{"packet":1}'), { headers: h, msgID: msgIds.reception(SITE, AGENT, 1, 2, 3, 4) }),
+      leaf.jetstream().publish(subject, new TextEncoder().encode('{"packet":1}'), {
+        headers: h,
+        msgID: msgIds.reception(SITE, AGENT, 1, 2, 3, 4),
+      }),
     );
 
     // Ingest: consumes from the hub stream (the message was sourced from the leaf) and commits a batch.
     const forIngest = await fetchOne(hub, 'ingest');
     expect(forIngest.headers?.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
-    await withConsumeSpan('ingest receive', forIngest, {}, () => withBatchSpan('ingest commit', [forIngest], { 'db.system': 'sqlite' }, () => forIngest.ack()));
+    await withConsumeSpan('ingest receive', forIngest, {}, () =>
+      withBatchSpan('ingest commit', [forIngest], { 'db.system': 'sqlite' }, () => forIngest.ack()),
+    );
     // The synchronous variant (the API's projection applies batches synchronously) links the same way.
     expect(inBatchSpan('api apply', [forIngest], {}, () => 42)).toBe(42);
-    expect(() => inBatchSpan('api apply failing', [forIngest], {}, () => { throw new Error('disk full'); })).toThrow('disk full');
+    expect(() =>
+      inBatchSpan('api apply failing', [forIngest], {}, () => {
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
 
     // API: projects the same message and pushes it to WebSocket clients, logging inside the span.
     const forApi = await fetchOne(hub, 'api');
@@ -121,8 +150,16 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
 
   it('records nothing for new traces at sampling_ratio 0, and logs carry no ids then', async () => {
     const exporter = new InMemorySpanExporter();
-    const cfg = parseConfig(defineConfig({ sections: { opentelemetry: openTelemetrySection } }), '[opentelemetry]\nenabled = true\nexporter = console\nsampling_ratio = 0\n', 'x.ini', { env: {} });
-    telemetry = await startTelemetry(cfg.opentelemetry, { serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const cfg = parseConfig(
+      defineConfig({ sections: { opentelemetry: openTelemetrySection } }),
+      '[opentelemetry]\nenabled = true\nexporter = console\nsampling_ratio = 0\n',
+      'x.ini',
+      { env: {} },
+    );
+    telemetry = await startTelemetry(cfg.opentelemetry, {
+      serviceName: 'test',
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
     const h = headers();
     await withPublishSpan('mesh.v1.site1.agent-a.rx.text', h, {}, () => undefined);
     // Unsampled: the traceparent still travels (flag 00), so a downstream sampler can honour the decision.
@@ -135,10 +172,18 @@ describe('one packet, one trace: agent publish -> hub (sourced) -> ingest and AP
 describe('startPublishSpan', () => {
   it('gives fire-and-forget publishers the headers of a PRODUCER span that ends when the publish settles', async () => {
     const exporter = new InMemorySpanExporter();
-    telemetry = await startTelemetry(undefined, { serviceName: 'test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    telemetry = await startTelemetry(undefined, {
+      serviceName: 'test',
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
     const subject = subjects.rx(SITE, AGENT, 'position');
     const pub = startPublishSpan(subject, { 'mesh.agent': AGENT });
-    const ack = await leaf.jetstream().publish(subject, new TextEncoder().encode('{}'), { headers: Object.entries(pub.headers).reduce((h, [k, v]) => (h.set(k, v), h), headers()) });
+    const ack = await leaf.jetstream().publish(subject, new TextEncoder().encode('{}'), {
+      headers: Object.entries(pub.headers).reduce((h, [k, v]) => {
+        h.set(k, v);
+        return h;
+      }, headers()),
+    });
     pub.end();
     expect(ack.seq).toBeGreaterThan(0);
     const forApi = await fetchOne(hub, 'api-2', subject);
@@ -160,7 +205,12 @@ describe('metrics', () => {
   it('serves packets, requests, auth failures, store errors, durations and consumer lag for Prometheus', async () => {
     const port = await freePort();
     const spec = defineConfig({ sections: { opentelemetry: openTelemetrySection } });
-    const cfg = parseConfig(spec, `[opentelemetry]\nenabled = true\nexporter = prometheus\nprometheus_port = ${port}\n`, 'x.ini', { env: {} });
+    const cfg = parseConfig(
+      spec,
+      `[opentelemetry]\nenabled = true\nexporter = prometheus\nprometheus_port = ${port}\n`,
+      'x.ini',
+      { env: {} },
+    );
     telemetry = await startTelemetry(cfg.opentelemetry, { serviceName: 'mmm-api' });
     const m = meshMetrics();
     m.packets.add(2, { site: SITE, agent: AGENT, port: 'text' });

@@ -1,4 +1,13 @@
-import { type Attributes, type Context, context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { extractTraceContext, type HeaderCarrier, injectTraceHeaders } from './propagation.js';
 
 /** Instrumentation scope of every span the project records. */
@@ -31,11 +40,23 @@ export async function withSpan<T>(
  * A PRODUCER span around a publish whose headers carry it: `publish <subject>`. Pass the message's headers
  * (nats.js `headers()`); they leave with this span's trace context.
  */
-export function withPublishSpan<T>(subject: string, headers: HeaderCarrier, attributes: Attributes, fn: () => Promise<T> | T): Promise<T> {
-  return withSpan(`publish ${subject}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes } }, () => {
-    injectTraceHeaders(headers);
-    return fn();
-  });
+export function withPublishSpan<T>(
+  subject: string,
+  headers: HeaderCarrier,
+  attributes: Attributes,
+  fn: () => Promise<T> | T,
+): Promise<T> {
+  return withSpan(
+    `publish ${subject}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes },
+    },
+    () => {
+      injectTraceHeaders(headers);
+      return fn();
+    },
+  );
 }
 
 /**
@@ -50,7 +71,11 @@ export function withConsumeSpan<T>(
 ): Promise<T> {
   return withSpan(
     name,
-    { kind: SpanKind.CONSUMER, parent: extractTraceContext(msg.headers), attributes: { 'messaging.system': 'nats', 'messaging.source.name': msg.subject, ...attributes } },
+    {
+      kind: SpanKind.CONSUMER,
+      parent: extractTraceContext(msg.headers),
+      attributes: { 'messaging.system': 'nats', 'messaging.source.name': msg.subject, ...attributes },
+    },
     fn,
   );
 }
@@ -69,7 +94,11 @@ export function withBatchSpan<T>(
     .map((m) => trace.getSpanContext(extractTraceContext(m.headers)))
     .filter((sc) => sc !== undefined && trace.isSpanContextValid(sc))
     .map((sc) => ({ context: sc! }));
-  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': msgs.length, ...attributes } });
+  const span = tracer().startSpan(name, {
+    kind: SpanKind.CONSUMER,
+    links,
+    attributes: { 'messaging.batch.message_count': msgs.length, ...attributes },
+  });
   return (async () => {
     try {
       return await context.with(trace.setSpan(context.active(), span), () => fn(span));
@@ -94,7 +123,10 @@ export function traceLogFields(): { trace_id?: string; span_id?: string; trace_f
  * For publishers that do not await inside a callback (the agent hands events to a windowed publisher): starts a
  * PRODUCER span and returns the headers that carry it, and `end` to call when the publish settles.
  */
-export function startPublishSpan(subject: string, attributes: Attributes = {}): { headers: Record<string, string>; end(err?: unknown): void } {
+export function startPublishSpan(
+  subject: string,
+  attributes: Attributes = {},
+): { headers: Record<string, string>; end(err?: unknown): void } {
   const span = tracer().startSpan(`publish ${subject}`, {
     kind: SpanKind.PRODUCER,
     attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes },
@@ -102,7 +134,13 @@ export function startPublishSpan(subject: string, attributes: Attributes = {}): 
   const headers: Record<string, string> = {};
   if (span.isRecording() || trace.isSpanContextValid(span.spanContext())) {
     injectTraceHeaders(
-      { get: (k) => headers[k] ?? '', set: (k, v) => void (headers[k] = v), keys: () => Object.keys(headers) },
+      {
+        get: (k) => headers[k] ?? '',
+        set: (k, v) => {
+          headers[k] = v;
+        },
+        keys: () => Object.keys(headers),
+      },
       trace.setSpan(context.active(), span),
     );
   }
@@ -122,12 +160,21 @@ export function startPublishSpan(subject: string, attributes: Attributes = {}): 
  * Like withBatchSpan, for synchronous work (or work that returns a promise): runs fn inside a span linked to every
  * message's publish span and returns what fn returns, so a synchronous caller stays synchronous.
  */
-export function inBatchSpan<T>(name: string, msgs: readonly { headers?: HeaderCarrier }[], attributes: Attributes, fn: (span: Span) => T): T {
+export function inBatchSpan<T>(
+  name: string,
+  msgs: readonly { headers?: HeaderCarrier }[],
+  attributes: Attributes,
+  fn: (span: Span) => T,
+): T {
   const links = msgs
     .map((m) => trace.getSpanContext(extractTraceContext(m.headers)))
     .filter((sc) => sc !== undefined && trace.isSpanContextValid(sc))
     .map((sc) => ({ context: sc! }));
-  const span = tracer().startSpan(name, { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': msgs.length, ...attributes } });
+  const span = tracer().startSpan(name, {
+    kind: SpanKind.CONSUMER,
+    links,
+    attributes: { 'messaging.batch.message_count': msgs.length, ...attributes },
+  });
   const fail = (err: unknown) => {
     span.recordException(err as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
@@ -141,7 +188,13 @@ export function inBatchSpan<T>(name: string, msgs: readonly { headers?: HeaderCa
     throw err;
   }
   if (result instanceof Promise) {
-    result.then(() => span.end(), (err) => (fail(err), span.end()));
+    result.then(
+      () => span.end(),
+      (err) => {
+        fail(err);
+        span.end();
+      },
+    );
   } else {
     span.end();
   }

@@ -31,7 +31,11 @@ function otlpHeaders(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list) {
     const i = item.indexOf('=');
-    if (i <= 0) throw new ConfigError(`must be name=value pairs, got ${JSON.stringify(item)}`, { section: 'opentelemetry', key: 'headers' });
+    if (i <= 0)
+      throw new ConfigError(`must be name=value pairs, got ${JSON.stringify(item)}`, {
+        section: 'opentelemetry',
+        key: 'headers',
+      });
     out[item.slice(0, i).trim()] = item.slice(i + 1).trim();
   }
   return out;
@@ -45,24 +49,45 @@ function otlpHeaders(list: readonly string[]): Record<string, string> {
  * The SDK is loaded only when enabled: it costs about 400 ms and 30 MB, which a service with telemetry off should
  * not pay. Configuration errors (bad headers) are thrown before anything starts.
  */
-export async function startTelemetry(config: OpenTelemetryConfig | undefined, opts: TelemetryOptions): Promise<Telemetry> {
+export async function startTelemetry(
+  config: OpenTelemetryConfig | undefined,
+  opts: TelemetryOptions,
+): Promise<Telemetry> {
   if (!config?.enabled && !opts.spanProcessors && !opts.metricReaders) return DISABLED;
-  const cfg = config ?? ({ exporter: 'console', endpoint: '', headers: [], sampling_ratio: 1, metrics_interval: 60, otlp_traces: false } as unknown as OpenTelemetryConfig);
+  const cfg =
+    config ??
+    ({
+      exporter: 'console',
+      endpoint: '',
+      headers: [],
+      sampling_ratio: 1,
+      metrics_interval: 60,
+      otlp_traces: false,
+    } as unknown as OpenTelemetryConfig);
   const headers = otlpHeaders(cfg.headers ?? []);
   const base = (cfg.endpoint ?? '').replace(/\/$/, '');
   const intervalMs = (cfg.metrics_interval ?? 60) * 1000;
-  const [{ W3CTraceContextPropagator }, { OTLPMetricExporter }, { PrometheusExporter }, { OTLPTraceExporter }, { resourceFromAttributes }, sdkMetrics, { NodeSDK }, sdkTrace] =
-    await Promise.all([
-      import('@opentelemetry/core'),
-      import('@opentelemetry/exporter-metrics-otlp-http'),
-      import('@opentelemetry/exporter-prometheus'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/sdk-metrics'),
-      import('@opentelemetry/sdk-node'),
-      import('@opentelemetry/sdk-trace-base'),
-    ]);
-  const { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } = sdkTrace;
+  const [
+    { W3CTraceContextPropagator },
+    { OTLPMetricExporter },
+    { PrometheusExporter },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    sdkMetrics,
+    { NodeSDK },
+    sdkTrace,
+  ] = await Promise.all([
+    import('@opentelemetry/core'),
+    import('@opentelemetry/exporter-metrics-otlp-http'),
+    import('@opentelemetry/exporter-prometheus'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const { BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } =
+    sdkTrace;
   const { ConsoleMetricExporter, PeriodicExportingMetricReader } = sdkMetrics;
 
   let spanProcessors = opts.spanProcessors;
@@ -77,14 +102,27 @@ export async function startTelemetry(config: OpenTelemetryConfig | undefined, op
     if (cfg.exporter === 'prometheus') {
       metricReaders = [new PrometheusExporter({ host: cfg.prometheus_host, port: cfg.prometheus_port })];
     } else {
-      const exporter = cfg.exporter === 'console' ? new ConsoleMetricExporter() : new OTLPMetricExporter({ url: `${base}/v1/metrics`, headers });
-      metricReaders = [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: intervalMs, exportTimeoutMillis: Math.min(intervalMs, 30_000) })];
+      const exporter =
+        cfg.exporter === 'console'
+          ? new ConsoleMetricExporter()
+          : new OTLPMetricExporter({ url: `${base}/v1/metrics`, headers });
+      metricReaders = [
+        new PeriodicExportingMetricReader({
+          exporter,
+          exportIntervalMillis: intervalMs,
+          exportTimeoutMillis: Math.min(intervalMs, 30_000),
+        }),
+      ];
     }
   }
 
   const sdk = new NodeSDK({
     serviceName: cfg.service_name ?? opts.serviceName,
-    resource: resourceFromAttributes({ 'service.name': cfg.service_name ?? opts.serviceName, 'service.version': VERSION, ...opts.attributes }),
+    resource: resourceFromAttributes({
+      'service.name': cfg.service_name ?? opts.serviceName,
+      'service.version': VERSION,
+      ...opts.attributes,
+    }),
     // Resource detection probes the host and cloud metadata asynchronously; the attributes above are what we use.
     autoDetectResources: false,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(cfg.sampling_ratio ?? 1) }),

@@ -24,7 +24,13 @@ async function as(user: string, port: number): Promise<NatsConnection> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mmm-creds-'));
-  [ports.hub, ports.hubMon, ports.leafnode, ports.leaf, ports.leafMon] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  [ports.hub, ports.hubMon, ports.leafnode, ports.leaf, ports.leafMon] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   generateCreds({
     outDir: join(dir, 'out'),
     sites: { [SITE]: ['gw-1', 'gw-2'] },
@@ -44,8 +50,12 @@ beforeAll(async () => {
     `listen: 127.0.0.1:${ports.leaf}\nhttp: 127.0.0.1:${ports.leafMon}\njetstream { store_dir: ${JSON.stringify(join(dir, 'leaf/js'))}, domain: ${SITE} }\ninclude "authorization.conf"\ninclude "leafnodes.conf"\n`,
   );
   const bin = requireBinary('nats-server', 'nats-server');
-  hub = new ServerProcess('hub', bin, ['-c', join(dir, 'hub/hub.conf')], () => httpOk(`http://127.0.0.1:${ports.hubMon}/healthz?js-enabled-only=true`));
-  leaf = new ServerProcess('leaf', bin, ['-c', join(dir, `leaf-${SITE}/leaf.conf`)], () => httpOk(`http://127.0.0.1:${ports.leafMon}/healthz?js-enabled-only=true`));
+  hub = new ServerProcess('hub', bin, ['-c', join(dir, 'hub/hub.conf')], () =>
+    httpOk(`http://127.0.0.1:${ports.hubMon}/healthz?js-enabled-only=true`),
+  );
+  leaf = new ServerProcess('leaf', bin, ['-c', join(dir, `leaf-${SITE}/leaf.conf`)], () =>
+    httpOk(`http://127.0.0.1:${ports.leafMon}/healthz?js-enabled-only=true`),
+  );
   await hub.start();
   await leaf.start();
 });
@@ -59,10 +69,14 @@ afterAll(async () => {
 
 describe('mmm creds against real nats-servers', () => {
   it('links the leaf to the hub with its own leafnode user', async () => {
-    await waitFor('leafnode link', async () => {
-      const body = (await (await fetch(`http://127.0.0.1:${ports.hubMon}/leafz`)).json()) as { leafnodes?: number };
-      return (body.leafnodes ?? 0) > 0;
-    }, 20_000);
+    await waitFor(
+      'leafnode link',
+      async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${ports.hubMon}/leafz`)).json()) as { leafnodes?: number };
+        return (body.leafnodes ?? 0) > 0;
+      },
+      20_000,
+    );
   });
 
   it('lets an agent publish its own events, and refuses it publishing as another agent (nothing stored)', async () => {
@@ -77,8 +91,12 @@ describe('mmm creds against real nats-servers', () => {
     void (async () => {
       for await (const s of gw1.status()) if (s.type === 'error') violations.push(String(s.data));
     })();
-    await expect(js.publish(subjects.rx(SITE, 'gw-2', 'text'), new TextEncoder().encode('{}'), { msgID: 'forged', timeout: 2000 })).rejects.toThrow();
-    await expect(js.publish(subjects.rx('south', 'gw-1', 'text'), new TextEncoder().encode('{}'), { timeout: 2000 })).rejects.toThrow();
+    await expect(
+      js.publish(subjects.rx(SITE, 'gw-2', 'text'), new TextEncoder().encode('{}'), { msgID: 'forged', timeout: 2000 }),
+    ).rejects.toThrow();
+    await expect(
+      js.publish(subjects.rx('south', 'gw-1', 'text'), new TextEncoder().encode('{}'), { timeout: 2000 }),
+    ).rejects.toThrow();
     await waitFor('permission violation reported', () => violations.some((v) => /permissions[ _]violation/i.test(v)));
     const info = await (await gw1.jetstreamManager()).streams.info(streams.site(SITE));
     expect(info.state.messages).toBe(1);
@@ -86,12 +104,25 @@ describe('mmm creds against real nats-servers', () => {
 
   it('refuses unknown users and wrong passwords on the hub and on the leaf', async () => {
     for (const port of [ports.hub, ports.leaf]) {
-      await expect(connect({ servers: `nats://127.0.0.1:${port}`, user: 'mallory', pass: 'guess', maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
-      await expect(connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+      await expect(
+        connect({ servers: `nats://127.0.0.1:${port}`, user: 'mallory', pass: 'guess', maxReconnectAttempts: 0 }),
+      ).rejects.toThrow(/authorization/i);
+      await expect(connect({ servers: `nats://127.0.0.1:${port}`, maxReconnectAttempts: 0 })).rejects.toThrow(
+        /authorization/i,
+      );
     }
-    await expect(connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: 'ingest', pass: 'wrong', maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    await expect(
+      connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: 'ingest', pass: 'wrong', maxReconnectAttempts: 0 }),
+    ).rejects.toThrow(/authorization/i);
     // An agent's user exists only on its leaf, not on the hub.
-    await expect(connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: `${SITE}.gw-1`, pass: secret(`${SITE}.gw-1`), maxReconnectAttempts: 0 })).rejects.toThrow(/authorization/i);
+    await expect(
+      connect({
+        servers: `nats://127.0.0.1:${ports.hub}`,
+        user: `${SITE}.gw-1`,
+        pass: secret(`${SITE}.gw-1`),
+        maxReconnectAttempts: 0,
+      }),
+    ).rejects.toThrow(/authorization/i);
   });
 
   it('gives the hub services what they need and no more: ingest consumes the sourced stream but cannot forge agent events', async () => {
@@ -102,27 +133,54 @@ describe('mmm creds against real nats-servers', () => {
       sources: [{ name: streams.site(SITE), external: { api: `$JS.${SITE}.API`, deliver: '' } }],
     });
     const ingest = await as('ingest', ports.hub);
-    await ensureConsumer(await ingest.jetstreamManager(), streams.hub, { durable_name: 'ingest', ack_policy: AckPolicy.Explicit });
+    await ensureConsumer(await ingest.jetstreamManager(), streams.hub, {
+      durable_name: 'ingest',
+      ack_policy: AckPolicy.Explicit,
+    });
     const consumer = await ingest.jetstream().consumers.get(streams.hub, 'ingest');
-    const got = await waitFor('the sourced message', async () => {
-      for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) {
-        m.ack();
-        return m.subject;
-      }
-      return undefined;
-    }, 20_000);
+    const got = await waitFor(
+      'the sourced message',
+      async () => {
+        for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) {
+          m.ack();
+          return m.subject;
+        }
+        return undefined;
+      },
+      20_000,
+    );
     expect(got).toBe(subjects.rx(SITE, 'gw-1', 'text'));
-    await expect(ingest.jetstream().publish(subjects.rx(SITE, 'gw-1', 'text'), new Uint8Array(), { timeout: 2000 })).rejects.toThrow();
+    await expect(
+      ingest.jetstream().publish(subjects.rx(SITE, 'gw-1', 'text'), new Uint8Array(), { timeout: 2000 }),
+    ).rejects.toThrow();
   });
 
   it('keeps existing passwords on a rerun, hashes them for the servers, and writes secrets mode 0600', () => {
     const before = readState(join(dir, 'creds.json'));
-    const r = generateCreds({ outDir: dir, sites: { [SITE]: ['gw-1', 'gw-2', 'gw-3'] }, hubLeafUrls: ['nats-leaf://h:7422'], hubUrl: 'nats://h:4222', leafUrl: 'nats://l:4222', tls: {}, rotate: false });
+    const r = generateCreds({
+      outDir: dir,
+      sites: { [SITE]: ['gw-1', 'gw-2', 'gw-3'] },
+      hubLeafUrls: ['nats-leaf://h:7422'],
+      hubUrl: 'nats://h:4222',
+      leafUrl: 'nats://l:4222',
+      tls: {},
+      rotate: false,
+    });
     expect(r.created).toEqual([`${SITE}.gw-3`]);
     const after = readState(join(dir, 'creds.json'));
     expect(after.users[`${SITE}.gw-1`]!.password).toBe(before.users[`${SITE}.gw-1`]!.password);
     expect(after.users[`${SITE}.gw-1`]!.hash).toMatch(/^\$2[aby]\$11\$/);
     for (const f of r.files) expect(statSync(f).mode & 0o777, f).toBe(0o600);
-    expect(() => generateCreds({ outDir: dir, sites: { 'bad.site': ['x'] }, hubLeafUrls: [], hubUrl: '', leafUrl: '', tls: {}, rotate: false })).toThrow(/site id/);
+    expect(() =>
+      generateCreds({
+        outDir: dir,
+        sites: { 'bad.site': ['x'] },
+        hubLeafUrls: [],
+        hubUrl: '',
+        leafUrl: '',
+        tls: {},
+        rotate: false,
+      }),
+    ).toThrow(/site id/);
   });
 });

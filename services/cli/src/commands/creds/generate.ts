@@ -1,6 +1,6 @@
-import bcrypt from 'bcryptjs';
 import { join } from 'node:path';
 import { assertSite, assertToken } from '@mmm/schemas';
+import bcrypt from 'bcryptjs';
 import { agentPermissions, servicePermissions } from './permissions.js';
 import { authorizationBlock, hubLeafTls, leafRemote, natsIniSection, type TlsFiles } from './render.js';
 import { type CredsState, newPassword, readState, type UserSecret, writeSecret } from './store.js';
@@ -66,7 +66,14 @@ export function generateCreds(o: CredsOptions): CredsResult {
   write(
     'hub/authorization.conf',
     authorizationBlock(
-      [{ user: admin.user, hash: admin.hash }, ...services.map(({ svc, secret }) => ({ user: secret.user, hash: secret.hash, permissions: servicePermissions(svc) }))],
+      [
+        { user: admin.user, hash: admin.hash },
+        ...services.map(({ svc, secret }) => ({
+          user: secret.user,
+          hash: secret.hash,
+          permissions: servicePermissions(svc),
+        })),
+      ],
       'Hub client users. Include at the top level of the hub config: include "authorization.conf"',
     ),
   );
@@ -78,7 +85,8 @@ export function generateCreds(o: CredsOptions): CredsResult {
       'Leafnode users, one per site. Include inside the hub\'s leafnodes { } block: include "leafnodes-authorization.conf"',
     )}${hubLeafTls(o.tls)}`,
   );
-  for (const { svc, secret } of services) write(`services/${svc}.ini`, natsIniSection(o.hubUrl, secret.user, secret.password));
+  for (const { svc, secret } of services)
+    write(`services/${svc}.ini`, natsIniSection(o.hubUrl, secret.user, secret.password));
   write('services/admin.ini', natsIniSection(o.hubUrl, admin.user, admin.password));
 
   // Each site: its agents on its leaf, and its leaf's link to the hub.
@@ -87,12 +95,17 @@ export function generateCreds(o: CredsOptions): CredsResult {
     write(
       `leaf-${site}/authorization.conf`,
       authorizationBlock(
-        agents.map(({ agent, secret: s }) => ({ user: s.user, hash: s.hash, permissions: agentPermissions(site, agent) })),
+        agents.map(({ agent, secret: s }) => ({
+          user: s.user,
+          hash: s.hash,
+          permissions: agentPermissions(site, agent),
+        })),
         `Agents of site ${site}, each allowed to publish only its own subjects. Include at the top level of the leaf config.`,
       ),
     );
     write(`leaf-${site}/leafnodes.conf`, leafRemote(o.hubLeafUrls, secret.user, secret.password, o.tls));
-    for (const { agent, secret: s } of agents) write(`leaf-${site}/agents/${agent}.ini`, natsIniSection(o.leafUrl, s.user, s.password, { site }));
+    for (const { agent, secret: s } of agents)
+      write(`leaf-${site}/agents/${agent}.ini`, natsIniSection(o.leafUrl, s.user, s.password, { site }));
   }
   write('creds.json', `${JSON.stringify(state, null, 2)}\n`);
   return { files, created, kept };

@@ -47,7 +47,10 @@ export function servicePermissions(service: 'ingest' | 'route-analysis' | 'api',
   const base = ['$JS.API.INFO', ...consume(streams.hub)];
   switch (service) {
     case 'ingest':
-      return { publish: [...base, subjects.deadLetter('ingest'), `$JS.API.STREAM.INFO.${streams.deadLetters}`], subscribe: [INBOX] };
+      return {
+        publish: [...base, subjects.deadLetter('ingest'), `$JS.API.STREAM.INFO.${streams.deadLetters}`],
+        subscribe: [INBOX],
+      };
     case 'route-analysis':
       return {
         publish: [

@@ -23,7 +23,8 @@ export function newPassword(): string {
 export function readState(file: string): CredsState {
   if (!existsSync(file)) return { version: 1, users: {} };
   const state = JSON.parse(readFileSync(file, 'utf8')) as CredsState;
-  if (state.version !== 1 || typeof state.users !== 'object') throw new Error(`${file} is not a credentials file of this version`);
+  if (state.version !== 1 || typeof state.users !== 'object')
+    throw new Error(`${file} is not a credentials file of this version`);
   return state;
 }
 

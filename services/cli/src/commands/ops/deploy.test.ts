@@ -12,6 +12,8 @@ import { parse, parseAllDocuments } from 'yaml';
 
 const DEPLOY = join(import.meta.dirname, '../../../../../deploy');
 const COMPOSE = join(DEPLOY, 'compose/compose.yaml');
+// Parsed YAML of arbitrary shape: the checks below probe it field by field.
+// biome-ignore lint/suspicious/noExplicitAny: untyped manifest data
 type Obj = Record<string, any>;
 
 /** The INI spec of each service command, to load every shipped config exactly as the service would. */
@@ -54,7 +56,20 @@ describe('compose file', () => {
   const services = doc.services as Record<string, Obj>;
 
   it('has the 3-node NATS cluster, ClickHouse, an OpenTelemetry collector and every service', () => {
-    for (const s of ['nats-1', 'nats-2', 'nats-3', 'clickhouse', 'otel-collector', 'provision', 'ingest', 'route-analysis', 'api', 'nats-leaf', 'sim', 'agent']) {
+    for (const s of [
+      'nats-1',
+      'nats-2',
+      'nats-3',
+      'clickhouse',
+      'otel-collector',
+      'provision',
+      'ingest',
+      'route-analysis',
+      'api',
+      'nats-leaf',
+      'sim',
+      'agent',
+    ]) {
       expect(services[s], s).toBeDefined();
     }
   });
@@ -63,19 +78,29 @@ describe('compose file', () => {
     const hostPorts = new Set<string>();
     for (const [name, svc] of Object.entries(services)) {
       expect(svc.image ?? svc.build, `${name}: image or build`).toBeDefined();
-      if (svc.build) expect(existsSync(resolve(dirname(COMPOSE), svc.build.context, svc.build.dockerfile)), `${name}: Dockerfile`).toBe(true);
+      if (svc.build)
+        expect(
+          existsSync(resolve(dirname(COMPOSE), svc.build.context, svc.build.dockerfile)),
+          `${name}: Dockerfile`,
+        ).toBe(true);
       const deps = Array.isArray(svc.depends_on) ? svc.depends_on : Object.keys(svc.depends_on ?? {});
       for (const d of deps) expect(services[d], `${name} depends on ${d}`).toBeDefined();
-      for (const [d, c] of Object.entries((Array.isArray(svc.depends_on) ? {} : svc.depends_on) ?? {}) as [string, Obj][]) {
+      for (const [d, c] of Object.entries((Array.isArray(svc.depends_on) ? {} : svc.depends_on) ?? {}) as [
+        string,
+        Obj,
+      ][]) {
         expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(c.condition);
-        if (c.condition === 'service_healthy') expect(services[d]!.healthcheck, `${d} needs a healthcheck for ${name}`).toBeDefined();
+        if (c.condition === 'service_healthy')
+          expect(services[d]!.healthcheck, `${d} needs a healthcheck for ${name}`).toBeDefined();
       }
       for (const v of svc.volumes ?? []) {
         const source = String(v).split(':')[0]!;
-        if (source.startsWith('.') || source.startsWith('/')) expect(existsSync(resolve(dirname(COMPOSE), source)), `${name}: ${source}`).toBe(true);
+        if (source.startsWith('.') || source.startsWith('/'))
+          expect(existsSync(resolve(dirname(COMPOSE), source)), `${name}: ${source}`).toBe(true);
         else expect(doc.volumes?.[source], `${name}: volume ${source}`).toBeDefined();
       }
-      for (const c of svc.configs ?? []) expect(doc.configs?.[c.source ?? c], `${name}: config ${c.source}`).toBeDefined();
+      for (const c of svc.configs ?? [])
+        expect(doc.configs?.[c.source ?? c], `${name}: config ${c.source}`).toBeDefined();
       for (const n of svc.networks ?? []) expect(doc.networks?.[n], `${name}: network ${n}`).toBeDefined();
       for (const p of svc.ports ?? []) {
         const m = /^(?:(\d+):)?(\d+)$/.exec(String(p));
@@ -143,19 +168,41 @@ describe('Kubernetes manifests', () => {
   it('lists every manifest file in the kustomization, and each object has its required fields', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
     expect([...(kustomization.resources as string[])].sort()).toEqual(files.sort());
-    const API: Record<string, string> = { Namespace: 'v1', ConfigMap: 'v1', Service: 'v1', Secret: 'v1', Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1' };
+    const API: Record<string, string> = {
+      Namespace: 'v1',
+      ConfigMap: 'v1',
+      Service: 'v1',
+      Secret: 'v1',
+      Deployment: 'apps/v1',
+      StatefulSet: 'apps/v1',
+      Job: 'batch/v1',
+    };
     const keys = new Set<string>();
     for (const o of objects) {
       expect(API[o.kind], `${o.__file}: kind ${o.kind}`).toBeDefined();
       expect(o.apiVersion, `${o.__file}: ${o.kind} apiVersion`).toBe(API[o.kind]);
       expect(o.metadata?.name, `${o.__file}: metadata.name`).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-      if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind}/${o.metadata.name} namespace`).toBe('meshymcmapface');
+      if (o.kind !== 'Namespace')
+        expect(o.metadata.namespace, `${o.kind}/${o.metadata.name} namespace`).toBe('meshymcmapface');
       const key = `${o.kind}/${o.metadata.name}`;
       expect(keys.has(key), `${key} defined twice`).toBe(false);
       keys.add(key);
     }
-    for (const piece of ['nats', 'clickhouse', 'otel-collector', 'ingest', 'route-analysis', 'api', 'leaf-site1', 'sim', 'agent-1']) {
-      expect(workloads.some((w) => w.metadata.name === piece), piece).toBe(true);
+    for (const piece of [
+      'nats',
+      'clickhouse',
+      'otel-collector',
+      'ingest',
+      'route-analysis',
+      'api',
+      'leaf-site1',
+      'sim',
+      'agent-1',
+    ]) {
+      expect(
+        workloads.some((w) => w.metadata.name === piece),
+        piece,
+      ).toBe(true);
     }
   });
 
@@ -166,7 +213,8 @@ describe('Kubernetes manifests', () => {
       const labels = w.spec.template.metadata?.labels ?? {};
       if (w.kind !== 'Job') {
         expect(w.spec.selector?.matchLabels, `${id} selector`).toBeDefined();
-        for (const [k, v] of Object.entries(w.spec.selector.matchLabels)) expect(labels[k], `${id} template label ${k}`).toBe(v);
+        for (const [k, v] of Object.entries(w.spec.selector.matchLabels))
+          expect(labels[k], `${id} template label ${k}`).toBe(v);
       } else {
         expect(['OnFailure', 'Never']).toContain(pod.restartPolicy);
       }
@@ -180,7 +228,8 @@ describe('Kubernetes manifests', () => {
           const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
           if (typeof port === 'string') expect(portNames.has(port), `${id} probe port ${port}`).toBe(true);
         }
-        for (const m of c.volumeMounts ?? []) expect(volumes.has(m.name) || claims.has(m.name), `${id} mount ${m.name}`).toBe(true);
+        for (const m of c.volumeMounts ?? [])
+          expect(volumes.has(m.name) || claims.has(m.name), `${id} mount ${m.name}`).toBe(true);
         const service = mmmService(c.args);
         if (service) checkMountedIni(id, service, c, volumes);
       }
@@ -205,10 +254,21 @@ describe('Kubernetes manifests', () => {
 
   it('selects pods with every Service and targets ports the pods declare', () => {
     for (const s of byKind('Service')) {
-      const matches = workloads.filter((w) => Object.entries(s.spec.selector ?? {}).every(([k, v]) => w.spec.template.metadata?.labels?.[k] === v));
+      const matches = workloads.filter((w) =>
+        Object.entries(s.spec.selector ?? {}).every(([k, v]) => w.spec.template.metadata?.labels?.[k] === v),
+      );
       expect(matches.length, `Service/${s.metadata.name} selects nothing`).toBeGreaterThan(0);
-      const declared = new Set(matches.flatMap((w) => (w.spec.template.spec.containers as Obj[]).flatMap((c) => (c.ports ?? []).flatMap((p: Obj) => [p.name, p.containerPort]))));
-      for (const p of s.spec.ports) expect(declared.has(p.targetPort ?? p.port), `Service/${s.metadata.name} targetPort ${p.targetPort}`).toBe(true);
+      const declared = new Set(
+        matches.flatMap((w) =>
+          (w.spec.template.spec.containers as Obj[]).flatMap((c) =>
+            (c.ports ?? []).flatMap((p: Obj) => [p.name, p.containerPort]),
+          ),
+        ),
+      );
+      for (const p of s.spec.ports)
+        expect(declared.has(p.targetPort ?? p.port), `Service/${s.metadata.name} targetPort ${p.targetPort}`).toBe(
+          true,
+        );
     }
   });
 

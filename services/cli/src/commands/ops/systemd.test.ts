@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '../../../../..');
 const UNITS_DIR = join(ROOT, 'systemd');
-const UNITS = ['agent', 'leaf-nats', 'hub-nats', 'ingest', 'route-analysis', 'api'].map((u) => `meshymcmapface-${u}.service`);
+const UNITS = ['agent', 'leaf-nats', 'hub-nats', 'ingest', 'route-analysis', 'api'].map(
+  (u) => `meshymcmapface-${u}.service`,
+);
 const MAX_EXPOSURE = 2.0;
 
 function hasAnalyze(): boolean {
@@ -20,11 +22,18 @@ function directives(unit: string): [string, string][] {
     .filter((l) => /^[A-Za-z]+=/.test(l))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
 }
-const values = (unit: string, key: string) => directives(unit).filter(([k]) => k === key).map(([, v]) => v);
+const values = (unit: string, key: string) =>
+  directives(unit)
+    .filter(([k]) => k === key)
+    .map(([, v]) => v);
 
 describe('systemd units', () => {
   it('ships exactly the six units', () => {
-    expect(readdirSync(UNITS_DIR).filter((f) => f.endsWith('.service')).sort()).toEqual([...UNITS].sort());
+    expect(
+      readdirSync(UNITS_DIR)
+        .filter((f) => f.endsWith('.service'))
+        .sort(),
+    ).toEqual([...UNITS].sort());
   });
 
   // systemd-analyze comes with Debian's systemd package (installed on these machines); .ci/run installs it if absent.
@@ -123,28 +132,36 @@ describe('installer and uninstaller', () => {
     expect(agent).toContain('domain: north');
     expect(agent).toContain('usermod -a -G dialout');
     const server = dry(install, '--server');
-    for (const u of ['hub-nats', 'ingest', 'route-analysis', 'api']) expect(server).toContain(`meshymcmapface-${u}.service`);
+    for (const u of ['hub-nats', 'ingest', 'route-analysis', 'api'])
+      expect(server).toContain(`meshymcmapface-${u}.service`);
     expect(server).not.toContain('meshymcmapface-agent.service');
     expect(server).not.toContain('dialout');
-    expect(dry(install)).toContain('systemctl enable --now meshymcmapface-hub-nats meshymcmapface-leaf-nats meshymcmapface-agent meshymcmapface-ingest');
+    expect(dry(install)).toContain(
+      'systemctl enable --now meshymcmapface-hub-nats meshymcmapface-leaf-nats meshymcmapface-agent meshymcmapface-ingest',
+    );
   });
 
-  it.skipIf(spawnSync('sh', ['-c', 'command -v nats-server']).status !== 0)('writes nats-server configs that nats-server accepts', () => {
-    const out = dry(install);
-    const dir = mkdtempSync(join(tmpdir(), 'mmm-install-'));
-    try {
-      for (const role of ['hub', 'leaf']) {
-        const m = new RegExp(`\\+ write /etc/meshymcmapface/${role}-nats.conf \\(mode 0640\\):\\n((?: {4}.*\\n)+)`).exec(out);
-        expect(m, role).not.toBeNull();
-        const file = join(dir, `${role}.conf`);
-        writeFileSync(file, m![1]!.replace(/^ {4}/gm, ''));
-        const r = spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8' });
-        expect(r.status, r.stderr + r.stdout).toBe(0);
+  it.skipIf(spawnSync('sh', ['-c', 'command -v nats-server']).status !== 0)(
+    'writes nats-server configs that nats-server accepts',
+    () => {
+      const out = dry(install);
+      const dir = mkdtempSync(join(tmpdir(), 'mmm-install-'));
+      try {
+        for (const role of ['hub', 'leaf']) {
+          const m = new RegExp(
+            `\\+ write /etc/meshymcmapface/${role}-nats.conf \\(mode 0640\\):\\n((?: {4}.*\\n)+)`,
+          ).exec(out);
+          expect(m, role).not.toBeNull();
+          const file = join(dir, `${role}.conf`);
+          writeFileSync(file, m![1]!.replace(/^ {4}/gm, ''));
+          const r = spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8' });
+          expect(r.status, r.stderr + r.stdout).toBe(0);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   it('refuses a hostile site id and unknown options', () => {
     expect(spawnSync('bash', [install, '--dry-run', '--site', 'a.b>'], { encoding: 'utf8' }).status).toBe(2);

@@ -47,7 +47,9 @@ export function setupOf(o: UpOptions): Setup {
 /** sync_interval (fsync per write) exists from nats-server 2.10; Debian 12's 2.9.10 refuses the key. */
 export function syncLine(natsVersion: [number, number]): string {
   const [major, minor] = natsVersion;
-  return major > 2 || (major === 2 && minor >= 10) ? 'sync_interval: always' : '# sync_interval: always  (nats-server >= 2.10)';
+  return major > 2 || (major === 2 && minor >= 10)
+    ? 'sync_interval: always'
+    : '# sync_interval: always  (nats-server >= 2.10)';
 }
 
 export function hubConf(s: Setup, l: Layout, sync: string): string {
@@ -191,12 +193,18 @@ function describeDiff(a: Setup, b: Setup): string | undefined {
   const flat = (s: Setup): Record<string, string> => ({
     '--site': s.site,
     '--agent-id': s.agentId,
-    '--radio': s.radio ? (s.radio.kind === 'tcp' ? `tcp:${s.radio.host}:${s.radio.port}` : `serial:${s.radio.path}`) : '(simulator)',
+    '--radio': s.radio
+      ? s.radio.kind === 'tcp'
+        ? `tcp:${s.radio.host}:${s.radio.port}`
+        : `serial:${s.radio.path}`
+      : '(simulator)',
     '--clickhouse': s.clickhouse ?? '(SQLite)',
     ...Object.fromEntries(Object.entries(s.ports).map(([k, v]) => [`port ${k}`, String(v)])),
   });
   const fa = flat(a);
   const fb = flat(b);
-  const changed = Object.keys(fb).filter((k) => fa[k] !== fb[k]).map((k) => `${k}: ${fa[k]} -> ${fb[k]}`);
+  const changed = Object.keys(fb)
+    .filter((k) => fa[k] !== fb[k])
+    .map((k) => `${k}: ${fa[k]} -> ${fb[k]}`);
   return changed.length ? changed.join(', ') : undefined;
 }

@@ -43,7 +43,8 @@ export interface UpOptions {
 export function parsePort(flag: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || n < 1 || n > 65535) throw new InvalidArgumentError(`${flag} must be a port number from 1 to 65535`);
+    if (!/^\d+$/.test(v.trim()) || n < 1 || n > 65535)
+      throw new InvalidArgumentError(`${flag} must be a port number from 1 to 65535`);
     return n;
   };
 }
@@ -63,7 +64,8 @@ export function parseRadio(v: string): Radio {
 
 export function parseToken(what: string) {
   return (v: string): string => {
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new InvalidArgumentError(`${what} may hold only letters, digits, _ and - (at most 64)`);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(v))
+      throw new InvalidArgumentError(`${what} may hold only letters, digits, _ and - (at most 64)`);
     return v;
   };
 }
@@ -71,7 +73,8 @@ export function parseToken(what: string) {
 export function parseCount(what: string, min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${what} must be a number >= ${min}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min)
+      throw new InvalidArgumentError(`${what} must be a number >= ${min}`);
     return n;
   };
 }

@@ -38,7 +38,9 @@ export function lockDataDir(lockFile: string): () => void {
   if (existsSync(lockFile)) {
     const pid = Number(readFileSync(lockFile, 'utf8').trim());
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new PreflightError(`another mmm up (pid ${pid}) is running with this data directory; stop it first (kill ${pid})`);
+      throw new PreflightError(
+        `another mmm up (pid ${pid}) is running with this data directory; stop it first (kill ${pid})`,
+      );
     }
   }
   writeFileSync(lockFile, `${process.pid}\n`);

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, type ChildSpec } from './child.js';
-import { prepare, type Layout } from './layout.js';
+import { type Layout, prepare } from './layout.js';
 import type { UpOptions } from './options.js';
 import { findNatsServer, lockDataDir, PreflightError } from './preflight.js';
 import { httpOk, leafLinks, portTaken, tcpOpen } from './probes.js';
@@ -39,7 +39,9 @@ async function missingCommands(o: UpOptions): Promise<string[]> {
   try {
     program = await buildProgram([]);
   } catch (cause) {
-    throw new PreflightError(`cannot load the service commands of this checkout: ${(cause as Error).message}`, { cause });
+    throw new PreflightError(`cannot load the service commands of this checkout: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   const missing: string[] = [];
   for (const path of NEEDED) {
@@ -59,7 +61,7 @@ async function missingCommands(o: UpOptions): Promise<string[]> {
   return missing;
 }
 
-function mmm(l: Layout, o: UpOptions, name: string, args: string[], address: string, ready: () => Promise<boolean>): ChildSpec {
+function mmm(l: Layout, name: string, args: string[], address: string, ready: () => Promise<boolean>): ChildSpec {
   return {
     name,
     command: process.execPath,
@@ -78,7 +80,11 @@ function mmm(l: Layout, o: UpOptions, name: string, args: string[], address: str
  * Start phases: each phase's services start together and are all waited for before the next phase. The hub and
  * the leaf come first, then the streams; the consumers do not depend on each other; the agent needs its radio.
  */
-function specs(o: UpOptions, l: Layout, natsPath: string): { before: ChildSpec[][]; provision: ChildSpec; after: ChildSpec[][] } {
+function specs(
+  o: UpOptions,
+  l: Layout,
+  natsPath: string,
+): { before: ChildSpec[][]; provision: ChildSpec; after: ChildSpec[][] } {
   const p = o.ports;
   const lvl = ['--log-level', o.logLevel];
   const hub: ChildSpec = {
@@ -97,29 +103,57 @@ function specs(o: UpOptions, l: Layout, natsPath: string): { before: ChildSpec[]
     cwd: o.dataDir,
     logFile: join(l.logDir, 'leaf-nats.log'),
     address: `nats://127.0.0.1:${p.leaf} (site ${o.site}, monitor :${p.monitor + 1})`,
-    ready: async () => (await httpOk(`http://127.0.0.1:${p.monitor + 1}/healthz?js-enabled-only=true`)) && (await leafLinks(p.monitor + 1)) > 0,
+    ready: async () =>
+      (await httpOk(`http://127.0.0.1:${p.monitor + 1}/healthz?js-enabled-only=true`)) &&
+      (await leafLinks(p.monitor + 1)) > 0,
   };
-  const provision = mmm(l, o, 'streams', ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site], '', async () => false);
+  const provision = mmm(
+    l,
+    'streams',
+    ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site],
+    '',
+    async () => false,
+  );
   const consumers: ChildSpec[] = [];
   if (!o.radio) {
     const simArgs = ['sim', '--host', '127.0.0.1', '--port', String(p.sim), ...lvl];
     if (o.simNodes !== undefined) simArgs.push('--nodes', String(o.simNodes));
     if (o.simRate !== undefined) simArgs.push('--rate', String(o.simRate));
     if (o.simSeed !== undefined) simArgs.push('--seed', String(o.simSeed));
-    consumers.push(mmm(l, o, 'sim', simArgs, `tcp://127.0.0.1:${p.sim} (simulated radio)`, () => tcpOpen('127.0.0.1', p.sim)));
+    consumers.push(
+      mmm(l, 'sim', simArgs, `tcp://127.0.0.1:${p.sim} (simulated radio)`, () => tcpOpen('127.0.0.1', p.sim)),
+    );
   }
-  const radio = o.radio ? (o.radio.kind === 'tcp' ? `radio tcp:${o.radio.host}:${o.radio.port}` : `radio ${o.radio.path}`) : 'radio: simulator';
-  const agent = mmm(l, o, 'agent', ['agent', '--config', l.config.agent, ...lvl], `${radio}, ops http://127.0.0.1:${p.opsBase}`, () =>
-    httpOk(`http://127.0.0.1:${p.opsBase}/readyz`),
+  const radio = o.radio
+    ? o.radio.kind === 'tcp'
+      ? `radio tcp:${o.radio.host}:${o.radio.port}`
+      : `radio ${o.radio.path}`
+    : 'radio: simulator';
+  const agent = mmm(
+    l,
+    'agent',
+    ['agent', '--config', l.config.agent, ...lvl],
+    `${radio}, ops http://127.0.0.1:${p.opsBase}`,
+    () => httpOk(`http://127.0.0.1:${p.opsBase}/readyz`),
   );
   consumers.push(
-    mmm(l, o, 'ingest', ['ingest', '--config', l.config.ingest, ...lvl], `${o.clickhouse ? `ClickHouse ${o.clickhouse}` : 'SQLite'}, ops http://127.0.0.1:${p.opsBase + 1}`, () =>
-      httpOk(`http://127.0.0.1:${p.opsBase + 1}/readyz`),
+    mmm(
+      l,
+      'ingest',
+      ['ingest', '--config', l.config.ingest, ...lvl],
+      `${o.clickhouse ? `ClickHouse ${o.clickhouse}` : 'SQLite'}, ops http://127.0.0.1:${p.opsBase + 1}`,
+      () => httpOk(`http://127.0.0.1:${p.opsBase + 1}/readyz`),
     ),
-    mmm(l, o, 'route-analysis', ['route-analysis', '--config', l.config.routeAnalysis, ...lvl], `ops http://127.0.0.1:${p.opsBase + 2}`, () =>
-      httpOk(`http://127.0.0.1:${p.opsBase + 2}/readyz`),
+    mmm(
+      l,
+      'route-analysis',
+      ['route-analysis', '--config', l.config.routeAnalysis, ...lvl],
+      `ops http://127.0.0.1:${p.opsBase + 2}`,
+      () => httpOk(`http://127.0.0.1:${p.opsBase + 2}/readyz`),
     ),
-    mmm(l, o, 'api', ['api', '--config', l.config.api, ...lvl], `http://127.0.0.1:${p.api}`, () => httpOk(`http://127.0.0.1:${p.api}/readyz`)),
+    mmm(l, 'api', ['api', '--config', l.config.api, ...lvl], `http://127.0.0.1:${p.api}`, () =>
+      httpOk(`http://127.0.0.1:${p.api}/readyz`),
+    ),
   );
   return { before: [[hub], [leaf]], provision, after: [consumers, [agent]] };
 }
@@ -141,7 +175,9 @@ async function portsFree(o: UpOptions): Promise<void> {
   const taken = [];
   for (const [flag, port] of list) if (await portTaken(port)) taken.push(`${port} (${flag})`);
   if (taken.length) {
-    throw new PreflightError(`port${taken.length > 1 ? 's' : ''} already in use: ${taken.join(', ')}. Stop what uses them or choose others with the flags named.`);
+    throw new PreflightError(
+      `port${taken.length > 1 ? 's' : ''} already in use: ${taken.join(', ')}. Stop what uses them or choose others with the flags named.`,
+    );
   }
 }
 
@@ -198,7 +234,9 @@ export async function runStack(o: UpOptions, io: UpIo): Promise<number> {
       const r = relative(process.cwd(), f);
       return r && !r.startsWith('..') ? r : f;
     };
-    io.out(written.length ? `wrote ${written.map(rel).join(', ')}` : `reusing the configuration in ${rel(l.configDir)}`);
+    io.out(
+      written.length ? `wrote ${written.map(rel).join(', ')}` : `reusing the configuration in ${rel(l.configDir)}`,
+    );
     const s = specs(o, l, nats.path);
 
     const startOne = async (spec: ChildSpec) => {
@@ -222,7 +260,9 @@ export async function runStack(o: UpOptions, io: UpIo): Promise<number> {
       ),
     );
     io.out('');
-    io.out(`MeshyMcMapface is up: open http://127.0.0.1:${o.ports.api}  (Ctrl-C stops everything; data in ${rel(o.dataDir)})`);
+    io.out(
+      `MeshyMcMapface is up: open http://127.0.0.1:${o.ports.api}  (Ctrl-C stops everything; data in ${rel(o.dataDir)})`,
+    );
 
     const crashed = await Promise.race([stopSignal, ...running.map((c) => c.done.then(() => c))]);
     if (crashed === 'signal') {
@@ -263,7 +303,9 @@ async function waitReady(c: Child, timeoutMs: number, interrupted: () => boolean
     if (await c.spec.ready()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new StackError(`${c.spec.name} was not ready within ${timeoutMs / 1000} s. Last lines of ${c.spec.logFile}:\n${c.tail()}`);
+  throw new StackError(
+    `${c.spec.name} was not ready within ${timeoutMs / 1000} s. Last lines of ${c.spec.logFile}:\n${c.tail()}`,
+  );
 }
 
 async function runOnce(c: Child, timeoutMs: number, io: UpIo): Promise<void> {
