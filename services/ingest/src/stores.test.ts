@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Reception } from '@mmm/schemas';
 import { type ClickHouseServer, startClickHouse } from '@mmm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from './clickhouse/store.js';
 import { TABLES } from './plan/tables.js';
 import { SqliteStore } from './sqlite/store.js';
+import { decodeCapture } from './testing/captures.js';
 import { askClickHouse, askSqlite, itemsOf, writeInBatches } from './testing/compare.js';
-import { ANSWER_QUESTIONS, COUNT_QUESTIONS } from './testing/questions.js';
+import { ANSWER_QUESTIONS, COUNT_QUESTIONS, type Question } from './testing/questions.js';
 import { simulateHour } from './testing/sim-hour.js';
 
 describe('history stores: a simulated hour in ClickHouse and SQLite', () => {
@@ -106,5 +108,79 @@ describe('history stores: a simulated hour in ClickHouse and SQLite', () => {
       "SELECT count() AS n FROM receptions WHERE port = 'position' AND is_first = 1",
     );
     expect(heardBy[0]?.n).toBe(hour.expected.positions);
+  });
+
+  it('stores the real captures (decoded by mmm decode) with equal answers from both stores', {
+    timeout: 180_000,
+  }, async () => {
+    const at = hour.base + 3_700_000;
+    const [mqtt, udp, perPort] = await Promise.all([
+      decodeCapture('friendlydev_mqtt_serviceenvelopes.b64.txt', 'envelope', 'mqtt', at),
+      decodeCapture('potato-mesh_mesh_udp_capture.jsonl', 'packet', 'udp', at + 100_000),
+      decodeCapture('friendlydev_per_portnum_envelopes.jsonl', 'envelope', 'labels', at + 200_000),
+    ]);
+    // SOURCES.md: 337 envelope lines of which 14 are the same malformed envelope; 32 UDP packets; 11 labelled envelopes.
+    expect([mqtt.events.length, mqtt.errors, udp.events.length, perPort.events.length]).toEqual([323, 14, 32, 11]);
+    const events = [...mqtt.events, ...udp.events, ...perPort.events];
+    const capCh = new ClickHouseStore({ url: server.url, database: 'captures' });
+    const capLite = new SqliteStore(join(dir, 'captures.db'));
+    try {
+      await Promise.all([capCh.init(), capLite.init()]);
+      await writeInBatches(capCh, itemsOf(events), 100);
+      await writeInBatches(capLite, itemsOf(events), 100);
+      // Expected rows from the events themselves: one reception per Msg-Id (MQTT gateways relaying the same packet at
+      // the same second are one reception of the replaying agent), one canonical packet per (from, id).
+      const rx = events.map((e) => e.event).filter((e): e is Reception => e.kind === 'reception');
+      const msg = new Set(
+        rx.map((r) => `${r.agent}:${r.packet.from}:${r.packet.id}:${r.packet.rxTime || `a${r.receivedAt}`}`),
+      );
+      const packets = new Set(rx.map((r) => `${r.packet.from}:${r.packet.id}`));
+      const byPort = (port: string) =>
+        new Set(rx.filter((r) => r.port === port).map((r) => `${r.packet.from}:${r.packet.id}`)).size;
+      const want = {
+        receptions: msg.size,
+        packets: packets.size,
+        text: byPort('text'),
+        encrypted: rx.filter((r) => r.port === 'encrypted').length,
+      };
+      const got = async (store: 'ch' | 'lite') => {
+        const ask = (q: Question) =>
+          store === 'ch' ? askClickHouse(capCh, q) : Promise.resolve(askSqlite(capLite, q));
+        const one = async (name: string) => (await ask(COUNT_QUESTIONS.find((q) => q.name === name)!))[0]?.n;
+        return {
+          receptions: await one('count receptions'),
+          packets: await one('count packets'),
+          text: await one('count text_messages'),
+          encrypted: (
+            await ask({
+              name: 'enc',
+              sqlite: "SELECT count(*) AS n FROM receptions WHERE port = 'encrypted'",
+              clickhouse: "SELECT count() AS n FROM receptions FINAL WHERE port = 'encrypted'",
+            })
+          )[0]?.n,
+        };
+      };
+      expect(await got('lite')).toEqual(want);
+      expect(await got('ch')).toEqual(want);
+      expect(want.encrypted).toBe(11);
+      for (const q of [...COUNT_QUESTIONS, ...ANSWER_QUESTIONS]) {
+        expect(await askClickHouse(capCh, q), q.name).toEqual(askSqlite(capLite, q));
+      }
+      const telemetry = askSqlite(capLite, {
+        name: 't',
+        sqlite: 'SELECT count(*) AS n FROM telemetry',
+        clickhouse: '',
+      });
+      const positions = askSqlite(capLite, {
+        name: 'p',
+        sqlite: 'SELECT count(*) AS n FROM positions',
+        clickhouse: '',
+      });
+      expect(telemetry[0]?.n).toBeGreaterThan(100);
+      expect(positions[0]?.n).toBeGreaterThan(50);
+    } finally {
+      await capCh.close();
+      await capLite.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { ddlStatements } from '../ddl.js';
 import type { NodeIdentity } from '../plan/node-info.js';
 import { type Item, lookupKeys, packetKey, planBatch } from '../plan/planner.js';
@@ -46,6 +46,8 @@ export class ClickHouseStore implements HistoryStore {
       password: opts.password ?? '',
       request_timeout: 60_000,
       clickhouse_settings: SETTINGS,
+      // Failures surface as StoreError and are logged by ingest with context; the client's own log would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 
