@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Mesh } from '@mmm/meshtastic';
 import { fixturePath } from '@mmm/testkit';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SCHEMAS } from './catalog.js';
 import type { NodeDbEntry, NodeDbSnapshot } from './events/nodedb.js';

@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigValue, type JsonTcpLogConfig, parseConfig } from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
-import { readFileSync } from 'node:fs';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
 
 export type AgentConfig = ConfigValue<typeof agentConfigSpec>;
@@ -10,7 +10,17 @@ export type RadioTarget =
   | { kind: 'serial'; path: string; baudRate: number }
   | { kind: 'auto'; baudRate: number };
 
-export const LEGACY_PACKET_TYPES = ['text_message', 'position', 'telemetry', 'user_info', 'routing', 'traceroute', 'encrypted', 'other', 'error'] as const;
+export const LEGACY_PACKET_TYPES = [
+  'text_message',
+  'position',
+  'telemetry',
+  'user_info',
+  'routing',
+  'traceroute',
+  'encrypted',
+  'other',
+  'error',
+] as const;
 export type LegacyPacketType = (typeof LEGACY_PACKET_TYPES)[number];
 
 export interface LegacyDestination {
@@ -64,10 +74,16 @@ export interface AgentSettings {
 
 const H = 3_600_000;
 
-/** The loader stores `[server_x]` under `server.x` (prefix without its underscore); its type names the prefix. */
-function prefixedSections(cfg: AgentConfig): { server: AgentConfig['server_']; json_tcp_log: AgentConfig['json_tcp_log_'] } {
-  const raw = cfg as unknown as { server?: AgentConfig['server_']; json_tcp_log?: AgentConfig['json_tcp_log_'] };
-  return { server: raw.server ?? {}, json_tcp_log: raw.json_tcp_log ?? {} };
+/** `[server_x]` is stored under `server.x` (the prefix without its underscore); older typings name the prefix. */
+type Prefixed<N extends string> = AgentConfig extends { readonly [K in N]: infer S }
+  ? S
+  : AgentConfig extends { readonly [K in `${N}_`]: infer S }
+    ? S
+    : never;
+
+function prefixedSections(cfg: AgentConfig): { server: Prefixed<'server'>; json_tcp_log: Prefixed<'json_tcp_log'> } {
+  const raw = cfg as unknown as { server?: Prefixed<'server'>; json_tcp_log?: Prefixed<'json_tcp_log'> };
+  return { server: raw.server ?? ({} as Prefixed<'server'>), json_tcp_log: raw.json_tcp_log ?? ({} as Prefixed<'json_tcp_log'>) };
 }
 
 /** The original wrote commented-out sections as `[# json_tcp_log_primary]`; its loader ignored them, so do we. */
@@ -116,11 +132,17 @@ function radioTarget(m: AgentConfig['meshtastic'], file?: string): RadioTarget {
     );
   }
   if (type === 'serial' || (type === 'auto' && m.device_path)) {
-    if (!m.device_path) throw new ConfigError('connection_type = serial needs device_path', { file, section: 'meshtastic', key: 'device_path' });
+    if (!m.device_path)
+      throw new ConfigError('connection_type = serial needs device_path', {
+        file,
+        section: 'meshtastic',
+        key: 'device_path',
+      });
     return { kind: 'serial', path: m.device_path, baudRate: m.baud_rate };
   }
   if (type === 'tcp' || (type === 'auto' && m.tcp_host)) {
-    if (!m.tcp_host) throw new ConfigError('connection_type = tcp needs tcp_host', { file, section: 'meshtastic', key: 'tcp_host' });
+    if (!m.tcp_host)
+      throw new ConfigError('connection_type = tcp needs tcp_host', { file, section: 'meshtastic', key: 'tcp_host' });
     return { kind: 'tcp', ...splitHostPort(m.tcp_host, m.tcp_port ?? DEFAULT_TCP_PORT, file) };
   }
   return { kind: 'auto', baudRate: m.baud_rate };
@@ -134,7 +156,11 @@ export function splitHostPort(value: string, defaultPort: number, file?: string)
   if (parts.length === 2) {
     const port = Number(parts[1]);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new ConfigError(`port ${JSON.stringify(parts[1])} is not a TCP port`, { file, section: 'meshtastic', key: 'tcp_host' });
+      throw new ConfigError(`port ${JSON.stringify(parts[1])} is not a TCP port`, {
+        file,
+        section: 'meshtastic',
+        key: 'tcp_host',
+      });
     }
     return { host: parts[0]!, port };
   }
@@ -144,7 +170,12 @@ export function splitHostPort(value: string, defaultPort: number, file?: string)
 function channelKeys(list: readonly string[], file?: string): { name: string; psk: string }[] {
   return list.map((entry) => {
     const i = entry.indexOf(':');
-    if (i <= 0) throw new ConfigError(`entry ${JSON.stringify(entry)} is not name:base64psk`, { file, section: 'meshtastic', key: 'channel_keys' });
+    if (i <= 0)
+      throw new ConfigError(`entry ${JSON.stringify(entry)} is not name:base64psk`, {
+        file,
+        section: 'meshtastic',
+        key: 'channel_keys',
+      });
     return { name: entry.slice(0, i).trim(), psk: entry.slice(i + 1).trim() };
   });
 }
@@ -157,17 +188,24 @@ function legacyDestinations(cfg: AgentConfig): LegacyDestination[] {
     const types = s.packet_types.map((t) => t.toLowerCase());
     for (const t of types) {
       if (t !== 'all' && !(LEGACY_PACKET_TYPES as readonly string[]).includes(t)) {
-        throw new ConfigError(`unknown packet type ${JSON.stringify(t)} (known: all, ${LEGACY_PACKET_TYPES.join(', ')})`, {
-          file: cfg.file,
-          section,
-          key: 'packet_types',
-        });
+        throw new ConfigError(
+          `unknown packet type ${JSON.stringify(t)} (known: all, ${LEGACY_PACKET_TYPES.join(', ')})`,
+          {
+            file: cfg.file,
+            section,
+            key: 'packet_types',
+          },
+        );
       }
     }
     try {
       new URL(s.url);
     } catch (cause) {
-      throw new ConfigError(`${JSON.stringify(s.url)} is not a URL`, { file: cfg.file, section, key: 'url' }, { cause });
+      throw new ConfigError(
+        `${JSON.stringify(s.url)} is not a URL`,
+        { file: cfg.file, section, key: 'url' },
+        { cause },
+      );
     }
     out.push({
       name,
@@ -208,7 +246,9 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
   let gapMs = rd.delay_between_traces * 1000;
   if (gapMs < FIRMWARE_TRACE_MIN_S * 1000) {
     if (cfg.route_discovery.enabled && rd.delay_between_traces !== 30) {
-      warnings.push(`[route_discovery] delay_between_traces = ${rd.delay_between_traces} is below the firmware limit; using ${FIRMWARE_TRACE_MIN_S} s`);
+      warnings.push(
+        `[route_discovery] delay_between_traces = ${rd.delay_between_traces} is below the firmware limit; using ${FIRMWARE_TRACE_MIN_S} s`,
+      );
     }
     gapMs = FIRMWARE_TRACE_MIN_S * 1000;
   }
@@ -217,14 +257,21 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     file,
     site,
     agent,
-    location: { name: cfg.agent.location_name, lat: cfg.agent.location_lat ?? null, lon: cfg.agent.location_lon ?? null },
+    location: {
+      name: cfg.agent.location_name,
+      lat: cfg.agent.location_lat ?? null,
+      lon: cfg.agent.location_lon ?? null,
+    },
     radio: radioTarget(cfg.meshtastic, file),
     channelKeys: channelKeys(cfg.meshtastic.channel_keys, file),
     heartbeatMs: cfg.meshtastic.heartbeat_interval * 1000,
     reconnectMaxMs: cfg.meshtastic.reconnect_max * 1000,
     stallTimeoutMs: cfg.meshtastic.stall_timeout * 1000,
     nats: {
-      servers: cfg.nats.url.split(',').map((s) => s.trim()).filter(Boolean),
+      servers: cfg.nats.url
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       user: cfg.nats.user,
       pass: cfg.nats.password,
       token: cfg.nats.token,
@@ -257,4 +304,3 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
 export function loadAgentSettings(file: string, overrides?: SettingsOverrides): AgentSettings {
   return resolveSettings(readAgentConfig(file), overrides);
 }
-

@@ -67,7 +67,8 @@ export type SectionValue<S extends SectionSpec> = {
 export type ConfigValue<C extends ConfigSpec> = {
   readonly [K in keyof C['sections']]: SectionValue<C['sections'][K]>;
 } & {
-  readonly [K in keyof NonNullable<C['prefixed']>]: Readonly<
+  // `[server_primary]` sections are collected under `server` (the prefix without its trailing underscore).
+  readonly [K in keyof NonNullable<C['prefixed']> as K extends `${infer N}_` ? N : K]: Readonly<
     Record<string, SectionValue<NonNullable<C['prefixed']>[K]>>
   >;
 } & { readonly file?: string };
