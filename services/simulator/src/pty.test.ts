@@ -5,7 +5,7 @@ import { ReadStream } from 'node:tty';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from './simulator.js';
-import { RadioClient } from './testing/radio-client.js';
+import { RadioClient } from './test-radio-client.js';
 
 let s: Simulator | undefined;
 

@@ -6,7 +6,7 @@ import { fixturePath, waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaptureError, loadCapture } from './replay.js';
 import { type Simulator, startSimulator } from './simulator.js';
-import { RadioClient } from './testing/radio-client.js';
+import { RadioClient } from './test-radio-client.js';
 
 const POTATO = fixturePath('potato-mesh_mesh_udp_capture.jsonl');
 const FRIENDLY = fixturePath('friendlydev_mqtt_serviceenvelopes.b64.txt');

@@ -19,7 +19,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HOSTILE_NAME } from './names.js';
 import { PRIMARY_HASH } from './radio.js';
 import { packetKey, type Simulator, startSimulator } from './simulator.js';
-import { RadioClient } from './testing/radio-client.js';
+import { RadioClient } from './test-radio-client.js';
 import { TRAFFIC_KINDS } from './traffic.js';
 
 const P = Portnums.PortNum;

@@ -2,7 +2,7 @@ import { create, fromBinary, Mesh, Portnums } from '@mmm/meshtastic';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from './simulator.js';
-import { RadioClient } from './testing/radio-client.js';
+import { RadioClient } from './test-radio-client.js';
 
 const P = Portnums.PortNum;
 let s: Simulator | undefined;
