@@ -133,6 +133,8 @@ describe('mappers from the API shapes in docs/api.md', () => {
     const cfg = toMapConfig({ center_lat: 1, center_lon: 2, zoom_level: 9, force_center: true, tile_url: '', site_name: 'Berlin Mesh' });
     expect(cfg).toMatchObject({ centerLat: 1, centerLon: 2, zoom: 9, forceCenter: true, tileUrl: '', siteName: 'Berlin Mesh' });
     expect(toMapConfig({}).tileUrl).toContain('openstreetmap');
+    expect(toMapConfig({ tile_url: 'none' }).tileUrl).toBe('');
+    expect(toMapConfig({ tile_url: 'OFF' }).tileUrl).toBe('');
     expect(toTelemetry({ timestamp: '2026-11-27T19:40:00.000Z', agent_id: 'gw-1', values: { batteryLevel: 0, voltage: 3.7 } })).toEqual({
       at: Date.UTC(2026, 10, 27, 19, 40),
       values: { batteryLevel: 0, voltage: 3.7 },

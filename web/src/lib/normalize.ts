@@ -377,6 +377,7 @@ export function toAgentHealth(raw: unknown): AgentHealth {
 }
 
 const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const TILES_OFF = ['', 'none', 'off', 'offline'];
 
 export function toMapConfig(raw: unknown): MapConfig {
   const o = obj(raw);
@@ -386,7 +387,8 @@ export function toMapConfig(raw: unknown): MapConfig {
     centerLon: num(o, 'center_lon', 'centerLon') ?? -98.6,
     zoom: num(o, 'zoom_level', 'zoom', 'zoomLevel') ?? 4,
     forceCenter: bool(o, 'force_center', 'forceCenter') ?? false,
-    tileUrl: typeof tile === 'string' ? tile : DEFAULT_TILES,
+    // The API's config cannot hold an empty value (it means "default"), so "none"/"off" switch tiles off.
+    tileUrl: typeof tile !== 'string' ? DEFAULT_TILES : TILES_OFF.includes(tile.trim().toLowerCase()) ? '' : tile,
     tileAttribution: str(o, 'tile_attribution', 'tileAttribution') ?? '© OpenStreetMap contributors',
     siteName: str(o, 'site_name', 'siteName') ?? 'MeshyMcMapface',
   };

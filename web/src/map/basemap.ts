@@ -23,11 +23,23 @@ export function loadCountries(): Promise<FeatureCollection> {
   return cached;
 }
 
-export function basemapLayer(fc: FeatureCollection, renderer: L.Renderer): L.GeoJSON {
+/**
+ * The outline goes in a pane of its own between tiles (200) and overlays (400): in the overlay pane its filled
+ * polygons would cover the canvas that the node markers are drawn on.
+ */
+export function addBasemap(map: L.Map, fc: FeatureCollection): L.GeoJSON {
+  const pane = map.getPane('basemap') ?? map.createPane('basemap');
+  pane.style.zIndex = '250';
+  pane.style.pointerEvents = 'none';
+  return basemapLayer(fc, L.svg({ pane: 'basemap', padding: 0.5 })).addTo(map);
+}
+
+function basemapLayer(fc: FeatureCollection, renderer: L.Renderer): L.GeoJSON {
   const css = getComputedStyle(document.documentElement);
   // Leaflet hands these options to each polygon it creates, so `renderer` applies although the type omits it.
   return L.geoJSON(fc, {
     renderer,
+    pane: 'basemap',
     interactive: false,
     style: () => ({
       color: css.getPropertyValue('--map-border').trim() || '#9aa79a',

@@ -7,6 +7,8 @@ import { nodePopup, textTooltip } from './popup.js';
 // Node markers: one canvas circle per node with a position, clustered (chunked loading keeps 10k responsive).
 // Live updates move or restyle single markers; an open popup is rebuilt so it shows the new values.
 
+const UNCLUSTERED_ZOOM = 15;
+
 export interface NodeLayerOptions {
   readonly renderer: L.Renderer;
   readonly cluster: boolean;
@@ -18,6 +20,9 @@ export class NodeLayer {
   private readonly markers = new Map<string, L.CircleMarker>();
   private readonly rows = new Map<string, NodeRow>();
   private openId: string | null = null;
+  private pendingFocus: string | null = null;
+  private loading = false;
+  private pendingZoom = true;
 
   constructor(private readonly opts: NodeLayerOptions) {
     this.group = opts.cluster
@@ -26,8 +31,14 @@ export class NodeLayer {
           chunkInterval: 100,
           showCoverageOnHover: false,
           maxClusterRadius: 40,
-          disableClusteringAtZoom: 15,
+          disableClusteringAtZoom: UNCLUSTERED_ZOOM,
           spiderfyOnMaxZoom: true,
+          // a focus request waits until chunked loading has placed every marker in the cluster tree
+          chunkProgress: (done: number, total: number) => {
+            if (done < total) return;
+            this.loading = false;
+            this.runPendingFocus();
+          },
         })
       : L.featureGroup();
   }
@@ -42,6 +53,12 @@ export class NodeLayer {
 
   /** Replaces every marker (first load, filter change, snapshot). */
   reset(nodes: readonly NodeRow[]): void {
+    // a popup open before a full redraw (snapshot, filter change) is reopened on the new marker
+    const reopen = this.openId;
+    if (reopen && !this.pendingFocus) {
+      this.pendingFocus = reopen;
+      this.pendingZoom = false;
+    }
     this.group.clearLayers();
     this.markers.clear();
     this.rows.clear();
@@ -50,7 +67,10 @@ export class NodeLayer {
       const m = this.create(n);
       if (m) add.push(m);
     }
-    if (this.group instanceof L.MarkerClusterGroup) this.group.addLayers(add);
+    if (this.group instanceof L.MarkerClusterGroup) {
+      this.loading = add.length > 0;
+      this.group.addLayers(add);
+    }
     else for (const m of add) this.group.addLayer(m);
   }
 
@@ -84,14 +104,32 @@ export class NodeLayer {
     if (this.openId === n.id && m.isPopupOpen()) m.getPopup()?.update();
   }
 
-  /** Opens a node's popup (zooming into its cluster first). */
+  /** Opens a node's popup (zooming into its cluster first), once its marker is on the map. */
   focus(id: string): boolean {
-    const m = this.markers.get(id);
-    if (!m) return false;
-    const open = () => m.openPopup();
-    if (this.group instanceof L.MarkerClusterGroup) this.group.zoomToShowLayer(m, open);
-    else open();
+    if (!this.markers.has(id)) return false;
+    this.pendingFocus = id;
+    this.pendingZoom = true;
+    if (!this.loading) this.runPendingFocus();
     return true;
+  }
+
+  private runPendingFocus(): void {
+    const id = this.pendingFocus;
+    const m = id ? this.markers.get(id) : undefined;
+    this.pendingFocus = null;
+    const map = (this.group as unknown as { _map?: L.Map })._map;
+    const zoom = this.pendingZoom;
+    this.pendingZoom = true;
+    if (!m || !map) return;
+    // markercluster's zoomToShowLayer waits for an `_icon` that circle markers never have, so: zoom past the
+    // clustering level, then open the popup once the cluster has put the marker on the map.
+    if (zoom) map.setView(m.getLatLng(), Math.max(map.getZoom(), UNCLUSTERED_ZOOM), { animate: false });
+    let tries = 0;
+    const open = () => {
+      if ((m as unknown as { _map?: L.Map })._map) m.openPopup();
+      else if (tries++ < 60) requestAnimationFrame(open);
+    };
+    open();
   }
 
   private create(n: NodeRow): L.CircleMarker | null {

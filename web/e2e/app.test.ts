@@ -1,0 +1,200 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '@mmm/testkit';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser.js';
+import { ensureBuilt, WEB_DIR } from './build.js';
+import { type Stack, startStack } from './stack.js';
+
+// The built app in headless Chromium against the real stack (mmm up: hub + leaf nats-server, agent, ingest,
+// route-analysis, api) fed by the simulator. Screenshots of every page go to web/test-artifacts/.
+
+const ARTIFACTS = join(WEB_DIR, 'test-artifacts');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+let stack: Stack;
+let browser: Browser;
+const offOrigin: string[] = [];
+
+interface Watched {
+  page: Page;
+  errors: string[];
+}
+
+async function open(path: string): Promise<Watched> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('dialog', (d) => {
+    errors.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!/^(https?|wss?):\/\/127\.0\.0\.1[:/]/.test(u) && !/^(data|blob):/.test(u)) offOrigin.push(u);
+  });
+  await page.goto(`${stack.url}${path}`, { waitUntil: 'domcontentloaded' });
+  return { page, errors };
+}
+
+async function shot(w: Watched, name: string): Promise<void> {
+  await w.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+async function apiJson(path: string): Promise<Record<string, unknown>> {
+  const r = await fetch(`${stack.url}${path}`);
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return (await r.json()) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
+  await ensureBuilt();
+  stack = await startStack();
+  // The simulated mesh has reached the API: most nodes with positions, the hostile one among them.
+  await waitFor(
+    'simulated nodes with positions in /api/nodes/detailed',
+    async () => {
+      const body = await apiJson('/api/nodes/detailed?limit=1000');
+      const nodes = (body.nodes as { position: unknown; long_name: string | null }[]) ?? [];
+      return nodes.filter((n) => Array.isArray(n.position)).length >= 10 && nodes.some((n) => n.long_name === HOSTILE);
+    },
+    120_000,
+    1000,
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('web app against the simulated stack', () => {
+  it('dashboard shows simulated agents, packets and nodes', async () => {
+    const w = await open('/');
+    await w.page.waitForFunction(() => {
+      const v = document.querySelector('[data-testid="stat-total-nodes"] .value')?.textContent ?? '';
+      return Number(v) > 0;
+    });
+    await w.page.waitForSelector('[data-testid="recent-packets"] tbody tr td a', { timeout: 30_000 });
+    await w.page.waitForSelector('[data-testid="recent-agents"] tbody tr td.mono');
+    expect(await w.page.textContent('[data-testid="recent-agents"]')).toContain('agent-1');
+    // the site name from the API, rendered as text
+    expect(await w.page.textContent('[data-testid="site-name"]')).toBe('E2E <b>Mesh</b>');
+    await w.page.waitForSelector('[data-testid="live-state"].open');
+    await shot(w, 'dashboard');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('agents page lists the agent with its radio link', async () => {
+    const w = await open('/agents');
+    await w.page.waitForFunction(() => document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('agent-1'));
+    await w.page.waitForFunction(() => document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('connected'));
+    await shot(w, 'agents');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('packets page lists receptions and opens who heard one', async () => {
+    const w = await open('/packets');
+    await w.page.waitForSelector('[data-testid="open-receptions"]', { timeout: 30_000 });
+    await w.page.click('[data-testid="open-receptions"]');
+    await w.page.waitForFunction(() => document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'));
+    await shot(w, 'packets');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('nodes page lists the simulated nodes, and a hostile name stays text', async () => {
+    const w = await open('/nodes');
+    const total = stack.sim.nodes.length;
+    await w.page.waitForFunction(
+      (n) => /Showing (\d+) of (\d+)/.exec(document.querySelector('[data-testid="showing"]')?.textContent ?? '')?.[2] === String(n),
+      total,
+      { timeout: 30_000 },
+    );
+    const ids = await w.page.$$eval('[data-testid="node-row"]', (rows) => rows.map((r) => r.getAttribute('data-node-id')));
+    expect(ids.length).toBeGreaterThanOrEqual(Math.min(total, 15));
+    for (const id of ids) expect(stack.sim.nodes.map((n) => n.id)).toContain(id);
+    await shot(w, 'nodes');
+
+    await w.page.fill('[data-testid="node-search"]', '<img');
+    await w.page.waitForFunction(() => document.querySelector('[data-testid="showing"]')?.textContent?.startsWith('Showing 1 of'));
+    const row = await w.page.textContent('[data-testid="node-row"]');
+    expect(row).toContain(HOSTILE);
+    expect(await w.page.$$('img')).toHaveLength(0);
+    await shot(w, 'nodes-hostile');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('node detail shows identity, metrics and receptions; the hostile node is inert there too', async () => {
+    const hostile = stack.sim.nodes.find((n) => n.longName === HOSTILE)!;
+    const w = await open(`/nodes/${encodeURIComponent(hostile.id)}`);
+    await w.page.waitForFunction((name) => document.querySelector('[data-testid="long-name"]')?.textContent === name, HOSTILE);
+    expect(await w.page.$$('img')).toHaveLength(0);
+    await w.page.close();
+
+    const other = stack.sim.nodes.find((n) => n.num !== stack.sim.myNodeNum && n.longName !== HOSTILE)!;
+    const d = await open(`/nodes/${encodeURIComponent(other.id)}`);
+    await d.page.waitForFunction((name) => document.querySelector('[data-testid="long-name"]')?.textContent === name, other.longName);
+    await d.page.waitForSelector('[data-testid="heard-by"] tbody tr td:nth-child(3)', { timeout: 30_000 });
+    await shot(d, 'node-detail');
+    expect(d.errors).toEqual([]);
+    await d.page.close();
+  });
+
+  it('map shows the nodes and moves one live, without a reload', async () => {
+    const node = stack.sim.nodes.find((n) => !n.mobile && n.num !== stack.sim.myNodeNum && n.longName !== HOSTILE)!;
+    const w = await open(`/map?node=${encodeURIComponent(node.id)}&hours=0`);
+    await w.page.waitForFunction(() => Number(document.querySelector('[data-testid="map-shown"]')?.textContent) > 0, undefined, { timeout: 30_000 });
+    await w.page.waitForSelector(`.mmm-popup[data-node-id="${node.id}"]`, { timeout: 30_000 });
+    await w.page.evaluate(() => {
+      (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
+    });
+    await shot(w, 'map');
+
+    const lat = 52.61234;
+    const lon = 13.51234;
+    stack.sim.movePosition(node.num, lat, lon);
+    await w.page.waitForFunction(
+      ({ id, text }) => document.querySelector(`.mmm-popup[data-node-id="${id}"]`)?.textContent?.includes(text),
+      { id: node.id, text: `${lat.toFixed(5)}, ${lon.toFixed(5)}` },
+      { timeout: 30_000 },
+    );
+    expect(await w.page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    await shot(w, 'map-moved');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('map popup of the hostile node renders its name as text', async () => {
+    const hostile = stack.sim.nodes.find((n) => n.longName === HOSTILE)!;
+    const w = await open(`/map?node=${encodeURIComponent(hostile.id)}&hours=0`);
+    await w.page.waitForSelector(`.mmm-popup[data-node-id="${hostile.id}"]`, { timeout: 30_000 });
+    expect(await w.page.textContent(`.mmm-popup[data-node-id="${hostile.id}"] .popup-title`)).toContain(HOSTILE);
+    expect(await w.page.$$('.leaflet-popup img')).toHaveLength(0);
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('topology draws the links route-analysis found', async () => {
+    const w = await open('/topology');
+    await w.page.waitForSelector('[data-testid="topology-node"]', { timeout: 90_000 });
+    await shot(w, 'topology');
+    await w.page.click('[data-testid="topology-node"] circle');
+    await w.page.waitForURL(/\/nodes\//);
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('no request left 127.0.0.1', () => {
+    expect(offOrigin).toEqual([]);
+  });
+});
