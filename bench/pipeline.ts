@@ -3,7 +3,7 @@
 // `mmm ingest` (a child process, from source) and counted as committed rows in the store. Baseline: raw JetStream
 // publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf in the same run. Then ingest is
 // stopped, a backlog (default 100k) is published, ingest is started again and drain_100k_s is the time from its
-// start to the last committed row (scaled to 100k when another backlog size is given).
+// running (consumer pulling) to the last committed row (scaled to 100k when another backlog size is given).
 // Prints per store: {"scenario":"pipeline","store":…,"receptions_per_s":…,"raw_publish_per_s":…,"ratio":…,"drain_100k_s":…}
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -24,8 +24,9 @@ import type { SimEvent } from '../services/ingest/src/testing/sim-hour.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
 const SITE = 'benchsite';
-const N = Number(process.argv[2] ?? 20_000);
-const BACKLOG = Number(process.argv[3] ?? 100_000);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const N = Number(args[0] ?? 20_000);
+const BACKLOG = Number(args[1] ?? 100_000);
 const WINDOW = 512;
 const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
 
@@ -62,25 +63,33 @@ async function rawPublishRate(nc: NatsConnection): Promise<number> {
   return rate;
 }
 
+const children = new Set<ChildProcess>();
+
+/** `mmm ingest` from source; resolves once it logs that it runs (its output goes to stderr with --verbose). */
 function startIngest(config: string): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=development', '--import', 'tsx', MAIN, 'ingest', '-c', config, '--log-level', 'warn'],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, 'ingest', '-c', config], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`ingest exited with ${code}`)));
-    // With --log-level warn nothing is printed on success: ready when the ops port answers.
-    const port = Number(/ops_port = (\d+)/.exec(config)?.[1]);
-    waitFor(
-      'ingest ops port',
-      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok,
-      120_000,
-      100,
-    ).then(() => resolve(child), reject);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`ingest not running after 300 s:\n${out.slice(-2000)}`)), 300_000);
+    const onData = (d: Buffer) => {
+      out = (out + d.toString()).slice(-8192);
+      if (process.argv.includes('--verbose')) process.stderr.write(d);
+      if (out.includes('"ingest running"')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`ingest exited with ${code}:\n${out.slice(-2000)}`));
+    });
   });
 }
 
@@ -99,12 +108,11 @@ async function runStore(
 ) {
   const ch = store === 'clickhouse' ? await startClickHouse() : undefined;
   const dbPath = join(dir, `${store}.db`);
-  const opsPort = 20_000 + Math.floor(Math.random() * 20_000);
   const durable = `bench_${store}`;
   const config = join(dir, `${store}.ini`);
   writeFileSync(
     config,
-    `[nats]\nurl = ${hubUrl}\n[ingest]\ndurable = ${durable}\nops_port = ${opsPort}\n` +
+    `[nats]\nurl = ${hubUrl}\n[ingest]\ndurable = ${durable}\nops_port = 0\n` +
       (ch ? `[clickhouse]\nurl = ${ch.url}\ndatabase = bench\n` : `[sqlite]\npath = ${dbPath}\n`),
   );
   const reader = ch ? new ClickHouseStore({ url: ch.url, database: 'bench' }) : undefined;
@@ -143,8 +151,9 @@ async function runStore(
     );
     await hub.close();
     const base = await count();
-    const drainStart = performance.now();
     ingest = await startIngest(config);
+    // From the moment ingest runs (its consumer is pulling), not from process start: tsx start-up is not ingest.
+    const drainStart = performance.now();
     await waitFor('backlog drained', async () => (await count()) >= base + BACKLOG, 900_000, 100);
     const drain = ((performance.now() - drainStart) / 1000) * (100_000 / BACKLOG);
     await stopIngest(ingest);
@@ -190,6 +199,7 @@ async function main(): Promise<void> {
     log('raw publish', Math.round(rawRate), '/s');
     for (const store of ['clickhouse', 'sqlite'] as const) await runStore(store, rawRate, leafNc, mesh.hub.url, dir);
   } finally {
+    for (const c of children) c.kill('SIGKILL');
     await leafNc.close();
     await hubNc.close();
     await mesh.dispose();
