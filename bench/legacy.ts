@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const errors = res.reduce((a, r) => a + (r.errors ?? 0), 0);
       const stored = (await (await nc.jetstreamManager()).streams.info('MESH')).state.messages;
       process.stdout.write(
-        `${JSON.stringify({ scenario: 'legacy', packets_per_s: Math.round(pps), raw_publish_per_s: raw, ratio: r1((pps / raw) * 100) / 100, post_p50_ms: Math.max(...res.map((r) => r.lat_ms_p50 ?? 0)), post_p95_ms: Math.max(...res.map((r) => r.lat_ms_p95 ?? 0)), errors, accepted: res.reduce((a, r) => a + (r.packets_accepted ?? 0), 0), stream_messages: stored, seconds })}\n`,
+        `${JSON.stringify({ scenario: 'legacy', packets_per_s: Math.round(pps), raw_publish_per_s: raw, ratio: Math.round((pps / raw) * 1000) / 1000, post_p50_ms: Math.max(...res.map((r) => r.lat_ms_p50 ?? 0)), post_p95_ms: Math.max(...res.map((r) => r.lat_ms_p95 ?? 0)), errors, accepted: res.reduce((a, r) => a + (r.packets_accepted ?? 0), 0), stream_messages: stored, seconds })}\n`,
       );
     } finally {
       await svc.close();

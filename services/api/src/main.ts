@@ -76,7 +76,8 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     },
     log,
   );
-  const publisher = new JetStreamPublisher(nc.jetstream(), { log });
+  // A legacy body is up to ~100 events answered together: a wide window keeps several agents' bodies in flight at once.
+  const publisher = new JetStreamPublisher(nc.jetstream(), { log, window: 2048 });
   const live = new LiveHub(
     db,
     { queueMax: cfg.live.queue_max, nodeRateHz: cfg.live.node_rate_hz, heartbeatS: cfg.live.heartbeat_s },
