@@ -1,5 +1,5 @@
 export { NONCE_ONLY_CONFIG, NONCE_ONLY_NODES } from './config-exchange.js';
-export { HOSTILE_NAME } from './names.js';
+export { HOSTILE_NAME, HOSTILE_TEXT, HOSTILE_WAYPOINT } from './names.js';
 export type { PtyBridge } from './pty.js';
 export { PtyError } from './pty.js';
 export type { PrivateChannel } from './radio.js';
@@ -11,6 +11,7 @@ export {
   type SentPacket,
   type SentStats,
   type Simulator,
+  SimulatorListenError,
   type SimulatorOptions,
   SimulatorOptionsError,
   startSimulator,

@@ -49,4 +49,8 @@ export const TEXTS: readonly string[] = [
   'ack',
 ];
 
+/** With hostile names on, text and waypoints carry markup too: every field from the air is untrusted. */
+export const HOSTILE_TEXT = '<script>alert("mesh")</script>';
+export const HOSTILE_WAYPOINT = '"><svg onload=alert(1)>';
+
 export const WAYPOINT_NAMES: readonly string[] = ['Meetup ☕', 'Repeater site', 'Parking', 'Camp 🏕', 'Viewpoint'];

@@ -16,9 +16,9 @@ import {
 import { portFromPortnum } from '@mmm/schemas';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HOSTILE_NAME } from './names.js';
+import { HOSTILE_NAME, HOSTILE_TEXT, HOSTILE_WAYPOINT } from './names.js';
 import { PRIMARY_HASH } from './radio.js';
-import { packetKey, type Simulator, startSimulator } from './simulator.js';
+import { packetKey, type Simulator, SimulatorListenError, startSimulator } from './simulator.js';
 import { RadioClient } from './test-radio-client.js';
 import { TRAFFIC_KINDS } from './traffic.js';
 
@@ -379,6 +379,33 @@ describe('live traffic', () => {
     await waitFor('one connection', () => s.connections() === 1);
     const before = stays.packets().length;
     await stays.waitForPackets('more traffic', (p) => p.length >= before + 200);
+  });
+
+  it('with hostile names, also sends markup in texts and waypoint names', async () => {
+    const s = await sim({ nodes: 6, rate: 1000, seed: 2, hostileNames: true });
+    const c = await client(s);
+    await c.wantConfig(1);
+    const seen = () =>
+      c.packets().flatMap((p) => {
+        const d = open(p);
+        if (d?.portnum === P.TEXT_MESSAGE_APP) return [new TextDecoder().decode(d.payload)];
+        if (d?.portnum === P.WAYPOINT_APP) return [fromBinary(Mesh.WaypointSchema, d.payload).name];
+        return [];
+      });
+    await waitFor(
+      'markup in a text and a waypoint',
+      () => seen().includes(HOSTILE_TEXT) && seen().includes(HOSTILE_WAYPOINT),
+      20_000,
+      50,
+    );
+  });
+
+  it('refuses a port that is taken, naming it', async () => {
+    const s = await sim({ nodes: 3, rate: 0 });
+    await expect(startSimulator({ port: s.port, nodes: 3 })).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${s.port} is already in use`),
+    );
+    await expect(startSimulator({ port: s.port, nodes: 3 })).rejects.toBeInstanceOf(SimulatorListenError);
   });
 
   it('broadcasts a moved position and a renamed node at once', async () => {

@@ -33,6 +33,10 @@ export {
   SimulatorOptionsError,
 } from './api.js';
 
+export class SimulatorListenError extends Error {
+  override readonly name = 'SimulatorListenError';
+}
+
 const TICK_MS = 50;
 /** Work per turn before yielding to the event loop (client I/O, timers). */
 const TICK_WORK_MS = 10;
@@ -93,7 +97,7 @@ class MeshSimulator implements Simulator {
     const key = keyRng.bytes(32);
     this.privateChannel = { index: 1, name: 'Ops', key, hash: channelHash('Ops', key) };
     this.radio = new Radio(this.world, rng.fork(2), this.clock, this.privateChannel);
-    this.traffic = new TrafficGenerator(this.world, rng.fork(3), this.clock);
+    this.traffic = new TrafficGenerator(this.world, rng.fork(3), this.clock, opts.hostileNames);
     this.traffic.startedAt = this.clock();
     this.pick = rng.fork(4);
     this.requests = new ClientRequests({
@@ -124,9 +128,16 @@ class MeshSimulator implements Simulator {
 
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (err: NodeJS.ErrnoException) => {
+        const where = `${this.host}:${this.opts.port ?? DEFAULTS.port}`;
+        const why =
+          err.code === 'EADDRINUSE'
+            ? `${where} is already in use (another radio or simulator?); choose another port`
+            : `cannot listen on ${where}`;
+        reject(new SimulatorListenError(why, { cause: err }));
+      });
       this.server.listen(this.opts.port ?? DEFAULTS.port, this.host, () => {
-        this.server.off('error', reject);
+        this.server.removeAllListeners('error');
         const addr = this.server.address();
         this.port = typeof addr === 'object' && addr ? addr.port : 0;
         this.ticker = setInterval(() => this.tick(), TICK_MS);

@@ -1,5 +1,5 @@
 import { Config, create, Mesh, Mqtt, PaxCount, Portnums, StoreForward, Telemetry, toBinary } from '@mmm/meshtastic';
-import { TEXTS, WAYPOINT_NAMES } from './names.js';
+import { HOSTILE_TEXT, HOSTILE_WAYPOINT, TEXTS, WAYPOINT_NAMES } from './names.js';
 import type { Prng } from './prng.js';
 import type { MutableNode, World } from './world.js';
 
@@ -54,11 +54,18 @@ const utf8 = new TextEncoder();
 export class TrafficGenerator {
   private rangeSeq = new Map<number, number>();
 
+  private readonly texts: readonly string[];
+  private readonly waypointNames: readonly string[];
+
   constructor(
     private readonly world: World,
     private readonly rng: Prng,
     private readonly clock: () => number,
-  ) {}
+    hostile = false,
+  ) {
+    this.texts = hostile ? [...TEXTS, HOSTILE_TEXT] : TEXTS;
+    this.waypointNames = hostile ? [...WAYPOINT_NAMES, HOSTILE_WAYPOINT] : WAYPOINT_NAMES;
+  }
 
   private get now(): number {
     return Math.floor(this.clock() / 1000);
@@ -217,7 +224,7 @@ export class TrafficGenerator {
       from: node.num,
       to: toGateway ? this.world.gateway.num : BROADCAST,
       portnum: P.TEXT_MESSAGE_APP,
-      payload: utf8.encode(this.rng.pick(TEXTS)),
+      payload: utf8.encode(this.rng.pick(this.texts)),
       channel: 'primary',
     };
   }
@@ -266,7 +273,7 @@ export class TrafficGenerator {
       latitudeI: Math.round((node.lat + this.rng.range(-0.01, 0.01)) * 1e7),
       longitudeI: Math.round((node.lon + this.rng.range(-0.01, 0.01)) * 1e7),
       expire: this.now + 86_400,
-      name: this.rng.pick(WAYPOINT_NAMES),
+      name: this.rng.pick(this.waypointNames),
       description: 'set from the simulator',
       icon: 0x1f4cd,
     });
