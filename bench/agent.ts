@@ -57,7 +57,11 @@ function rssMb(pid: number): number {
 if (!fromSource) {
   for (const w of BUILD) {
     process.stderr.write(`building ${w}\n`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, w, 'tsconfig.build.json')], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, w, 'tsconfig.build.json')],
+      { stdio: 'inherit' },
+    );
   }
 }
 const dir = mkdtempSync(join(tmpdir(), 'mmm-bench-agent-'));
@@ -78,12 +82,23 @@ try {
   const profDir = process.argv.includes('--prof') ? process.argv[process.argv.indexOf('--prof') + 1] : undefined;
   const nodeFlags = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   child = fromSource
-    ? spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
-    : spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', LAUNCH, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    ? spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+    : spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', LAUNCH, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
   const pid = child.pid!;
   const jsm = await nc.jetstreamManager();
-  const count = async () => (await jsm.streams.info(streams.site(SITE), { subjects_filter: subjects.rxFilter({ site: SITE }) })).state.messages;
-  await waitFor('the agent to publish', async () => ((await jsm.streams.info(streams.site(SITE)).catch(() => undefined))?.state.messages ?? 0) > 1000, 120_000, 200);
+  const count = async () =>
+    (await jsm.streams.info(streams.site(SITE), { subjects_filter: subjects.rxFilter({ site: SITE }) })).state.messages;
+  await waitFor(
+    'the agent to publish',
+    async () => ((await jsm.streams.info(streams.site(SITE)).catch(() => undefined))?.state.messages ?? 0) > 1000,
+    120_000,
+    200,
+  );
   await new Promise((r) => setTimeout(r, 2_000)); // warm-up: JIT, windows full
   const c0 = await count();
   const cpu0 = cpuTicks(pid);

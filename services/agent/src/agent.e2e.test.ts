@@ -3,7 +3,7 @@ import { packetKey, type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from './agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/test-stack.js';
+import { agentIni, quietLog, readStream, type Stack, settingsFrom, startStack } from './testing/test-stack.js';
 
 /** Receptions on the hub: every simulated packet once, by packet key and by Msg-Id. */
 export async function hubReceptions(stack: Stack) {
@@ -23,7 +23,9 @@ describe('simulator → agent (TCP) → leaf → hub', () => {
   beforeAll(async () => {
     stack = await startStack();
     sim = await startSimulator({ seed: 7, nodes: 12, rate: 40 });
-    agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port })), { log: quietLog() });
+    agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port })), {
+      log: quietLog(),
+    });
   });
   afterAll(async () => {
     await agent?.stop();

@@ -2,11 +2,17 @@ import { connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
 import { msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
 import type { NatsConnection } from 'nats';
 import type { AgentSettings } from './config/settings.js';
-import { ChannelKeyring, type DecodeContext, type FromRadioItem, parseFromRadio, receptionFromPacket } from './decode/index.js';
+import {
+  ChannelKeyring,
+  type DecodeContext,
+  type FromRadioItem,
+  parseFromRadio,
+  receptionFromPacket,
+} from './decode/index.js';
 import { LegacyRelay } from './legacy/relay.js';
 import { NodeDbTracker } from './nodedb/tracker.js';
 import { EventSink } from './publish/sink.js';
-import { type OpenedLink } from './radio/open.js';
+import type { OpenedLink } from './radio/open.js';
 import { RadioSession } from './radio/session.js';
 import type { RadioInfo } from './status/radio-info.js';
 import { buildStatus } from './status/status.js';
@@ -91,7 +97,11 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
         const ctx: DecodeContext = { site, agent, receivedAt, source: 'radio', keys };
         const r = receptionFromPacket(item.packet, item.raw, ctx);
         counters.receptions!++;
-        sink.publish(subjects.rx(site, agent, r.port), msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, receivedAt), r);
+        sink.publish(
+          subjects.rx(site, agent, r.port),
+          msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, receivedAt),
+          r,
+        );
         if (r.packet.from !== radio.myNodeNum) {
           nodedb.apply(r);
           scheduler.heard(r.packet.from, receivedAt);
@@ -128,7 +138,10 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
         if (item.id === configId) {
           configured = true;
           session.markConfigured();
-          log.info({ myNodeNum: radio.myNodeNum, nodes: nodedb.size, firmware: radio.firmwareVersion }, 'radio configured');
+          log.info(
+            { myNodeNum: radio.myNodeNum, nodes: nodedb.size, firmware: radio.firmwareVersion },
+            'radio configured',
+          );
           publishNodeDb('connect');
         }
         break;
@@ -198,7 +211,10 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
     counters.tracesTimedOut = traces?.timedOut ?? 0;
     counters.publishRetries = publisher.retries;
     counters.radioFramesDebugBytes = session.debugBytes;
-    const status = buildStatus({ settings, startedAt, session, radio, inFlight: publisher.pending, stream, counters }, at);
+    const status = buildStatus(
+      { settings, startedAt, session, radio, inFlight: publisher.pending, stream, counters },
+      at,
+    );
     sink.publish(subjects.status(site, agent), msgIds.status(site, agent, at), status);
   }
 
@@ -224,21 +240,27 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   let changeSince = 0;
   // Debounce: a change snapshot goes out once the DB has been quiet for change_debounce.
   timers.push(
-    setInterval(() => {
-      if (!configured || !nodedb.changed) return;
-      if (nodedb.changes !== lastChangeSeen) {
-        lastChangeSeen = nodedb.changes;
-        changeSince = Date.now();
-        return;
-      }
-      if (Date.now() - changeSince >= settings.nodedb.debounceMs) publishNodeDb('change');
-    }, Math.max(200, Math.min(1000, settings.nodedb.debounceMs / 2))),
+    setInterval(
+      () => {
+        if (!configured || !nodedb.changed) return;
+        if (nodedb.changes !== lastChangeSeen) {
+          lastChangeSeen = nodedb.changes;
+          changeSince = Date.now();
+          return;
+        }
+        if (Date.now() - changeSince >= settings.nodedb.debounceMs) publishNodeDb('change');
+      },
+      Math.max(200, Math.min(1000, settings.nodedb.debounceMs / 2)),
+    ),
   );
 
+  // Relays first: a new relay's consumer starts at "new" messages, so it must exist before the radio is read.
+  const relays = settings.legacy.map(
+    (d) => new LegacyRelay({ dest: d, settings, jsm, js: nc.jetstream(), log: log.child({ destination: d.name }) }),
+  );
+  for (const r of relays) await r.start();
   session.start();
   traces?.start();
-  const relays = settings.legacy.map((d) => new LegacyRelay({ dest: d, settings, jsm, js: nc.jetstream(), log: log.child({ destination: d.name }) }));
-  for (const r of relays) await r.start();
   void publishStatus();
 
   let stopping: Promise<void> | undefined;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streams } from '@mmm/schemas';
 import { startNatsServer } from '@mmm/testkit';
-import { connect } from 'nats';
 import { Command } from 'commander';
+import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { register } from './cli.js';
-import { readAgentConfig, resolveSettings } from './config/settings.js';
 import { writeSampleConfig } from './config/sample.js';
+import { readAgentConfig, resolveSettings } from './config/settings.js';
 import { provisionHub } from './streams/provision.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -19,9 +19,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function mmm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], { cwd: ROOT, timeout: 100_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=development', '--import', 'tsx', MAIN, ...args],
+      { cwd: ROOT, timeout: 100_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -47,7 +52,9 @@ describe('mmm agent / mmm streams', () => {
         const program = new Command('mmm').exitOverride();
         register(program);
         await program.parseAsync(['agent', '--create-config', file, '--site', 'north'], { from: 'user' });
-        await program.parseAsync(['streams', 'provision', '--hub', hub.url, '--site', 'north', '--site', 'south'], { from: 'user' });
+        await program.parseAsync(['streams', 'provision', '--hub', hub.url, '--site', 'north', '--site', 'south'], {
+          from: 'user',
+        });
       } finally {
         process.stdout.write = write;
       }
@@ -57,12 +64,19 @@ describe('mmm agent / mmm streams', () => {
       expect(out.join('')).toContain(`wrote ${file}\n`);
       expect(readdirSync(join(dir, 'new')).sort()).toEqual(['agent.ini', 'leaf-north.conf']);
       const s = resolveSettings(readAgentConfig(file, {}));
-      expect(s).toMatchObject({ site: 'north', agent: 'agent-001', radio: { kind: 'tcp', host: '127.0.0.1', port: 4403 }, legacy: [] });
+      expect(s).toMatchObject({
+        site: 'north',
+        agent: 'agent-001',
+        radio: { kind: 'tcp', host: '127.0.0.1', port: 4403 },
+        legacy: [],
+      });
       const leaf = readFileSync(join(dir, 'new', 'leaf-north.conf'), 'utf8');
       expect(leaf).toMatch(/domain: north/);
       expect(leaf).toMatch(/sync_interval: always/);
       natsConfigValid(join(dir, 'new', 'leaf-north.conf'));
-      expect(out.join('')).toMatch(/MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages\nMESH_DLQ: 0 messages\n$/);
+      expect(out.join('')).toMatch(
+        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages\nMESH_DLQ: 0 messages\n$/,
+      );
       const nc = await connect({ servers: hub.url });
       const jsm = await nc.jetstreamManager();
       // Re-running for another site adds it and keeps the others (idempotent, never cuts a site off).
@@ -85,7 +99,14 @@ describe('mmm agent / mmm streams', () => {
 
   it('--force overwrites a sample', () => {
     const file = join(dir, 'forced', 'agent.ini');
-    const o = { site: 's', agent: 'a', leafPort: 4222, hubLeafUrl: 'nats-leaf://h:7422', storeDir: '/tmp/x', syncSupported: false };
+    const o = {
+      site: 's',
+      agent: 'a',
+      leafPort: 4222,
+      hubLeafUrl: 'nats-leaf://h:7422',
+      storeDir: '/tmp/x',
+      syncSupported: false,
+    };
     writeSampleConfig(file, o);
     writeFileSync(file, '# mine\n');
     expect(() => writeSampleConfig(file, o)).toThrow(`${file}: already exists; use --force to overwrite it`);
@@ -94,6 +115,7 @@ describe('mmm agent / mmm streams', () => {
   });
 
   it('infra/nats hub cluster and leaf configs pass nats-server -t', () => {
-    for (const f of ['hub-a.conf', 'hub-b.conf', 'hub-c.conf', 'leaf.conf']) natsConfigValid(join(ROOT, 'infra/nats', f));
+    for (const f of ['hub-a.conf', 'hub-b.conf', 'hub-c.conf', 'leaf.conf'])
+      natsConfigValid(join(ROOT, 'infra/nats', f));
   });
 });

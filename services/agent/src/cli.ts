@@ -1,10 +1,21 @@
-import { ConfigError, connectNats, createLogger, createLogShippers, createRegistry, runService, Shutdown, serviceOptions, startOpsServer } from '@mmm/common';
-import { type Command, Option } from 'commander';
 import { resolve } from 'node:path';
+import {
+  ConfigError,
+  connectNats,
+  createLogger,
+  createLogShippers,
+  createRegistry,
+  type Logger,
+  runService,
+  Shutdown,
+  serviceOptions,
+  startOpsServer,
+} from '@mmm/common';
+import { type Command, Option } from 'commander';
 import { startAgent } from './agent.js';
-import { loadAgentSettings } from './config/settings.js';
 import { natsServerSupportsSync } from './config/nats-version.js';
 import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
+import { loadAgentSettings } from './config/settings.js';
 import { provisionHub } from './streams/provision.js';
 
 /** The original's default was multi_agent_config.ini; we keep a shorter name. */
@@ -24,7 +35,9 @@ interface AgentCliOptions {
 export function register(program: Command): void {
   const agent = program
     .command('agent')
-    .description('run the agent: read one Meshtastic radio (serial or TCP), publish its events to the site leaf nats-server')
+    .description(
+      'run the agent: read one Meshtastic radio (serial or TCP), publish its events to the site leaf nats-server',
+    )
     .addHelpText(
       'after',
       `
@@ -37,10 +50,17 @@ Documentation: docs/agent.md`,
     );
   for (const [flags, description] of serviceOptions) agent.option(flags, description);
   agent
-    .option('--create-config [file]', `write a sample agent INI (default: ${DEFAULT_CONFIG}) and leaf-<site>.conf next to it, then exit`)
+    .option(
+      '--create-config [file]',
+      `write a sample agent INI (default: ${DEFAULT_CONFIG}) and leaf-<site>.conf next to it, then exit`,
+    )
     .option('--force', 'with --create-config: overwrite existing files')
     .option('--site <id>', 'with --create-config: site id for the sample', SAMPLE_DEFAULTS.site)
-    .addOption(new Option('--agent-type <type>', "accepted for the original's command lines").choices(['multi_server']).hideHelp())
+    .addOption(
+      new Option('--agent-type <type>', "accepted for the original's command lines")
+        .choices(['multi_server'])
+        .hideHelp(),
+    )
     .action(async (opts: AgentCliOptions) => {
       if (opts.createConfig !== undefined && opts.createConfig !== false) {
         await runService({}, async () => createConfig(opts));
@@ -52,28 +72,52 @@ Documentation: docs/agent.md`,
   const streamsCmd = program.command('streams').description('JetStream stream administration');
   streamsCmd
     .command('provision')
-    .description('create or update the hub streams: MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ (idempotent)')
+    .description(
+      'create or update the hub streams: MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ (idempotent)',
+    )
     .requiredOption('--hub <url>', 'hub NATS URL, e.g. nats://127.0.0.1:4222')
     .requiredOption('--site <id...>', 'site ids to source (repeat or list several)')
     .option('--replicas <n>', 'stream replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
     .option('--password <password>', 'NATS password')
-    .action(async (opts: { hub: string; site: string[]; replicas: number; creds?: string; user?: string; password?: string }) => {
-      await runService({}, async () => {
-        const log = createLogger({ name: 'streams', level: 'warn' });
-        const nc = await connectNats({ servers: opts.hub.split(','), name: 'mmm-streams-provision', creds: opts.creds, user: opts.user, pass: opts.password, connectTimeoutMs: 10_000 }, log);
-        try {
-          const infos = await provisionHub(await nc.jetstreamManager(), { sites: opts.site, replicas: opts.replicas });
-          for (const i of infos) {
-            const src = i.config.sources?.map((s) => s.name).join(', ');
-            process.stdout.write(`${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}\n`);
+    .action(
+      async (opts: {
+        hub: string;
+        site: string[];
+        replicas: number;
+        creds?: string;
+        user?: string;
+        password?: string;
+      }) => {
+        await runService({}, async () => {
+          const log = createLogger({ name: 'streams', level: 'warn' });
+          const nc = await connectNats(
+            {
+              servers: opts.hub.split(','),
+              name: 'mmm-streams-provision',
+              creds: opts.creds,
+              user: opts.user,
+              pass: opts.password,
+              connectTimeoutMs: 10_000,
+            },
+            log,
+          );
+          try {
+            const infos = await provisionHub(await nc.jetstreamManager(), {
+              sites: opts.site,
+              replicas: opts.replicas,
+            });
+            for (const i of infos) {
+              const src = i.config.sources?.map((s) => s.name).join(', ');
+              process.stdout.write(`${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}\n`);
+            }
+          } finally {
+            await nc.close();
           }
-        } finally {
-          await nc.close();
-        }
-      });
-    });
+        });
+      },
+    );
 }
 
 function createConfig(opts: AgentCliOptions): void {
@@ -100,7 +144,7 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   const file = opts.config ?? DEFAULT_CONFIG;
   const settings = loadAgentSettings(file);
   const shippers = createLogShippers(settings.jsonTcpLog);
-  let log;
+  let log: Logger;
   try {
     log = createLogger({
       name: 'agent',
@@ -110,7 +154,9 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
       base: { site: settings.site, agent: settings.agent },
     });
   } catch (cause) {
-    throw new ConfigError((cause as Error).message, opts.logLevel ? {} : { file, section: 'log', key: 'level' }, { cause });
+    throw new ConfigError((cause as Error).message, opts.logLevel ? {} : { file, section: 'log', key: 'level' }, {
+      cause,
+    });
   }
   const shutdown = new Shutdown(log).listen();
   shutdown.add('log shipping', async () => {

@@ -3,7 +3,7 @@ import { packetKey, type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from './agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from './testing/test-stack.js';
+import { agentIni, quietLog, readStream, type Stack, settingsFrom, startStack } from './testing/test-stack.js';
 
 const HUB_DOWN_MS = 30_000;
 
@@ -46,7 +46,9 @@ describe('faults', () => {
     stack = await startStack();
     const sim = await startSimulator({ seed: 11, nodes: 16, rate: 50 });
     sims.push(sim);
-    agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port })), { log: quietLog() });
+    agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port })), {
+      log: quietLog(),
+    });
     await waitFor('some packets on the hub', async () => (await hubRx(stack!)).count > 50, 20_000, 250);
     const hub = stack.hubAndLeaves.hub;
     await hub.kill('SIGKILL');
@@ -82,10 +84,15 @@ describe('faults', () => {
     await waitFor('50 more packets', () => second.sent.count >= 50);
     second.pause();
     const expected = new Set([...firstIds, ...second.sent.ids]);
-    const got = await waitFor('both simulators’ packets on the hub', async () => {
-      const r = await hubRx(stack!);
-      return r.count >= expected.size ? r : undefined;
-    }, 30_000, 250);
+    const got = await waitFor(
+      'both simulators’ packets on the hub',
+      async () => {
+        const r = await hubRx(stack!);
+        return r.count >= expected.size ? r : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(got.keys).toEqual(expected);
     expect(got.count).toBe(expected.size);
   }, 90_000);
@@ -96,7 +103,9 @@ describe('faults', () => {
     sims.push(sim);
     const pty = await sim.startPty();
     try {
-      agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, devicePath: pty.path })), { log: quietLog() });
+      agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, devicePath: pty.path })), {
+        log: quietLog(),
+      });
       await waitFor('configured over serial', () => agent!.session.state === 'connected', 15_000);
       expect(agent.session.transport).toBe('serial');
       await waitFor('100 packets', () => sim.sent.count >= 100, 20_000);
@@ -115,7 +124,10 @@ describe('faults', () => {
     stack = await startStack();
     const sim = await startSimulator({ seed: 61, nodes: 8, rate: 50 });
     sims.push(sim);
-    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: sim.port }).replace('site = site1\n', 'site = site1\nmax_backlog = 20\n');
+    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: sim.port }).replace(
+      'site = site1\n',
+      'site = site1\nmax_backlog = 20\n',
+    );
     agent = await startAgent(settingsFrom(ini), { log: quietLog() });
     await waitFor('configured', () => agent!.session.state === 'connected');
     const leaf = stack.hubAndLeaves.leaves.site1!;

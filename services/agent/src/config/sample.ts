@@ -1,6 +1,6 @@
-import { ConfigError } from '@mmm/common';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ConfigError } from '@mmm/common';
 import { syncLine } from './nats-version.js';
 
 export interface SampleOptions {
@@ -12,7 +12,12 @@ export interface SampleOptions {
   syncSupported: boolean;
 }
 
-export const SAMPLE_DEFAULTS = { site: 'site1', agent: 'agent-001', leafPort: 4222, hubLeafUrl: 'nats-leaf://hub.example.org:7422' };
+export const SAMPLE_DEFAULTS = {
+  site: 'site1',
+  agent: 'agent-001',
+  leafPort: 4222,
+  hubLeafUrl: 'nats-leaf://hub.example.org:7422',
+};
 
 /** A commented agent INI: what a first-time user edits. Every key the original knew is shown. */
 export function sampleAgentIni(o: SampleOptions, leafConfFile: string): string {

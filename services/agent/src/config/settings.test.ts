@@ -1,11 +1,12 @@
-import { ConfigError, parseConfig } from '@mmm/common';
 import { readFileSync } from 'node:fs';
+import { ConfigError, parseConfig } from '@mmm/common';
 import { describe, expect, it } from 'vitest';
 import { readAgentConfig, resolveSettings, splitHostPort, stripCommentedSections } from './settings.js';
 import { agentConfigSpec } from './spec.js';
 
 const ORIGINAL = new URL('./original-sample.ini', import.meta.url).pathname;
-const parse = (text: string) => resolveSettings(parseConfig(agentConfigSpec, stripCommentedSections(text), 'a.ini', { env: {} }));
+const parse = (text: string) =>
+  resolveSettings(parseConfig(agentConfigSpec, stripCommentedSections(text), 'a.ini', { env: {} }));
 const base = '[agent]\nid = a1\nlocation_name = X\n[meshtastic]\nconnection_type = tcp\ntcp_host = 10.0.0.5\n';
 
 describe('agent configuration', () => {
@@ -22,12 +23,19 @@ describe('agent configuration', () => {
     expect(s.trace.gapMs).toBe(30_000);
     expect(s.warnings.join()).toMatch(/delay_between_traces/);
     expect(s.legacy.map((d) => d.name)).toEqual(['primary', 'backup']); // analytics is disabled
-    expect(s.legacy[1]).toMatchObject({ url: 'http://backup-server:8082', reportIntervalMs: 60_000, maxRetries: 5, timeoutMs: 15_000 });
+    expect(s.legacy[1]).toMatchObject({
+      url: 'http://backup-server:8082',
+      reportIntervalMs: 60_000,
+      maxRetries: 5,
+      timeoutMs: 15_000,
+    });
     expect(s.legacy[0]!.packetTypes).toBeUndefined();
   });
 
   it('parses packet types and node filters of a destination', () => {
-    const s = parse(`${base}[server_x]\nurl = http://h:1\napi_key = k\npacket_types = position, telemetry\nfilter_nodes = !0000beef\nexclude_nodes = !a1b2c3d4\n`);
+    const s = parse(
+      `${base}[server_x]\nurl = http://h:1\napi_key = k\npacket_types = position, telemetry\nfilter_nodes = !0000beef\nexclude_nodes = !a1b2c3d4\n`,
+    );
     expect([...s.legacy[0]!.packetTypes!]).toEqual(['position', 'telemetry']);
     expect([...s.legacy[0]!.filterNodes]).toEqual([0xbeef]);
     expect([...s.legacy[0]!.excludeNodes]).toEqual([0xa1b2c3d4]);
@@ -54,16 +62,24 @@ describe('agent configuration', () => {
       throw new Error('no error');
     };
     expect(err(`${base}colour = blue\n`)).toMatch(/^a\.ini \[meshtastic\] colour: unknown key/);
-    expect(err(base.replace('connection_type = tcp', 'connection_type = ble'))).toMatch(/\[meshtastic\] connection_type: BLE is not supported.*BLE-to-TCP bridge/);
+    expect(err(base.replace('connection_type = tcp', 'connection_type = ble'))).toMatch(
+      /\[meshtastic\] connection_type: BLE is not supported.*BLE-to-TCP bridge/,
+    );
     expect(err(`${base}[nats]\nsite = a.b\n`)).toMatch(/\[nats\] site: site id "a\.b" contains '\.'/);
     expect(err(base.replace('id = a1', 'id = a b'))).toMatch(/\[agent\] id:/);
-    expect(err(`${base}[server_x]\nurl = http://h\napi_key = k\npacket_types = gossip\n`)).toMatch(/\[server_x\] packet_types: unknown packet type "gossip"/);
-    expect(err(`${base}[server_x]\nurl = http://h\napi_key = k\nexclude_nodes = bob\n`)).toMatch(/\[server_x\] exclude_nodes/);
+    expect(err(`${base}[server_x]\nurl = http://h\napi_key = k\npacket_types = gossip\n`)).toMatch(
+      /\[server_x\] packet_types: unknown packet type "gossip"/,
+    );
+    expect(err(`${base}[server_x]\nurl = http://h\napi_key = k\nexclude_nodes = bob\n`)).toMatch(
+      /\[server_x\] exclude_nodes/,
+    );
     expect(err('[agent]\nid = a\n')).toMatch(/\[agent\] location_name: is required/);
   });
 
   it('points at --create-config when the file is missing', () => {
-    expect(() => readAgentConfig('/nonexistent/agent.ini')).toThrow(/ENOENT.*mmm agent --create-config \/nonexistent\/agent\.ini/);
+    expect(() => readAgentConfig('/nonexistent/agent.ini')).toThrow(
+      /ENOENT.*mmm agent --create-config \/nonexistent\/agent\.ini/,
+    );
   });
 
   it('ignores the original’s commented-out [# …] sections only', () => {

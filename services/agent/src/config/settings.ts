@@ -83,7 +83,10 @@ type Prefixed<N extends string> = AgentConfig extends { readonly [K in N]: infer
 
 function prefixedSections(cfg: AgentConfig): { server: Prefixed<'server'>; json_tcp_log: Prefixed<'json_tcp_log'> } {
   const raw = cfg as unknown as { server?: Prefixed<'server'>; json_tcp_log?: Prefixed<'json_tcp_log'> };
-  return { server: raw.server ?? ({} as Prefixed<'server'>), json_tcp_log: raw.json_tcp_log ?? ({} as Prefixed<'json_tcp_log'>) };
+  return {
+    server: raw.server ?? ({} as Prefixed<'server'>),
+    json_tcp_log: raw.json_tcp_log ?? ({} as Prefixed<'json_tcp_log'>),
+  };
 }
 
 /** The original wrote commented-out sections as `[# json_tcp_log_primary]`; its loader ignored them, so do we. */

@@ -1,4 +1,11 @@
-import { BROADCAST_NUM, nodeIdFromNum, type NodeDbSnapshot, type Port, type Reception, type TraceOutcome } from '@mmm/schemas';
+import {
+  BROADCAST_NUM,
+  type NodeDbSnapshot,
+  nodeIdFromNum,
+  type Port,
+  type Reception,
+  type TraceOutcome,
+} from '@mmm/schemas';
 import type { LegacyDestination, LegacyPacketType } from '../config/settings.js';
 
 /** The original's packet type names, from our port names. */
@@ -48,7 +55,12 @@ function legacyPayload(r: Reception): unknown {
     case 'text':
       return (p as { text?: string })?.text ?? null;
     case 'position':
-      return { latitude: p?.latitude ?? null, longitude: p?.longitude ?? null, altitude: p?.altitude ?? null, time: p?.time ?? null };
+      return {
+        latitude: p?.latitude ?? null,
+        longitude: p?.longitude ?? null,
+        altitude: p?.altitude ?? null,
+        time: p?.time ?? null,
+      };
     case 'telemetry': {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(p ?? {})) out[snake(k)] = snakeKeys(v);
@@ -111,7 +123,8 @@ export function legacyNodeStatus(rs: readonly Reception[]): Record<string, unkno
     prev.rssi = h.rxRssi === 0 ? (prev.rssi ?? null) : h.rxRssi;
     prev.snr = h.rxSnr === 0 && h.rxRssi === 0 ? (prev.snr ?? null) : h.rxSnr;
     const p = r.payload as Record<string, unknown> | null;
-    if (r.port === 'position' && typeof p?.latitude === 'number' && typeof p?.longitude === 'number') prev.position = [p.latitude, p.longitude];
+    if (r.port === 'position' && typeof p?.latitude === 'number' && typeof p?.longitude === 'number')
+      prev.position = [p.latitude, p.longitude];
     const dm = r.port === 'telemetry' ? (p?.deviceMetrics as Record<string, unknown> | undefined) : undefined;
     if (dm && typeof dm.batteryLevel === 'number') prev.battery_level = dm.batteryLevel;
     byNode.set(h.from, prev);
@@ -129,7 +142,17 @@ export function legacyNodeDb(agentId: string, snap: NodeDbSnapshot, dest: Legacy
     const p = n.position;
     nodes[id] = {
       num: n.num,
-      user: u ? { id: u.id ?? id, longName: u.longName, shortName: u.shortName, macaddr: u.macaddr, hwModel: u.hwModel, role: u.role ?? 0, isLicensed: u.isLicensed ?? false } : undefined,
+      user: u
+        ? {
+            id: u.id ?? id,
+            longName: u.longName,
+            shortName: u.shortName,
+            macaddr: u.macaddr,
+            hwModel: u.hwModel,
+            role: u.role ?? 0,
+            isLicensed: u.isLicensed ?? false,
+          }
+        : undefined,
       position: p ? { latitude: p.latitude, longitude: p.longitude, altitude: p.altitude, time: p.time } : undefined,
       deviceMetrics: n.deviceMetrics,
       snr: n.snr,

@@ -17,5 +17,6 @@ export async function postJson(url: string, apiKey: string, body: unknown, timeo
     throw new LegacyPostError(`POST ${url} failed: ${(cause as Error).message}`, { cause });
   }
   const text = await res.text().catch(() => '');
-  if (res.status < 200 || res.status > 299) throw new LegacyPostError(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+  if (res.status < 200 || res.status > 299)
+    throw new LegacyPostError(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`);
 }

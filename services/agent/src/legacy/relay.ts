@@ -1,5 +1,12 @@
 import { ensureConsumer, type Logger } from '@mmm/common';
-import { type NodeDbSnapshot, parseSubject, type Reception, streams, SUBJECT_ROOT, type TraceOutcome } from '@mmm/schemas';
+import {
+  type NodeDbSnapshot,
+  parseSubject,
+  type Reception,
+  SUBJECT_ROOT,
+  streams,
+  type TraceOutcome,
+} from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { AgentSettings, LegacyDestination } from '../config/settings.js';
 import { backoffDelay } from '../radio/backoff.js';
@@ -83,7 +90,10 @@ export class LegacyRelay {
   private failed(err: unknown): void {
     this.consecutiveFailures++;
     const level = this.consecutiveFailures === this.o.dest.maxRetries ? 'error' : 'warn';
-    this.o.log[level]({ err: (err as Error).message, failures: this.consecutiveFailures, healthy: this.healthy }, 'legacy destination failed');
+    this.o.log[level](
+      { err: (err as Error).message, failures: this.consecutiveFailures, healthy: this.healthy },
+      'legacy destination failed',
+    );
   }
 
   private succeeded(): void {
@@ -95,7 +105,10 @@ export class LegacyRelay {
   private retryDelay(): number {
     const d = this.o.dest;
     if (this.healthy) return d.reportIntervalMs;
-    return Math.max(d.reportIntervalMs, backoffDelay(this.consecutiveFailures - d.maxRetries, d.reportIntervalMs, MAX_PROBE_MS));
+    return Math.max(
+      d.reportIntervalMs,
+      backoffDelay(this.consecutiveFailures - d.maxRetries, d.reportIntervalMs, MAX_PROBE_MS),
+    );
   }
 
   private async post(path: string, body: unknown): Promise<void> {
@@ -120,7 +133,10 @@ export class LegacyRelay {
     while (!this.stopped) {
       const msgs: JsMsg[] = [];
       try {
-        const iter = await consumer.fetch({ max_messages: this.o.dest.batchSize, expires: Math.min(5000, Math.max(1000, this.o.dest.reportIntervalMs)) });
+        const iter = await consumer.fetch({
+          max_messages: this.o.dest.batchSize,
+          expires: Math.min(2000, Math.max(1000, this.o.dest.reportIntervalMs)),
+        });
         for await (const m of iter) msgs.push(m);
       } catch (err) {
         this.o.log.warn({ err: (err as Error).message }, 'cannot fetch from the site stream');
@@ -163,28 +179,42 @@ export class LegacyRelay {
         kind = parseSubject(m.subject).kind;
         event = m.json();
       } catch (err) {
-        this.o.log.warn({ err: (err as Error).message, subject: m.subject, seq: m.seq }, 'skipping an unreadable stream message');
+        this.o.log.warn(
+          { err: (err as Error).message, subject: m.subject, seq: m.seq },
+          'skipping an unreadable stream message',
+        );
         continue;
       }
       if (kind === 'rx') {
         if (wantsPacket(dest, event as Reception)) packets.push(event as Reception);
       } else if (kind === 'nodedb') nodedb = event as NodeDbSnapshot;
-      else if (kind === 'trace' && routeAllowed(dest, event as TraceOutcome)) routes.push(legacyRoute(event as TraceOutcome));
+      else if (kind === 'trace' && routeAllowed(dest, event as TraceOutcome))
+        routes.push(legacyRoute(event as TraceOutcome));
     }
     const now = new Date().toISOString();
     const parts: Part[] = [];
     if (packets.length) {
       parts.push({
         path: '/api/agent/data',
-        body: { agent_id: settings.agent, location, timestamp: now, packets: packets.map(legacyPacket), node_status: legacyNodeStatus(packets) },
+        body: {
+          agent_id: settings.agent,
+          location,
+          timestamp: now,
+          packets: packets.map(legacyPacket),
+          node_status: legacyNodeStatus(packets),
+        },
         done: false,
       });
     }
-    if (nodedb) parts.push({ path: '/api/agent/nodedb', body: legacyNodeDb(settings.agent, nodedb, dest), done: false });
+    if (nodedb)
+      parts.push({ path: '/api/agent/nodedb', body: legacyNodeDb(settings.agent, nodedb, dest), done: false });
     if (routes.length) {
-      parts.push({ path: '/api/agent/routes', body: { agent_id: settings.agent, timestamp: now, discovery_type: 'traceroute', routes }, done: false });
+      parts.push({
+        path: '/api/agent/routes',
+        body: { agent_id: settings.agent, timestamp: now, discovery_type: 'traceroute', routes },
+        done: false,
+      });
     }
     return parts;
   }
 }
-

@@ -11,7 +11,24 @@ function rx(port: Reception['port'], payload: unknown, over: Partial<Reception['
     receivedAt: 1_700_000_000_000,
     source: 'radio',
     port,
-    packet: { from: 5, to: 0xffffffff, id: 1, channel: 0, rxTime: 1_700_000_000, rxSnr: 6.5, rxRssi: -90, hopStart: 3, hopLimit: 2, relayNode: 0, nextHop: 0, wantAck: false, viaMqtt: false, priority: 0, pkiEncrypted: false, ...over },
+    packet: {
+      from: 5,
+      to: 0xffffffff,
+      id: 1,
+      channel: 0,
+      rxTime: 1_700_000_000,
+      rxSnr: 6.5,
+      rxRssi: -90,
+      hopStart: 3,
+      hopLimit: 2,
+      relayNode: 0,
+      nextHop: 0,
+      wantAck: false,
+      viaMqtt: false,
+      priority: 0,
+      pkiEncrypted: false,
+      ...over,
+    },
     encryption: 'none',
     payload,
   } as Reception;
@@ -24,12 +41,24 @@ describe('NodeDbTracker', () => {
     t.changed = false;
     t.apply(rx('telemetry', { deviceMetrics: { batteryLevel: 0, voltage: 3.7 } }));
     const [n] = t.snapshot();
-    expect(n).toMatchObject({ num: 5, lastHeard: 1_700_000_000, snr: 6.5, hopsAway: 1, deviceMetrics: { batteryLevel: 0, voltage: 3.7 } });
+    expect(n).toMatchObject({
+      num: 5,
+      lastHeard: 1_700_000_000,
+      snr: 6.5,
+      hopsAway: 1,
+      deviceMetrics: { batteryLevel: 0, voltage: 3.7 },
+    });
     expect(t.changed).toBe(false); // same hops, metrics only
     t.apply(rx('nodeinfo', { longName: 'Alpha 2', shortName: 'A2' }));
     expect(t.changed).toBe(true);
     t.changed = false;
-    t.apply(rx('position', { latitudeI: 525_000_000, longitudeI: 134_000_000, latitude: 52.5, longitude: 13.4 }, { hopStart: 3, hopLimit: 0 }));
+    t.apply(
+      rx(
+        'position',
+        { latitudeI: 525_000_000, longitudeI: 134_000_000, latitude: 52.5, longitude: 13.4 },
+        { hopStart: 3, hopLimit: 0 },
+      ),
+    );
     expect(t.changed).toBe(true);
     expect(t.snapshot()[0]).toMatchObject({ hopsAway: 3, position: { latitude: 52.5 } });
     t.apply(rx('text', { text: 'hi' }, { from: 9 }));

@@ -37,7 +37,8 @@ export class NodeDbTracker {
     if (r.packet.rxTime > 0) entry.lastHeard = r.packet.rxTime;
     else entry.lastHeard = Math.floor(r.receivedAt / 1000);
     if (r.packet.rxSnr !== 0 || r.packet.rxRssi !== 0) entry.snr = r.packet.rxSnr;
-    if (r.packet.hopStart > 0 && r.packet.hopStart >= r.packet.hopLimit) entry.hopsAway = r.packet.hopStart - r.packet.hopLimit;
+    if (r.packet.hopStart > 0 && r.packet.hopStart >= r.packet.hopLimit)
+      entry.hopsAway = r.packet.hopStart - r.packet.hopLimit;
     entry.viaMqtt = r.packet.viaMqtt;
     if (r.port === 'nodeinfo') entry.user = r.payload as NodeDbEntry['user'];
     else if (r.port === 'position') {

@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, PublisherClosedError, type Logger } from '@mmm/common';
+import { type JetStreamPublisher, type Logger, PublisherClosedError } from '@mmm/common';
 
 export interface EventSinkOptions {
   /** Accepted but unacked publishes at which the radio is paused; it resumes at half. */

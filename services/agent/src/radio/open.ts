@@ -24,15 +24,22 @@ export interface PortInfoLike {
 
 /** Picks the radio among serial ports: a known vendor id, else the only candidate. */
 export function pickSerialPort(ports: readonly PortInfoLike[]): string {
-  const known = ports.filter((p) => p.vendorId && (MESHTASTIC_USB_VIDS as readonly string[]).includes(p.vendorId.toLowerCase()));
+  const known = ports.filter(
+    (p) => p.vendorId && (MESHTASTIC_USB_VIDS as readonly string[]).includes(p.vendorId.toLowerCase()),
+  );
   if (known.length === 1) return known[0]!.path;
   if (known.length > 1) {
-    throw new RadioOpenError(`several serial ports look like radios (${known.map((p) => p.path).join(', ')}); set [meshtastic] device_path`);
+    throw new RadioOpenError(
+      `several serial ports look like radios (${known.map((p) => p.path).join(', ')}); set [meshtastic] device_path`,
+    );
   }
   const usb = ports.filter((p) => p.vendorId);
   if (usb.length === 1) return usb[0]!.path;
-  if (ports.length === 0) throw new RadioOpenError('no serial ports found; connect the radio or set [meshtastic] tcp_host');
-  throw new RadioOpenError(`cannot tell which serial port is the radio (${ports.map((p) => p.path).join(', ')}); set [meshtastic] device_path`);
+  if (ports.length === 0)
+    throw new RadioOpenError('no serial ports found; connect the radio or set [meshtastic] tcp_host');
+  throw new RadioOpenError(
+    `cannot tell which serial port is the radio (${ports.map((p) => p.path).join(', ')}); set [meshtastic] device_path`,
+  );
 }
 
 function openTcp(host: string, port: number, timeoutMs: number): Promise<OpenedLink> {

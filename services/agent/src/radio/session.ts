@@ -1,5 +1,5 @@
-import { Deframer } from '@mmm/meshtastic';
 import type { Logger } from '@mmm/common';
+import { Deframer } from '@mmm/meshtastic';
 import type { RadioTarget } from '../config/settings.js';
 import { backoffDelay } from './backoff.js';
 import { type OpenedLink, openRadio } from './open.js';

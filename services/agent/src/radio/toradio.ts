@@ -1,5 +1,4 @@
-import { create, Mesh, Portnums, toBinary } from '@mmm/meshtastic';
-import { encodeFrame } from '@mmm/meshtastic';
+import { create, encodeFrame, Mesh, Portnums, toBinary } from '@mmm/meshtastic';
 
 /** ToRadio frames the agent sends: config request, keep-alive, traceroute request. */
 export function wantConfigFrame(configId: number): Uint8Array {
@@ -7,7 +6,9 @@ export function wantConfigFrame(configId: number): Uint8Array {
 }
 
 export function heartbeatFrame(): Uint8Array {
-  return frame(create(Mesh.ToRadioSchema, { payloadVariant: { case: 'heartbeat', value: create(Mesh.HeartbeatSchema, {}) } }));
+  return frame(
+    create(Mesh.ToRadioSchema, { payloadVariant: { case: 'heartbeat', value: create(Mesh.HeartbeatSchema, {}) } }),
+  );
 }
 
 /** A TRACEROUTE_APP request: an empty RouteDiscovery the relays append to; the reply carries requestId = id. */
@@ -21,7 +22,11 @@ export function traceRouteFrame(opts: { id: number; to: number; hopLimit: number
     wantAck: true,
     payloadVariant: {
       case: 'decoded',
-      value: create(Mesh.DataSchema, { portnum: Portnums.PortNum.TRACEROUTE_APP, payload: discovery, wantResponse: true }),
+      value: create(Mesh.DataSchema, {
+        portnum: Portnums.PortNum.TRACEROUTE_APP,
+        payload: discovery,
+        wantResponse: true,
+      }),
     },
   });
   return frame(create(Mesh.ToRadioSchema, { payloadVariant: { case: 'packet', value: packet } }));

@@ -13,7 +13,11 @@ export interface SiteStreamLimits {
  * The site's durable buffer on its leaf: every event of the site, file storage, deduped by Msg-Id. Idempotent,
  * so every agent of the site runs it at start.
  */
-export function ensureSiteStream(jsm: JetStreamManager, site: string, limits: SiteStreamLimits = {}): Promise<StreamInfo> {
+export function ensureSiteStream(
+  jsm: JetStreamManager,
+  site: string,
+  limits: SiteStreamLimits = {},
+): Promise<StreamInfo> {
   return ensureStream(jsm, {
     name: streams.site(site),
     subjects: [subjects.siteAll(site)],
@@ -55,6 +59,10 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
   const kept = (existing?.config.sources ?? []).filter((s) => !wanted.some((w) => w.name === s.name));
   const hub = await ensureStream(jsm, { name: streams.hub, ...common, sources: [...kept, ...wanted] });
   const derived = await ensureStream(jsm, { name: streams.derived, subjects: [...streams.derivedSubjects], ...common });
-  const dlq = await ensureStream(jsm, { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common });
+  const dlq = await ensureStream(jsm, {
+    name: streams.deadLetters,
+    subjects: [...streams.deadLetterSubjects],
+    ...common,
+  });
   return [hub, derived, dlq];
 }

@@ -3,7 +3,12 @@ import { createLogger, parseConfig } from '@mmm/common';
 import { streams } from '@mmm/schemas';
 import { type HubAndLeaves, startHubAndLeaves } from '@mmm/testkit';
 import { connect, type JsMsg, type NatsConnection } from 'nats';
-import { type AgentSettings, resolveSettings, type SettingsOverrides, stripCommentedSections } from '../config/settings.js';
+import {
+  type AgentSettings,
+  resolveSettings,
+  type SettingsOverrides,
+  stripCommentedSections,
+} from '../config/settings.js';
 import { agentConfigSpec } from '../config/spec.js';
 import { provisionHub } from '../streams/provision.js';
 
@@ -33,7 +38,14 @@ export function settingsFrom(ini: string, overrides: SettingsOverrides = {}): Ag
   return resolveSettings(parseConfig(agentConfigSpec, stripCommentedSections(ini), 'test.ini', { env: {} }), overrides);
 }
 
-export function agentIni(o: { leafUrl: string; simPort?: number; devicePath?: string; site?: string; agent?: string; extra?: string }): string {
+export function agentIni(o: {
+  leafUrl: string;
+  simPort?: number;
+  devicePath?: string;
+  site?: string;
+  agent?: string;
+  extra?: string;
+}): string {
   const radio = o.devicePath
     ? `connection_type = serial\ndevice_path = ${o.devicePath}`
     : `connection_type = tcp\ntcp_host = 127.0.0.1:${o.simPort}`;

@@ -11,7 +11,11 @@ export function snrDb(raw: number): number | null {
  * (the original used `to` and recorded the agent as the target). towards = [me, ...route, target];
  * back = [target, ...routeBack, me], or null when the firmware did not record the way back.
  */
-export function tracePaths(me: number, target: number, payload: Uint8Array): { towards: TracePath; back: TracePath | null } {
+export function tracePaths(
+  me: number,
+  target: number,
+  payload: Uint8Array,
+): { towards: TracePath; back: TracePath | null } {
   const rd = fromBinary(Mesh.RouteDiscoverySchema, payload);
   const towards = { route: [me, ...rd.route, target], snr: rd.snrTowards.map(snrDb) };
   const hasBack = rd.snrBack.length > 0 || rd.routeBack.length > 0;

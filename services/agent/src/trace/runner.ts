@@ -106,7 +106,12 @@ export class TraceRunner {
     }
   }
 
-  private finish(id: number, outcome: TraceOutcome['outcome'], paths?: Pick<TraceOutcome, 'towards' | 'back'>, error?: string): void {
+  private finish(
+    id: number,
+    outcome: TraceOutcome['outcome'],
+    paths?: Pick<TraceOutcome, 'towards' | 'back'>,
+    error?: string,
+  ): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);

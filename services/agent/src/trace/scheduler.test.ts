@@ -8,7 +8,16 @@ function make(over: Partial<ConstructorParameters<typeof TraceScheduler>[0]> = {
   let now = 1_000_000_000;
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const s = new TraceScheduler(
-    { intervalMs: H, maxPerCycle: 3, recentMs: 2 * H, cacheMs: 24 * H, priorityCacheMs: 12 * H, priorityNodes: [], priorityCheckMs: 300_000, ...over },
+    {
+      intervalMs: H,
+      maxPerCycle: 3,
+      recentMs: 2 * H,
+      cacheMs: 24 * H,
+      priorityCacheMs: 12 * H,
+      priorityNodes: [],
+      priorityCheckMs: 300_000,
+      ...over,
+    },
     clock.now,
   );
   return { s, clock };

@@ -97,7 +97,8 @@ export class TraceScheduler {
     }
     const p = this.duePriority(now, self);
     if (p) return p;
-    if (this.cycleStartedAt === undefined || now - this.cycleStartedAt >= this.cfg.intervalMs) this.startCycle(now, self);
+    if (this.cycleStartedAt === undefined || now - this.cycleStartedAt >= this.cfg.intervalMs)
+      this.startCycle(now, self);
     while (this.cycle.length) {
       const target = this.cycle.shift()!;
       if (!this.cached(target, now)) return { target, trigger: 'sweep' };
@@ -112,7 +113,8 @@ export class TraceScheduler {
       const last = this.lastAttempt.get(num);
       if (last !== undefined && now - last < checkMs) continue;
       const age = this.routeAge(num, now);
-      if (age !== undefined && age >= (this.cfg.staleAfterMs ?? STALE_AFTER_MS) && age < this.ttl(num)) return { target: num, trigger: 'stale' };
+      if (age !== undefined && age >= (this.cfg.staleAfterMs ?? STALE_AFTER_MS) && age < this.ttl(num))
+        return { target: num, trigger: 'stale' };
       if (last === undefined || now - last >= (this.cfg.proactiveMs ?? PROACTIVE_MS)) {
         if (age !== undefined && age < (this.cfg.proactiveMs ?? PROACTIVE_MS)) continue;
         return { target: num, trigger: 'priority' };

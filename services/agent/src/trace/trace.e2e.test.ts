@@ -5,10 +5,12 @@ import { type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningAgent, startAgent } from '../agent.js';
-import { agentIni, quietLog, readStream, settingsFrom, type Stack, startStack } from '../testing/test-stack.js';
+import { agentIni, quietLog, readStream, type Stack, settingsFrom, startStack } from '../testing/test-stack.js';
 
 /** Sits between agent and simulator and timestamps every traceroute request as it reaches the radio's socket. */
-async function radioTap(upstreamPort: number): Promise<{ port: number; requests: { at: number; to: number; id: number }[]; close(): Promise<void> }> {
+async function radioTap(
+  upstreamPort: number,
+): Promise<{ port: number; requests: { at: number; to: number; id: number }[]; close(): Promise<void> }> {
   const requests: { at: number; to: number; id: number }[] = [];
   const server: Server = createServer((client) => {
     const up = createConnection({ host: '127.0.0.1', port: upstreamPort });
@@ -51,7 +53,9 @@ describe('traceroutes against the simulator', () => {
   });
 
   async function outcomes(): Promise<TraceOutcome[]> {
-    return (await readStream(stack!.hubNc, 'MESH', subjects.trace('site1', 'agent1'))).map((e) => e.data as unknown as TraceOutcome);
+    return (await readStream(stack!.hubNc, 'MESH', subjects.trace('site1', 'agent1'))).map(
+      (e) => e.data as unknown as TraceOutcome,
+    );
   }
 
   it('keeps the gap between requests, and records both paths with SNR per hop and correct endpoints', async () => {
@@ -60,12 +64,20 @@ describe('traceroutes against the simulator', () => {
     sim = await startSimulator({ seed: 41, nodes: 6, rate: 10, traceDelayMs: [100, 300], traceRateLimitMs: GAP - 100 });
     tap = await radioTap(sim.port);
     const extra = 'timeout = 5\nmax_per_cycle = 10\ninterval_minutes = 1\nhop_limit = 5\n';
-    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: tap.port }).replace('[route_discovery]\nenabled = false\n', `[route_discovery]\nenabled = true\n${extra}`);
+    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: tap.port }).replace(
+      '[route_discovery]\nenabled = false\n',
+      `[route_discovery]\nenabled = true\n${extra}`,
+    );
     agent = await startAgent(settingsFrom(ini, { traceGapMs: GAP }), { log: quietLog() });
-    const got = await waitFor('4 successful traceroutes', async () => {
-      const o = (await outcomes()).filter((x) => x.outcome === 'success');
-      return o.length >= 4 ? o : undefined;
-    }, 40_000, 250);
+    const got = await waitFor(
+      '4 successful traceroutes',
+      async () => {
+        const o = (await outcomes()).filter((x) => x.outcome === 'success');
+        return o.length >= 4 ? o : undefined;
+      },
+      40_000,
+      250,
+    );
     const gaps = tap.requests.slice(1).map((r, i) => r.at - tap!.requests[i]!.at);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(GAP - 50);
     const me = sim.myNodeNum;
@@ -74,8 +86,8 @@ describe('traceroutes against the simulator', () => {
       expect(o.from).toBe(me);
       expect(o.hopLimit).toBe(5);
       const rd = sim.expectedTraceroute(o.to);
-      expect(o.towards).toEqual({ route: [me, ...rd.route, o.to], snr: rd.snrTowards.map((s) => s / 4) });
-      expect(o.back).toEqual({ route: [o.to, ...rd.routeBack, me], snr: rd.snrBack.map((s) => s / 4) });
+      expect(o.towards).toEqual({ route: [me, ...rd.route, o.to], snr: rd.snrTowards.map((s: number) => s / 4) });
+      expect(o.back).toEqual({ route: [o.to, ...rd.routeBack, me], snr: rd.snrBack.map((s: number) => s / 4) });
       expect(tap.requests.some((r) => r.id === o.requestId && r.to === o.to)).toBe(true);
     }
   }, 60_000);
@@ -84,12 +96,20 @@ describe('traceroutes against the simulator', () => {
     stack = await startStack();
     // The simulated firmware accepts one traceroute per minute; the agent (test override) asks every second.
     sim = await startSimulator({ seed: 42, nodes: 5, rate: 10, traceDelayMs: [100, 200], traceRateLimitMs: 60_000 });
-    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: sim.port }).replace('[route_discovery]\nenabled = false\n', '[route_discovery]\nenabled = true\ntimeout = 5\n');
+    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: sim.port }).replace(
+      '[route_discovery]\nenabled = false\n',
+      '[route_discovery]\nenabled = true\ntimeout = 5\n',
+    );
     agent = await startAgent(settingsFrom(ini, { traceGapMs: 1_000 }), { log: quietLog() });
-    const got = await waitFor('a timeout outcome', async () => {
-      const o = (await outcomes()).filter((x) => x.outcome === 'timeout');
-      return o.length ? o : undefined;
-    }, 30_000, 250);
+    const got = await waitFor(
+      'a timeout outcome',
+      async () => {
+        const o = (await outcomes()).filter((x) => x.outcome === 'timeout');
+        return o.length ? o : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(validateEvent(got[0])).toMatchObject({ ok: true });
     expect(got[0]!.finishedAt - got[0]!.startedAt).toBeGreaterThanOrEqual(5_000);
     expect(got[0]!.towards).toBeUndefined();
