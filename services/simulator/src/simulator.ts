@@ -98,7 +98,6 @@ class MeshSimulator implements Simulator {
     this.privateChannel = { index: 1, name: 'Ops', key, hash: channelHash('Ops', key) };
     this.radio = new Radio(this.world, rng.fork(2), this.clock, this.privateChannel);
     this.traffic = new TrafficGenerator(this.world, rng.fork(3), this.clock, opts.hostileNames);
-    this.traffic.startedAt = this.clock();
     this.pick = rng.fork(4);
     this.requests = new ClientRequests({
       world: this.world,

@@ -56,6 +56,8 @@ export class TrafficGenerator {
 
   private readonly texts: readonly string[];
   private readonly waypointNames: readonly string[];
+  /** Uptimes grow from each node's seeded value at this moment. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly world: World,
@@ -63,6 +65,7 @@ export class TrafficGenerator {
     private readonly clock: () => number,
     hostile = false,
   ) {
+    this.startedAt = clock();
     this.texts = hostile ? [...TEXTS, HOSTILE_TEXT] : TEXTS;
     this.waypointNames = hostile ? [...WAYPOINT_NAMES, HOSTILE_WAYPOINT] : WAYPOINT_NAMES;
   }
@@ -343,9 +346,6 @@ export class TrafficGenerator {
     });
     return this.bcast(node, P.PAXCOUNTER_APP, toBinary(PaxCount.PaxcountSchema, value));
   }
-
-  /** Set by the simulator so uptimes keep growing from the seeded value. */
-  startedAt = 0;
 
   private bcast(node: MutableNode, portnum: number, payload: Uint8Array): Outgoing {
     return { from: node.num, to: BROADCAST, portnum, payload, channel: 'primary' };
