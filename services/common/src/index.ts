@@ -12,6 +12,7 @@ export {
   type JsonTcpShipperOptions,
   jsonTcpLogPrefixed,
   jsonTcpLogSection,
+  logShippersFromConfig,
   type ShipperStats,
 } from './logship/index.js';
 export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';

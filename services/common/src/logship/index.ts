@@ -33,3 +33,16 @@ export function createLogShippers(
       }),
   );
 }
+
+/**
+ * The shippers of a whole loaded config: finds its `[json_tcp_log_*]` group whatever key the loader filed it under
+ * (`json_tcp_log` at run time; ConfigValue's type says `json_tcp_log_`). None when the spec has no such sections.
+ */
+export function logShippersFromConfig(
+  config: object,
+  extra: Pick<JsonTcpShipperOptions, 'onProblem'> = {},
+): JsonTcpShipper[] {
+  const c = config as Record<string, unknown>;
+  const group = (c.json_tcp_log ?? c.json_tcp_log_) as Readonly<Record<string, JsonTcpLogConfig>> | undefined;
+  return createLogShippers(group, extra);
+}

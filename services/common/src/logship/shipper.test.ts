@@ -113,10 +113,9 @@ describe('JSON-TCP log shipping', () => {
         onProblem: (m) => problems.push(m),
       }),
     );
-    const t0 = performance.now();
-    for (let i = 0; i < 5000; i++) ship.write(line(`m${i}`));
-    // 5000 lines queue in memory without touching the network; the bound holds.
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // write() only queues: 5000 lines go by with the collector down (the original retried each line on the socket,
+    // blocking), and the bound holds.
+    for (let i = 0; i < 5000; i++) expect(ship.write(line(`m${i}`))).toBe(true);
     expect(ship.stats).toMatchObject({ connected: false, dropped: 4900, buffered: 100 });
     await waitFor('a connect failure reported', () => problems.length > 0);
     expect(problems).toHaveLength(1);
