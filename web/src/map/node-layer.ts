@@ -5,7 +5,8 @@ import L from './cluster.js';
 import { nodePopup, textTooltip } from './popup.js';
 
 // Node markers: one canvas circle per node with a position, clustered (chunked loading keeps 10k responsive).
-// Live updates move or restyle single markers; an open popup is rebuilt so it shows the new values.
+// Live updates move or restyle single markers. The popup the user wants open (clicked, or ?node=) survives full
+// redraws and moves: markercluster closes a popup whenever it removes the marker.
 
 const UNCLUSTERED_ZOOM = 15;
 
@@ -19,10 +20,12 @@ export class NodeLayer {
   readonly group: L.FeatureGroup;
   private readonly markers = new Map<string, L.CircleMarker>();
   private readonly rows = new Map<string, NodeRow>();
-  private openId: string | null = null;
-  private pendingFocus: string | null = null;
+  /** The node whose popup should be open, until the user closes it. */
+  private wantOpen: string | null = null;
+  /** Set while we remove markers ourselves, so their popupclose is not taken as the user's. */
+  private quiet = false;
   private loading = false;
-  private pendingZoom = true;
+  private zoomOnOpen = false;
 
   constructor(private readonly opts: NodeLayerOptions) {
     this.group = opts.cluster
@@ -33,11 +36,10 @@ export class NodeLayer {
           maxClusterRadius: 40,
           disableClusteringAtZoom: UNCLUSTERED_ZOOM,
           spiderfyOnMaxZoom: true,
-          // a focus request waits until chunked loading has placed every marker in the cluster tree
           chunkProgress: (done: number, total: number) => {
             if (done < total) return;
             this.loading = false;
-            this.runPendingFocus();
+            this.openWanted();
           },
         })
       : L.featureGroup();
@@ -53,13 +55,9 @@ export class NodeLayer {
 
   /** Replaces every marker (first load, filter change, snapshot). */
   reset(nodes: readonly NodeRow[]): void {
-    // a popup open before a full redraw (snapshot, filter change) is reopened on the new marker
-    const reopen = this.openId;
-    if (reopen && !this.pendingFocus) {
-      this.pendingFocus = reopen;
-      this.pendingZoom = false;
-    }
+    this.quiet = true;
     this.group.clearLayers();
+    this.quiet = false;
     this.markers.clear();
     this.rows.clear();
     const add: L.Layer[] = [];
@@ -70,16 +68,18 @@ export class NodeLayer {
     if (this.group instanceof L.MarkerClusterGroup) {
       this.loading = add.length > 0;
       this.group.addLayers(add);
-    }
-    else for (const m of add) this.group.addLayer(m);
+    } else for (const m of add) this.group.addLayer(m);
+    if (!this.loading) this.openWanted();
   }
 
-  /** Applies changed rows; `visible` false removes the marker. */
+  /** Applies a changed row; `visible` false removes the marker. */
   update(n: NodeRow, visible: boolean): void {
     const m = this.markers.get(n.id);
     if (!visible || n.lat === null || n.lon === null) {
       if (m) {
+        this.quiet = true;
         this.group.removeLayer(m);
+        this.quiet = false;
         this.markers.delete(n.id);
         this.rows.delete(n.id);
       }
@@ -94,40 +94,43 @@ export class NodeLayer {
     const prev = m.getLatLng();
     if (prev.lat !== n.lat || prev.lng !== n.lon) {
       // markercluster re-buckets a marker only when it is re-added
+      this.quiet = true;
       this.group.removeLayer(m);
+      this.quiet = false;
       m.setLatLng([n.lat, n.lon]);
       this.group.addLayer(m);
     }
     m.setStyle({ fillColor: nodeColor(n.hops, n.battery, n.active !== false) });
     m.setTooltipContent(textTooltip(nodeLabel(n)));
+    if (this.wantOpen !== n.id) return;
     // the popup's content is a function of the current row: update() re-runs it
-    if (this.openId === n.id && m.isPopupOpen()) m.getPopup()?.update();
+    if (m.isPopupOpen()) m.getPopup()?.update();
+    else this.openWanted();
   }
 
-  /** Opens a node's popup (zooming into its cluster first), once its marker is on the map. */
+  /** Zooms to a node and opens its popup, once its marker is on the map. */
   focus(id: string): boolean {
     if (!this.markers.has(id)) return false;
-    this.pendingFocus = id;
-    this.pendingZoom = true;
-    if (!this.loading) this.runPendingFocus();
+    this.wantOpen = id;
+    this.zoomOnOpen = true;
+    if (!this.loading) this.openWanted();
     return true;
   }
 
-  private runPendingFocus(): void {
-    const id = this.pendingFocus;
+  private openWanted(): void {
+    const id = this.wantOpen;
     const m = id ? this.markers.get(id) : undefined;
-    this.pendingFocus = null;
     const map = (this.group as unknown as { _map?: L.Map })._map;
-    const zoom = this.pendingZoom;
-    this.pendingZoom = true;
     if (!m || !map) return;
     // markercluster's zoomToShowLayer waits for an `_icon` that circle markers never have, so: zoom past the
-    // clustering level, then open the popup once the cluster has put the marker on the map.
-    if (zoom) map.setView(m.getLatLng(), Math.max(map.getZoom(), UNCLUSTERED_ZOOM), { animate: false });
+    // clustering level, then open the popup once the cluster layer has put the marker on the map.
+    if (this.zoomOnOpen) map.setView(m.getLatLng(), Math.max(map.getZoom(), UNCLUSTERED_ZOOM), { animate: false });
+    this.zoomOnOpen = false;
     let tries = 0;
     const open = () => {
+      if (this.markers.get(id!) !== m || this.wantOpen !== id) return; // superseded by a redraw or a close
       if ((m as unknown as { _map?: L.Map })._map) m.openPopup();
-      else if (tries++ < 60) requestAnimationFrame(open);
+      else if (tries++ < 120) requestAnimationFrame(open);
     };
     open();
   }
@@ -144,9 +147,11 @@ export class NodeLayer {
     });
     m.bindTooltip(textTooltip(nodeLabel(n)), { direction: 'top', offset: [0, -6] });
     m.bindPopup(() => nodePopup(this.rows.get(n.id) ?? n, this.opts.agentNames()), { maxWidth: 320 });
-    m.on('popupopen', () => (this.openId = n.id));
+    m.on('popupopen', () => {
+      this.wantOpen = n.id;
+    });
     m.on('popupclose', () => {
-      if (this.openId === n.id) this.openId = null;
+      if (!this.quiet && this.wantOpen === n.id && this.markers.get(n.id) === m && (m as unknown as { _map?: L.Map })._map) this.wantOpen = null;
     });
     this.markers.set(n.id, m);
     this.rows.set(n.id, n);
