@@ -74,7 +74,7 @@ describe('mmm route-analysis', () => {
     const file = join(dir, 'ra.ini');
     writeFileSync(
       file,
-      `[nats]\nurl = ${server.url}\n[route_analysis]\nflush_interval = 200\nbatch = 200\n[ops]\nport = ${opsPort}\n`,
+      `[nats]\nurl = ${server.url}\n[route_analysis]\nflush_interval = 200\nlinks_interval = 0\nbatch = 200\n[ops]\nport = ${opsPort}\n`,
     );
     const mesh = syntheticMesh(31, { nodes: 40, rounds: 25, t0: Date.now() - 10 * 60_000 });
     const events = mesh.events;
@@ -121,5 +121,6 @@ describe('mmm route-analysis', () => {
     } finally {
       proc.kill('SIGKILL');
     }
-  });
+    // Two process starts through tsx and a few thousand events on a box shared with other test runs.
+  }, 180_000);
 });

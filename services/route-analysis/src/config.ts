@@ -11,6 +11,7 @@ export const DEFAULT_MAX_SAMPLES = 32;
 /** Changes are published at most once per interval per link, agent hop table and relay table. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 export const DEFAULT_BATCH = 1000;
+export const DEFAULT_LINKS_INTERVAL_MS = 5000;
 export const DEFAULT_DURABLE = 'route-analysis';
 export const DEFAULT_OPS_PORT = 9473;
 
@@ -57,6 +58,14 @@ export const routeAnalysisConfig = defineConfig({
           max: 60_000,
           unit: 'ms',
           description: 'How often changes are published, the snapshot written and the processed events acked',
+        },
+        links_interval: {
+          type: 'int',
+          default: DEFAULT_LINKS_INTERVAL_MS,
+          min: 0,
+          unit: 'ms',
+          description:
+            'Least time between rewrites of the whole links array in the snapshot (per-link keys change at every flush)',
         },
         batch: {
           type: 'int',

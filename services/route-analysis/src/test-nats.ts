@@ -58,7 +58,7 @@ export async function publishEvents(js: JetStreamClient, events: readonly MeshEv
 export function testConfig(url: string, extra = ''): RouteAnalysisConfig {
   return parseConfig(
     routeAnalysisConfig,
-    `[nats]\nurl = ${url}\n[route_analysis]\nflush_interval = 200\nbatch = 500\n${extra}\n[ops]\nenabled = false\n`,
+    `[nats]\nurl = ${url}\n[route_analysis]\nflush_interval = 200\nlinks_interval = 0\nbatch = 500\n${extra}\n[ops]\nenabled = false\n`,
     undefined,
     { env: {} },
   );

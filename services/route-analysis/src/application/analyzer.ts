@@ -50,6 +50,12 @@ export interface FlushPlan {
  */
 export class Analyzer {
   private pendingLinksIndex = false;
+  private linksIndexWrittenAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The `links` array is rewritten at most this often (ms): on a large mesh it is most of a megabyte, while the
+   * per-link keys carry every change at once.
+   */
+  linksIndexIntervalMs = 0;
 
   constructor(
     readonly graph: TopologyGraph,
@@ -78,12 +84,22 @@ export class Analyzer {
     return { status: 'applied', observations: obs.length };
   }
 
-  /** Changes since the last flush as updates, snapshot writes and checkpoint writes. */
-  flush(now: number): FlushPlan {
+  /** True while a rewrite of the `links` array is held back by linksIndexIntervalMs. */
+  get snapshotPending(): boolean {
+    return this.pendingLinksIndex;
+  }
+
+  /**
+   * Changes since the last flush as updates, snapshot writes and checkpoint writes. `now` dates them (wall clock);
+   * `mono` (a monotonic clock in ms) paces the `links` array rewrites.
+   */
+  flush(now: number, mono = performance.now()): FlushPlan {
     const ch = this.graph.flush(now);
     const changed = ch.links.length + ch.removedLinks.length + ch.hops.length + ch.relays.length > 0;
-    const linksChanged = ch.links.length + ch.removedLinks.length > 0 || this.pendingLinksIndex;
-    this.pendingLinksIndex = false;
+    const dirty = ch.links.length + ch.removedLinks.length > 0 || this.pendingLinksIndex;
+    const linksChanged = dirty && mono - this.linksIndexWrittenAt >= this.linksIndexIntervalMs;
+    this.pendingLinksIndex = dirty && !linksChanged;
+    if (linksChanged) this.linksIndexWrittenAt = mono;
     return {
       updates: this.updates(ch, now),
       snapshot: this.snapshotWrites(ch, now, linksChanged),

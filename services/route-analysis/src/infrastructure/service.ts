@@ -156,10 +156,14 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
 
   let analyzer: Analyzer;
   let rebuilt = false;
+  const configure = (a: Analyzer) => {
+    a.linksIndexIntervalMs = r.links_interval;
+    return a;
+  };
   const checkpoint = opts.rebuild ? undefined : await loadCheckpoint(stateKv);
   if (!checkpoint) {
     log.info({ reason: opts.rebuild ? '--rebuild' : 'no checkpoint' }, 'rebuilding from the start of the hub stream');
-    analyzer = await rebuild();
+    analyzer = configure(await rebuild());
     rebuilt = true;
   } else if (checkpoint.meta.lastSeq > hubLastSeq) {
     // The hub stream was recreated: sequences restarted, so the checkpoint's position means nothing any more.
@@ -167,10 +171,10 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
       { checkpoint: checkpoint.meta.lastSeq, hub: hubLastSeq },
       'hub stream is behind the checkpoint; rebuilding',
     );
-    analyzer = await rebuild();
+    analyzer = configure(await rebuild());
     rebuilt = true;
   } else {
-    analyzer = Analyzer.restore(settings, checkpoint.state, checkpoint.meta);
+    analyzer = configure(Analyzer.restore(settings, checkpoint.state, checkpoint.meta));
     // The checkpoint, not the consumer's ack floor, says where we are. Events the previous process had fetched but
     // not acked would come back only after ack_wait, behind newer ones, and look already counted: start the durable
     // again right after the checkpoint so everything after it arrives once and in order.
@@ -212,7 +216,8 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
         const since = performance.now() - lastFlush;
         if (
           stopping ||
-          (held.length > 0 && since >= r.flush_interval) ||
+          // A held-back rewrite of the links array goes out once its interval passed, even when idle.
+          ((held.length > 0 || analyzer.snapshotPending) && since >= r.flush_interval) ||
           held.length >= maxAckPending / 2 ||
           since >= SWEEP_INTERVAL_MS
         ) {
