@@ -42,7 +42,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     // Per-request lines at info would drown the log; errors are logged by the error handler.
     loggerInstance: d.log.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: d.cfg.server.body_limit,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
