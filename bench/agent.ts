@@ -1,4 +1,4 @@
-// `npm run bench -- agent [seconds]`: packets/s one agent (`mmm agent`, a child process) decodes and publishes to its
+// `npm run bench -- agent [seconds] [--no-build] [--from-source] [--prof DIR]`: packets/s one agent (`mmm agent`, a child process) decodes and publishes to its
 // leaf while the simulator feeds it flat out, with the agent's RSS and CPU. Baseline: raw JetStream publishes/s
 // (600-byte messages, 256 in flight, Msg-Id set) to the same nats-server in the same run.
 // Prints one line: {"scenario":"agent","packets_per_s":…,"raw_publish_per_s":…,"ratio":…,"rss_mb":…,"cpu_pct":…}
@@ -54,7 +54,7 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-if (!fromSource) {
+if (!fromSource && !process.argv.includes('--no-build')) {
   for (const w of BUILD) {
     process.stderr.write(`building ${w}\n`);
     execFileSync(
