@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import {
   ConfigError,
   createLogger,
+  logShippersFromConfig,
   runService,
   Shutdown,
   sampleConfig,
   serviceOptions,
   startOpsServer,
+  startTelemetry,
 } from '@mmm/common';
 import type { Command } from 'commander';
 import { loadRouteAnalysisConfig, routeAnalysisConfig } from './config.js';
@@ -79,6 +81,7 @@ async function runRouteAnalysis(opts: CliOptions): Promise<void> {
       name: 'route-analysis',
       level: opts.logLevel ?? cfg.log.level,
       file: opts.logFile ?? cfg.log.file,
+      extra: logShippersFromConfig(cfg),
     });
   } catch (cause) {
     throw new ConfigError(
@@ -88,6 +91,8 @@ async function runRouteAnalysis(opts: CliOptions): Promise<void> {
     );
   }
   const shutdown = new Shutdown(log).listen();
+  const telemetry = await startTelemetry(cfg.opentelemetry, { serviceName: 'mmm-route-analysis' });
+  shutdown.add('telemetry', () => telemetry.shutdown());
   const running = await startRouteAnalysis(cfg, { log, rebuild: opts.rebuild === true });
   shutdown.add('route-analysis', () => running.stop());
   if (cfg.ops.enabled) {

@@ -1,4 +1,12 @@
-import { type ConfigValue, defineConfig, loadConfig, logSection, natsSection } from '@mmm/common';
+import {
+  type ConfigValue,
+  defineConfig,
+  jsonTcpLogPrefixed,
+  loadConfig,
+  logSection,
+  natsSection,
+  openTelemetrySection,
+} from '@mmm/common';
 import { TOPOLOGY_BUCKET } from '@mmm/schemas';
 import type { GraphSettings } from './domain/types.js';
 
@@ -16,9 +24,12 @@ export const DEFAULT_DURABLE = 'route-analysis';
 export const DEFAULT_OPS_PORT = 9473;
 
 export const routeAnalysisConfig = defineConfig({
+  // [json_tcp_log_<name>] log shipping, as in the original (docs/operations.md).
+  prefixed: { ...jsonTcpLogPrefixed },
   sections: {
     nats: natsSection,
     log: logSection,
+    opentelemetry: openTelemetrySection,
     route_analysis: {
       description: 'Topology analysis: what it reads, how long links live, how it publishes',
       fields: {
