@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import {
   createLogger,
   loadConfig,
+  logShippersFromConfig,
   runService,
   type ServiceCliOptions,
   Shutdown,
   sampleConfig,
   serviceOptions,
+  startTelemetry,
 } from '@mmm/common';
 import type { Command } from 'commander';
 import { apiConfigSpec } from './config.js';
@@ -50,10 +52,15 @@ export function register(program: Command): void {
         name: 'api',
         level: opts.logLevel ?? cfg.log.level,
         file: opts.logFile ?? cfg.log.file,
+        extra: logShippersFromConfig(cfg),
       });
+      const telemetry = await startTelemetry(cfg.opentelemetry, { serviceName: 'mmm-api' });
       const { startApi } = await import('./main.js');
       const svc = await startApi(cfg, log);
-      new Shutdown(log).add('api', () => svc.close()).listen();
+      new Shutdown(log)
+        .add('telemetry', () => telemetry.shutdown())
+        .add('api', () => svc.close())
+        .listen();
     });
   });
 }

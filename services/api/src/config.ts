@@ -1,4 +1,11 @@
-import { type ConfigValue, defineConfig, logSection, natsSection } from '@mmm/common';
+import {
+  type ConfigValue,
+  defineConfig,
+  jsonTcpLogPrefixed,
+  logSection,
+  natsSection,
+  openTelemetrySection,
+} from '@mmm/common';
 
 /** The original server's body limit (aiohttp's default): a 100-packet body is ~40 KB, so this is generous. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -6,6 +13,8 @@ export const DEFAULT_KEEP_HOURS = 72;
 export const DEFAULT_LIVE_QUEUE = 1000;
 
 export const apiConfigSpec = defineConfig({
+  // [json_tcp_log_<name>] log shipping, as in the original (docs/operations.md).
+  prefixed: { ...jsonTcpLogPrefixed },
   sections: {
     server: {
       description: 'HTTP server',
@@ -118,6 +127,7 @@ export const apiConfigSpec = defineConfig({
       },
     },
     log: logSection,
+    opentelemetry: openTelemetrySection,
   },
 });
 

@@ -3,10 +3,12 @@ import {
   ConfigError,
   createLogger,
   loadConfig,
+  logShippersFromConfig,
   runService,
   type ServiceCliOptions,
   sampleConfig,
   serviceOptions,
+  startTelemetry,
 } from '@mmm/common';
 import type { Command } from 'commander';
 import { ingestConfigSpec } from './config.js';
@@ -62,14 +64,19 @@ export function register(program: Command): void {
             name: 'ingest',
             level: opts.logLevel ?? config.log.level,
             file: opts.logFile ?? config.log.file,
+            extra: logShippersFromConfig(config),
           });
         } catch (cause) {
           throw new ConfigError((cause as Error).message, { section: 'log', key: 'level' }, { cause });
         }
+        const telemetry = await startTelemetry(config.opentelemetry, { serviceName: 'mmm-ingest' });
         const running = await startIngest(config, log);
         const stop = (signal: NodeJS.Signals) => {
           log.info({ signal }, 'shutting down');
-          void running.stop().then(() => process.exit(0));
+          void running
+            .stop()
+            .then(() => telemetry.shutdown())
+            .then(() => process.exit(0));
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

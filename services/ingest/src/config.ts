@@ -1,4 +1,11 @@
-import { type ConfigValue, defineConfig, logSection, natsSection } from '@mmm/common';
+import {
+  type ConfigValue,
+  defineConfig,
+  jsonTcpLogPrefixed,
+  logSection,
+  natsSection,
+  openTelemetrySection,
+} from '@mmm/common';
 import { streams } from '@mmm/schemas';
 
 export const DEFAULT_DURABLE = 'ingest';
@@ -13,9 +20,12 @@ export const DEFAULT_ROLLUP_DAYS = 365;
 export const DEFAULT_RETENTION_INTERVAL_S = 3_600;
 
 export const ingestConfigSpec = defineConfig({
+  // [json_tcp_log_<name>] log shipping, as in the original (docs/operations.md).
+  prefixed: { ...jsonTcpLogPrefixed },
   sections: {
     nats: natsSection,
     log: logSection,
+    opentelemetry: openTelemetrySection,
     ingest: {
       description: 'Consuming the hub stream',
       fields: {

@@ -1,3 +1,4 @@
+import { withBatchSpan } from '@mmm/common';
 import { decodeEvent, type MeshEvent } from '@mmm/schemas';
 import type { Consumer, JsMsg } from 'nats';
 import type { Logger } from 'pino';
@@ -112,7 +113,11 @@ export class BatchLoop {
         metrics.deadLetters.inc();
       }
     }
-    if (items.length > 0 && !(await this.store(items, msgs, signal))) return false;
+    // One span per commit, linked to each message's publish span (the agent's), so a packet's trace reaches the store.
+    const stored = await withBatchSpan('ingest store', msgs, { 'mesh.items': items.length }, () =>
+      items.length > 0 ? this.store(items, msgs, signal) : true,
+    );
+    if (!stored) return false;
     for (const m of msgs) m.ack();
     this.lastCommitAt = Date.now();
     metrics.lastCommit.set(this.lastCommitAt / 1000);

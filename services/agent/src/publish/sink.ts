@@ -1,4 +1,4 @@
-import { type JetStreamPublisher, type Logger, PublisherClosedError } from '@mmm/common';
+import { type JetStreamPublisher, type Logger, PublisherClosedError, startPublishSpan } from '@mmm/common';
 
 export interface EventSinkOptions {
   /** Accepted but unacked publishes at which the radio is paused; it resumes at half. */
@@ -35,12 +35,16 @@ export class EventSink {
   publish(subject: string, msgId: string, event: unknown): void {
     const data = encoder.encode(JSON.stringify(event));
     this.accepted++;
-    this.publisher.publish(subject, data, msgId).then(
+    // Trace context rides in the message headers: ingest and the API continue this packet's trace.
+    const span = startPublishSpan(subject, { 'messaging.message.id': msgId });
+    this.publisher.publish(subject, data, msgId, span.headers).then(
       () => {
+        span.end();
         this.published++;
         this.check();
       },
       (err) => {
+        span.end(err);
         this.failed++;
         if (!(err instanceof PublisherClosedError)) this.o.log.error({ err, subject, msgId }, 'publish failed');
         this.check();

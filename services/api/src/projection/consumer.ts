@@ -1,4 +1,4 @@
-import { ensureConsumer } from '@mmm/common';
+import { ensureConsumer, inBatchSpan } from '@mmm/common';
 import { type DeadLetter, decodeEvent, type MeshEvent, SCHEMA_VERSION, subjects } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -129,7 +129,8 @@ export class ProjectionConsumer {
       this.o.metrics.eventsConsumed.inc({ kind: ev.kind, port: ev.kind === 'reception' ? ev.port : '' });
     }
     for (const { m, reason } of bad) this.deadLetter(m, reason);
-    this.o.onChanges(ch);
+    // The live push, linked to each message's publish span: the last hop of a packet's trace (agent -> API client).
+    inBatchSpan('api live push', msgs, {}, () => this.o.onChanges(ch));
   }
 
   private deadLetter(m: JsMsg, reason: string): void {
