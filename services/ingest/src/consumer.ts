@@ -1,7 +1,7 @@
+import type { Logger } from '@mmm/common';
 import { withBatchSpan } from '@mmm/common';
 import { decodeEvent, type MeshEvent } from '@mmm/schemas';
 import type { Consumer, JsMsg } from 'nats';
-import type { Logger } from 'pino';
 import { Batcher } from './batcher.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';

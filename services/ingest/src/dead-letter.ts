@@ -1,7 +1,7 @@
+import type { Logger } from '@mmm/common';
 import { JetStreamPublisher } from '@mmm/common';
 import { type DeadLetter, msgIds, SCHEMA_VERSION, subjects } from '@mmm/schemas';
 import type { JsMsg, NatsConnection } from 'nats';
-import type { Logger } from 'pino';
 
 export const SERVICE = 'ingest';
 
