@@ -99,6 +99,9 @@ export class NodeLayer {
       this.quiet = false;
       m.setLatLng([n.lat, n.lon]);
       this.group.addLayer(m);
+      // the cluster layer only draws markers inside the view: follow the node whose popup is open
+      const map = (this.group as unknown as { _map?: L.Map })._map;
+      if (this.wantOpen === n.id && map && !map.getBounds().contains([n.lat, n.lon])) map.panTo([n.lat, n.lon], { animate: false });
     }
     m.setStyle({ fillColor: nodeColor(n.hops, n.battery, n.active !== false) });
     m.setTooltipContent(textTooltip(nodeLabel(n)));
