@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { PORTS, type Port } from '../subjects.js';
 import { Agent, Base64, Closed, EpochMs, Int, NodeNum, Open, Site, Uint32, Version } from './common.js';
-import { PayloadByPort } from './payloads.js';
+import { PayloadByPort, type PayloadOf } from './payloads.js';
 
 /** MeshPacket header fields, wire names. rxSnr/rxRssi describe the last hop only. */
 export const PacketHeader = Open(
@@ -86,7 +86,11 @@ export const ReceptionEnvelope = Closed(
   { $id: 'reception-envelope', title: 'Reception envelope', description: 'Reception without payload checks' },
 );
 
-export type Reception = Static<typeof Reception>;
-export type ReceptionOf<P extends Port> = Extract<Reception, { port: P }>;
+/** The schema is built per port at run time; the types are spelt out so that `port` discriminates `payload`. */
+export type ReceptionOf<P extends Port> = Omit<Static<typeof ReceptionEnvelope>, 'port' | 'payload'> & {
+  port: P;
+  payload: PayloadOf<P>;
+};
+export type Reception = { [P in Port]: ReceptionOf<P> }[Port];
 export type PacketHeader = Static<typeof PacketHeader>;
 export type DataHeader = Static<typeof DataHeader>;

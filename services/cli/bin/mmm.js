@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the built CLI. In a checkout that has not been built (or with MMM_FROM_SOURCE=1) it runs the TypeScript
-// sources through tsx, resolving workspace packages to their src/ via the "development" export condition.
+// sources through tsx (resolved from here, so it works from any directory), resolving workspace packages to their src/ via the "development" export condition.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ if (existsSync(fileURLToPath(built)) && !process.env.MMM_FROM_SOURCE) {
   const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--conditions=development', '--import', 'tsx', main, ...process.argv.slice(2)],
+    ['--conditions=development', '--import', import.meta.resolve('tsx'), main, ...process.argv.slice(2)],
     {
       stdio: 'inherit',
     },
