@@ -114,6 +114,9 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
         break;
       case 'nodeInfo':
         nodedb.upsert(item.entry);
+        // The radio's own record of when it last heard a node seeds the sweep right after start-up.
+        if (item.entry.lastHeard && item.entry.num !== radio.myNodeNum)
+          scheduler.heard(item.entry.num, item.entry.lastHeard * 1000);
         break;
       case 'metadata':
         radio.firmwareVersion = item.firmwareVersion;

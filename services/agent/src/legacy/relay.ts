@@ -7,7 +7,7 @@ import {
   streams,
   type TraceOutcome,
 } from '@mmm/schemas';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, type Consumer, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { AgentSettings, LegacyDestination } from '../config/settings.js';
 import { backoffDelay } from '../radio/backoff.js';
 import { legacyNodeDb, legacyNodeStatus, legacyPacket, legacyRoute, routeAllowed, wantsPacket } from './format.js';
@@ -129,7 +129,16 @@ export class LegacyRelay {
         await this.sleep(this.retryDelay());
       }
     }
-    const consumer = await this.o.js.consumers.get(streams.site(settings.site), this.durable);
+    let consumer: Consumer | undefined;
+    while (!this.stopped && !consumer) {
+      try {
+        consumer = await this.o.js.consumers.get(streams.site(settings.site), this.durable);
+      } catch (err) {
+        this.o.log.warn({ err: (err as Error).message }, 'cannot open the relay consumer; retrying');
+        await this.sleep(1000);
+      }
+    }
+    if (!consumer) return;
     while (!this.stopped) {
       const msgs: JsMsg[] = [];
       try {

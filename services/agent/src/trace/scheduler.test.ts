@@ -41,6 +41,15 @@ describe('TraceScheduler', () => {
     expect(s.next(ME)?.target).toBeDefined();
   });
 
+  it('sweeps nodes first heard during a cycle in that cycle (e.g. right after start-up)', () => {
+    const { s, clock } = make();
+    expect(s.next(ME)).toBeUndefined(); // nothing heard yet: the cycle has started empty
+    clock.advance(5_000);
+    s.heard(20);
+    expect(s.next(ME)).toEqual({ target: 20, trigger: 'sweep' });
+    expect(s.next(ME)).toBeUndefined(); // each node once per cycle
+  });
+
   it('skips nodes whose cached route is younger than its TTL (24 h, or priority_cache_duration for priority nodes)', () => {
     const { s, clock } = make({ cacheMs: 24 * H });
     s.heard(5);

@@ -35,7 +35,8 @@ export class TraceScheduler {
   private readonly cache = new Map<number, CacheEntry>();
   private readonly lastAttempt = new Map<number, number>();
   private readonly urgent: { target: number; trigger: TraceTrigger }[] = [];
-  private cycle: number[] = [];
+  /** Nodes swept in the current cycle; a cycle lasts intervalMs and takes at most maxPerCycle nodes. */
+  private readonly sweptThisCycle = new Set<number>();
   private cycleStartedAt: number | undefined;
   private readonly priority: ReadonlySet<number>;
 
@@ -97,13 +98,22 @@ export class TraceScheduler {
     }
     const p = this.duePriority(now, self);
     if (p) return p;
-    if (this.cycleStartedAt === undefined || now - this.cycleStartedAt >= this.cfg.intervalMs)
-      this.startCycle(now, self);
-    while (this.cycle.length) {
-      const target = this.cycle.shift()!;
-      if (!this.cached(target, now)) return { target, trigger: 'sweep' };
+    if (this.cycleStartedAt === undefined || now - this.cycleStartedAt >= this.cfg.intervalMs) {
+      this.cycleStartedAt = now;
+      this.sweptThisCycle.clear();
     }
-    return undefined;
+    if (this.sweptThisCycle.size >= this.cfg.maxPerCycle) return undefined;
+    // Chosen when due rather than listed at the cycle's start, so nodes first heard during the cycle (e.g. right
+    // after start-up) are swept in it too; most recently heard first.
+    let best: [number, number] | undefined;
+    for (const [num, at] of this.heardAt) {
+      if (num === self || now - at > this.cfg.recentMs || this.sweptThisCycle.has(num) || this.cached(num, now))
+        continue;
+      if (!best || at > best[1]) best = [num, at];
+    }
+    if (!best) return undefined;
+    this.sweptThisCycle.add(best[0]);
+    return { target: best[0], trigger: 'sweep' };
   }
 
   private duePriority(now: number, self: number | undefined): { target: number; trigger: TraceTrigger } | undefined {
@@ -121,14 +131,5 @@ export class TraceScheduler {
       }
     }
     return undefined;
-  }
-
-  private startCycle(now: number, self: number | undefined): void {
-    this.cycleStartedAt = now;
-    this.cycle = [...this.heardAt.entries()]
-      .filter(([num, at]) => num !== self && now - at <= this.cfg.recentMs && !this.cached(num, now))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, this.cfg.maxPerCycle)
-      .map(([num]) => num);
   }
 }
