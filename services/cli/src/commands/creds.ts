@@ -48,10 +48,7 @@ export function register(program: Command): void {
     .option('--leaf-url <url>', 'leaf client URL for the agent snippets', 'nats://127.0.0.1:4222')
     .option('--tls-cert <file>', "hub's leafnode TLS certificate (PEM)")
     .option('--tls-key <file>', "hub's leafnode TLS key (PEM)")
-    .option(
-      '--tls-ca <file>',
-      'CA that signed the hub certificate; leaves verify the hub with it (and the hub verifies leaf certificates)',
-    )
+    .option('--tls-ca <file>', 'CA that signed the hub certificate; the leaves verify the hub with it (tls:// remotes)')
     .option('--rotate', 'new passwords for every user (clients and servers must all be updated)')
     .addHelpText('after', HELP_AFTER)
     .action(

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureConsumer, ensureStream } from '@mmm/common';
@@ -153,6 +154,93 @@ describe('mmm creds against real nats-servers', () => {
     await expect(
       ingest.jetstream().publish(subjects.rx(SITE, 'gw-1', 'text'), new Uint8Array(), { timeout: 2000 }),
     ).rejects.toThrow();
+  });
+
+  it('links a leaf over TLS with the generated snippets (hub certificate from a CA the leaf trusts)', async () => {
+    const tlsDir = join(dir, 'tls');
+    mkdirSync(tlsDir, { recursive: true });
+    const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: tlsDir, stdio: 'ignore' });
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    );
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=hub', '-keyout', 'hub.key', '-out', 'hub.csr');
+    writeFileSync(join(tlsDir, 'ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'hub.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      'ext',
+      '-out',
+      'hub.pem',
+    );
+    const [c, m, l, lc, lm] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const out = join(tlsDir, 'out');
+    generateCreds({
+      outDir: out,
+      sites: { [SITE]: ['gw-1'] },
+      hubLeafUrls: [`nats-leaf://127.0.0.1:${l}`],
+      hubUrl: `nats://127.0.0.1:${c}`,
+      leafUrl: `nats://127.0.0.1:${lc}`,
+      tls: { cert: join(tlsDir, 'hub.pem'), key: join(tlsDir, 'hub.key'), ca: join(tlsDir, 'ca.pem') },
+      rotate: false,
+    });
+    writeFileSync(
+      join(out, 'hub/hub.conf'),
+      `listen: 127.0.0.1:${c}\nhttp: 127.0.0.1:${m}\ninclude "authorization.conf"\nleafnodes {\n  listen: 127.0.0.1:${l}\n  include "leafnodes-authorization.conf"\n}\n`,
+    );
+    writeFileSync(
+      join(out, `leaf-${SITE}/leaf.conf`),
+      `listen: 127.0.0.1:${lc}\nhttp: 127.0.0.1:${lm}\ninclude "authorization.conf"\ninclude "leafnodes.conf"\n`,
+    );
+    const bin = requireBinary('nats-server', 'nats-server');
+    const tlsHub = new ServerProcess('tls-hub', bin, ['-c', join(out, 'hub/hub.conf')], () =>
+      httpOk(`http://127.0.0.1:${m}/healthz`),
+    );
+    const tlsLeaf = new ServerProcess('tls-leaf', bin, ['-c', join(out, `leaf-${SITE}/leaf.conf`)], () =>
+      httpOk(`http://127.0.0.1:${lm}/healthz`),
+    );
+    try {
+      await tlsHub.start();
+      await tlsLeaf.start();
+      const link = await waitFor(
+        'TLS leafnode link',
+        async () => {
+          const body = (await (await fetch(`http://127.0.0.1:${m}/leafz`)).json()) as { leafs?: { name?: string }[] };
+          return body.leafs?.[0];
+        },
+        20_000,
+      );
+      expect(link).toBeDefined();
+      // With a tls { } block the hub's leafnode port speaks TLS only: a link means the leaf completed the handshake,
+      // verifying the hub certificate against the CA from its tls:// remote.
+      expect(readFileSync(join(out, `leaf-${SITE}/leafnodes.conf`), 'utf8')).toMatch(
+        /"tls:\/\/leaf-north:[^"]+@127\.0\.0\.1:\d+"/,
+      );
+    } finally {
+      await tlsLeaf.stop();
+      await tlsHub.stop();
+    }
   });
 
   it('keeps existing passwords on a rerun, hashes them for the servers, and writes secrets mode 0600', () => {

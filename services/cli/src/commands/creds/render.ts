@@ -31,10 +31,13 @@ export interface TlsFiles {
   ca?: string;
 }
 
-/** `tls { ... }` for the hub's leafnode listener: the hub proves itself; with a CA it also verifies leaf certificates. */
+/**
+ * `tls { ... }` for the hub's leafnode listener: the link is encrypted and the hub proves itself with its certificate;
+ * leaves authenticate with their user and password (no client certificates to issue and rotate per site).
+ */
 export function hubLeafTls(t: TlsFiles): string {
   if (!t.cert || !t.key) return '';
-  return `tls {\n  cert_file: ${q(t.cert)}\n  key_file: ${q(t.key)}\n${t.ca ? `  ca_file: ${q(t.ca)}\n  verify: true\n` : ''}  timeout: 5\n}\n`;
+  return `tls {\n  cert_file: ${q(t.cert)}\n  key_file: ${q(t.key)}\n  timeout: 5\n}\n`;
 }
 
 /**
