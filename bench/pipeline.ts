@@ -1,7 +1,8 @@
 // `npm run bench -- pipeline [receptions] [backlog]`: receptions/s end to end per history store. Receptions are
 // published on a site's leaf nats-server (its MESH_<site> stream), sourced by the hub's MESH stream, consumed by
 // `mmm ingest` (a child process, from source) and counted as committed rows in the store. Baseline: raw JetStream
-// publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf in the same run. Then ingest is
+// publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf, measured right before each store's
+// end-to-end run (ingest idle, store up). Then ingest is
 // stopped, a backlog (default 100k) is published, ingest is started again and drain_100k_s is the time from its
 // running (consumer pulling) to the last committed row (scaled to 100k when another backlog size is given).
 // Prints per store: {"scenario":"pipeline","store":…,"receptions_per_s":…,"raw_publish_per_s":…,"ratio":…,"drain_100k_s":…}
@@ -99,13 +100,7 @@ async function stopIngest(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-async function runStore(
-  store: 'clickhouse' | 'sqlite',
-  rawRate: number,
-  leaf: NatsConnection,
-  hubUrl: string,
-  dir: string,
-) {
+async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hubUrl: string, dir: string) {
   const ch = store === 'clickhouse' ? await startClickHouse() : undefined;
   const dbPath = join(dir, `${store}.db`);
   const durable = `bench_${store}`;
@@ -128,6 +123,9 @@ async function runStore(
     await (await hubNc.jetstreamManager()).streams.purge(streams.hub);
     await hubNc.close();
     let ingest = await startIngest(config);
+    // The baseline right before the end-to-end run, with ingest and the store up: a shared box's load drifts.
+    const rawRate = await rawPublishRate(leaf);
+    log(store, 'raw publish', Math.round(rawRate), '/s');
     const before = await count();
     const events = receptions(N, 1);
     const start = performance.now();
@@ -195,9 +193,7 @@ async function main(): Promise<void> {
       ...common,
       sources: [{ name: streams.site(SITE), external: { api: `$JS.${streams.domain(SITE)}.API`, deliver: '' } }],
     });
-    const rawRate = await rawPublishRate(leafNc);
-    log('raw publish', Math.round(rawRate), '/s');
-    for (const store of ['clickhouse', 'sqlite'] as const) await runStore(store, rawRate, leafNc, mesh.hub.url, dir);
+    for (const store of ['clickhouse', 'sqlite'] as const) await runStore(store, leafNc, mesh.hub.url, dir);
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await leafNc.close();
