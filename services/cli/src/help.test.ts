@@ -16,17 +16,22 @@ describe('mmm', () => {
   it('prints its version', () => {
     expect(run('--version').trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
-  it('rejects an unknown command with a non-zero exit and a hint', () => {
-    let out = '';
-    try {
-      execFileSync(process.execPath, [bin, 'frobnicate'], {
-        encoding: 'utf8',
-        stdio: 'pipe',
-        env: { ...process.env, MMM_FROM_SOURCE: '1' },
-      });
-    } catch (err) {
-      out = String((err as { stderr?: string }).stderr);
+  it('rejects an unknown command or option with exit code 2 and a hint', () => {
+    for (const args of [['frobnicate'], ['sim', '--no-such-flag']]) {
+      let out = '';
+      let status = 0;
+      try {
+        execFileSync(process.execPath, [bin, ...args], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, MMM_FROM_SOURCE: '1' },
+        });
+      } catch (err) {
+        out = String((err as { stderr?: string }).stderr);
+        status = (err as { status: number }).status;
+      }
+      expect(out).toMatch(/unknown (command 'frobnicate'|option '--no-such-flag')/);
+      expect(status).toBe(2);
     }
-    expect(out).toMatch(/unknown command 'frobnicate'/);
   });
 });

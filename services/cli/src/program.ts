@@ -27,7 +27,18 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions()
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    // Usage errors (unknown option, missing argument, bad value) exit 2, like configuration errors; help and
+    // version exit 0. Subcommands added below inherit this.
+    .exitOverride((err) => {
+      process.exit(
+        err.exitCode === 0
+          ? 0
+          : err.code.startsWith('commander.') && err.code !== 'commander.executeSubCommandAsync'
+            ? 2
+            : err.exitCode,
+      );
+    });
   const name = argv.find((a) => !a.startsWith('-'));
   const wanted = name && name in MODULES ? [MODULES[name]!] : [...new Set(Object.values(MODULES))];
   const loaded = new Set<Register>();
