@@ -70,9 +70,20 @@ function serve(nodesJson: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    if (path === '/api/map/config') return json(JSON.stringify({ center_lat: 50, center_lon: 10, zoom_level: 5, force_center: false, tile_url: 'none', site_name: 'bench' }));
+    if (path === '/api/map/config')
+      return json(
+        JSON.stringify({
+          center_lat: 50,
+          center_lon: 10,
+          zoom_level: 5,
+          force_center: false,
+          tile_url: 'none',
+          site_name: 'bench',
+        }),
+      );
     if (path === '/api/nodes/detailed') return json(nodesJson);
-    if (path === '/api/agents') return json('{"agents":[{"agent_id":"gw-1","location_name":"Bench","coordinates":[50,10],"status":"active"}]}');
+    if (path === '/api/agents')
+      return json('{"agents":[{"agent_id":"gw-1","location_name":"Bench","coordinates":[50,10],"status":"active"}]}');
     if (path === '/api/connections') return json('{"connections":[]}');
     if (path.startsWith('/api/')) return json('{}');
     try {
@@ -82,10 +93,12 @@ function serve(nodesJson: string): Promise<{ server: Server; url: string }> {
       return res.writeHead(200, { 'content-type': TYPES['.html'] }).end(index);
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const a = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` });
+    }),
+  );
 }
 
 /** Navigation start → every marker placed in the cluster layer and the next frame painted. */
@@ -94,8 +107,14 @@ async function mapFirstRenderMs(url: string): Promise<number> {
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}/map?hours=0`, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction((n) => document.querySelector('[data-testid="map-shown"]')?.textContent === String(n), NODES, { timeout: 120_000, polling: 'raf' });
-    return await page.evaluate(() => new Promise<number>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))));
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="map-shown"]')?.textContent === String(n),
+      NODES,
+      { timeout: 120_000, polling: 'raf' },
+    );
+    return await page.evaluate(
+      () => new Promise<number>((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))),
+    );
   } finally {
     await browser.close();
   }

@@ -13,7 +13,12 @@ export default defineConfig({
       {
         extends: true,
         plugins: [svelte(), svelteTesting()],
-        test: { name: 'components', include: ['src/**/*.test.ts'], exclude: ['e2e/**', 'node_modules/**'], environment: 'happy-dom' },
+        test: {
+          name: 'components',
+          include: ['src/**/*.test.ts'],
+          exclude: ['e2e/**', 'node_modules/**'],
+          environment: 'happy-dom',
+        },
       },
       {
         extends: true,

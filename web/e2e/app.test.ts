@@ -98,7 +98,9 @@ describe('web app against the simulated stack', () => {
     const w = await open('/packets');
     await w.page.waitForSelector('[data-testid="open-receptions"]', { timeout: 30_000 });
     await w.page.click('[data-testid="open-receptions"]');
-    await w.page.waitForFunction(() => document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'));
+    await w.page.waitForFunction(() =>
+      document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'),
+    );
     await shot(w, 'packets');
     expect(w.errors).toEqual([]);
     await w.page.close();
@@ -108,17 +110,23 @@ describe('web app against the simulated stack', () => {
     const w = await open('/nodes');
     const total = stack.sim.nodes.length;
     await w.page.waitForFunction(
-      (n) => /Showing (\d+) of (\d+)/.exec(document.querySelector('[data-testid="showing"]')?.textContent ?? '')?.[2] === String(n),
+      (n) =>
+        /Showing (\d+) of (\d+)/.exec(document.querySelector('[data-testid="showing"]')?.textContent ?? '')?.[2] ===
+        String(n),
       total,
       { timeout: 30_000 },
     );
-    const ids = await w.page.$$eval('[data-testid="node-row"]', (rows) => rows.map((r) => r.getAttribute('data-node-id')));
+    const ids = await w.page.$$eval('[data-testid="node-row"]', (rows) =>
+      rows.map((r) => r.getAttribute('data-node-id')),
+    );
     expect(ids.length).toBeGreaterThanOrEqual(Math.min(total, 15));
     for (const id of ids) expect(stack.sim.nodes.map((n) => n.id)).toContain(id);
     await shot(w, 'nodes');
 
     await w.page.fill('[data-testid="node-search"]', '<img');
-    await w.page.waitForFunction(() => document.querySelector('[data-testid="showing"]')?.textContent?.startsWith('Showing 1 of'));
+    await w.page.waitForFunction(() =>
+      document.querySelector('[data-testid="showing"]')?.textContent?.startsWith('Showing 1 of'),
+    );
     const row = await w.page.textContent('[data-testid="node-row"]');
     expect(row).toContain(HOSTILE);
     expect(await w.page.$$('img')).toHaveLength(0);
@@ -130,13 +138,19 @@ describe('web app against the simulated stack', () => {
   it('node detail shows identity, metrics and receptions; the hostile node is inert there too', async () => {
     const hostile = stack.sim.nodes.find((n) => n.longName === HOSTILE)!;
     const w = await open(`/nodes/${encodeURIComponent(hostile.id)}`);
-    await w.page.waitForFunction((name) => document.querySelector('[data-testid="long-name"]')?.textContent === name, HOSTILE);
+    await w.page.waitForFunction(
+      (name) => document.querySelector('[data-testid="long-name"]')?.textContent === name,
+      HOSTILE,
+    );
     expect(await w.page.$$('img')).toHaveLength(0);
     await w.page.close();
 
     const other = stack.sim.nodes.find((n) => n.num !== stack.sim.myNodeNum && n.longName !== HOSTILE)!;
     const d = await open(`/nodes/${encodeURIComponent(other.id)}`);
-    await d.page.waitForFunction((name) => document.querySelector('[data-testid="long-name"]')?.textContent === name, other.longName);
+    await d.page.waitForFunction(
+      (name) => document.querySelector('[data-testid="long-name"]')?.textContent === name,
+      other.longName,
+    );
     await d.page.waitForSelector('[data-testid="heard-by"] tbody tr td:nth-child(3)', { timeout: 30_000 });
     await shot(d, 'node-detail');
     expect(d.errors).toEqual([]);
@@ -146,7 +160,11 @@ describe('web app against the simulated stack', () => {
   it('map shows the nodes and moves one live, without a reload', async () => {
     const node = stack.sim.nodes.find((n) => !n.mobile && n.num !== stack.sim.myNodeNum && n.longName !== HOSTILE)!;
     const w = await open(`/map?node=${encodeURIComponent(node.id)}&hours=0`);
-    await w.page.waitForFunction(() => Number(document.querySelector('[data-testid="map-shown"]')?.textContent) > 0, undefined, { timeout: 30_000 });
+    await w.page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="map-shown"]')?.textContent) > 0,
+      undefined,
+      { timeout: 30_000 },
+    );
     await w.page.waitForSelector(`.mmm-popup[data-node-id="${node.id}"]`, { timeout: 30_000 });
     await w.page.evaluate(() => {
       (window as unknown as { __sameDocument: boolean }).__sameDocument = true;
@@ -189,8 +207,12 @@ describe('web app against the simulated stack', () => {
 
   it('agents page lists the agent with its radio link (last: its first heartbeat has arrived by now)', async () => {
     const w = await open('/agents');
-    await w.page.waitForFunction(() => document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('agent-1'));
-    await w.page.waitForFunction(() => document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('connected'));
+    await w.page.waitForFunction(() =>
+      document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('agent-1'),
+    );
+    await w.page.waitForFunction(() =>
+      document.querySelector('[data-testid="agents-table"]')?.textContent?.includes('connected'),
+    );
     await shot(w, 'agents');
     expect(w.errors).toEqual([]);
     await w.page.close();

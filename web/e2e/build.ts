@@ -17,7 +17,11 @@ function newest(dir: string): number {
 /** Builds web/dist with Vite when it is missing or older than the sources, so e2e tests never test a stale app. */
 export async function ensureBuilt(): Promise<void> {
   const index = join(DIST, 'index.html');
-  const sources = Math.max(newest(join(WEB_DIR, 'src')), newest(join(WEB_DIR, 'public')), statSync(join(WEB_DIR, 'index.html')).mtimeMs);
+  const sources = Math.max(
+    newest(join(WEB_DIR, 'src')),
+    newest(join(WEB_DIR, 'public')),
+    statSync(join(WEB_DIR, 'index.html')).mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   const { build } = await import('vite');
   await build({ root: WEB_DIR, configFile: join(WEB_DIR, 'vite.config.ts'), logLevel: 'warn' });

@@ -1,17 +1,17 @@
 import {
   pairLinks,
-  toAgentHealth,
-  toPosition,
-  toTelemetry,
   toAgent,
+  toAgentHealth,
   toLink,
   toMapConfig,
   toNameChange,
   toNode,
   toNodeDetail,
   toPacket,
+  toPosition,
   toReception,
   toStats,
+  toTelemetry,
   toTrace,
 } from './normalize.js';
 import { any, arr, obj, str } from './pick.js';
@@ -129,7 +129,10 @@ export async function fetchReceptions(from: string, packetId: number, signal?: A
   return list(body, 'receptions').map(toReception);
 }
 
-export async function fetchNodes(f: { hours?: number; limit?: number; agent?: string } = {}, signal?: AbortSignal): Promise<NodeRow[]> {
+export async function fetchNodes(
+  f: { hours?: number; limit?: number; agent?: string } = {},
+  signal?: AbortSignal,
+): Promise<NodeRow[]> {
   const body = await getJson('/api/nodes/detailed', { hours: f.hours, limit: f.limit, agent_id: f.agent }, signal);
   return list(body, 'nodes').map(toNode);
 }
@@ -156,12 +159,16 @@ export async function fetchTelemetry(
   signal?: AbortSignal,
 ): Promise<TelemetryPoint[]> {
   const body = await getJson(`/api/nodes/${encodeURIComponent(id)}/telemetry`, { variant, hours, limit: 5000 }, signal);
-  return list(body, 'points').map(toTelemetry).filter((p): p is TelemetryPoint => p !== null);
+  return list(body, 'points')
+    .map(toTelemetry)
+    .filter((p): p is TelemetryPoint => p !== null);
 }
 
 export async function fetchPositions(id: string, hours: number, signal?: AbortSignal): Promise<PositionPoint[]> {
   const body = await getJson(`/api/nodes/${encodeURIComponent(id)}/positions`, { hours, limit: 5000 }, signal);
-  return list(body, 'positions').map(toPosition).filter((p): p is PositionPoint => p !== null);
+  return list(body, 'positions')
+    .map(toPosition)
+    .filter((p): p is PositionPoint => p !== null);
 }
 
 export async function fetchNameHistory(id: string, signal?: AbortSignal): Promise<NameChange[]> {

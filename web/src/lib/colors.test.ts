@@ -4,7 +4,13 @@ import { batteryClass, HOP_COLORS, LOW_BATTERY_COLOR, nodeColor, snrColor } from
 describe('map colours', () => {
   it("uses the original's hop palette, 5+ grey", () => {
     expect([0, 1, 2, 3, 4, 5, 9].map((h) => nodeColor(h, 80))).toEqual([
-      '#2E7D32', '#4CAF50', '#FF9800', '#F57C00', '#f44336', '#9E9E9E', '#9E9E9E',
+      '#2E7D32',
+      '#4CAF50',
+      '#FF9800',
+      '#F57C00',
+      '#f44336',
+      '#9E9E9E',
+      '#9E9E9E',
     ]);
     expect(HOP_COLORS).toHaveLength(6);
   });

@@ -26,7 +26,17 @@ export const DETAILED_ROW = {
   agent_count: 2,
   seeing_agents: ['Roof', 'Hill'],
   seeing_agent_ids: ['gw-1', 'gw-2'],
-  agents: [{ agent_id: 'gw-1', site: 'berlin', location_name: 'Roof', hops_away: 1, snr: 6.25, rssi: -92, last_heard: '2026-11-27T19:40:00.000Z' }],
+  agents: [
+    {
+      agent_id: 'gw-1',
+      site: 'berlin',
+      location_name: 'Roof',
+      hops_away: 1,
+      snr: 6.25,
+      rssi: -92,
+      last_heard: '2026-11-27T19:40:00.000Z',
+    },
+  ],
   agent_routes: {
     'gw-1': {
       agent_id: 'gw-1',

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { fmtAgo, fmtBattery, fmtCoord, fmtNum, fmtPercent, fmtSignal, fmtUptime, MISSING, nodeLabel, toMs } from './format.js';
+import {
+  fmtAgo,
+  fmtBattery,
+  fmtCoord,
+  fmtNum,
+  fmtPercent,
+  fmtSignal,
+  fmtUptime,
+  MISSING,
+  nodeLabel,
+  toMs,
+} from './format.js';
 
 describe('format', () => {
   it('keeps zero as zero and shows missing values as a dash', () => {

@@ -1,7 +1,11 @@
 import type { PacketRow } from './types.js';
 
 /** Receptions per hour over the last `hours`, oldest first; x in epoch seconds at the start of each hour. */
-export function hourlyCounts(packets: readonly PacketRow[], hours: number, now = Date.now()): { x: number[]; counts: number[] } {
+export function hourlyCounts(
+  packets: readonly PacketRow[],
+  hours: number,
+  now = Date.now(),
+): { x: number[]; counts: number[] } {
   const H = 3600_000;
   const end = Math.floor(now / H) * H;
   const start = end - (hours - 1) * H;

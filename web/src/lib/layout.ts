@@ -1,4 +1,11 @@
-import { forceCenter, forceCollide, forceLink, forceManyBody, forceSimulation, type SimulationNodeDatum } from 'd3-force';
+import {
+  forceCenter,
+  forceCollide,
+  forceLink,
+  forceManyBody,
+  forceSimulation,
+  type SimulationNodeDatum,
+} from 'd3-force';
 import type { LinkRow } from './types.js';
 
 // Force layout for the topology page: computed to rest up front (no animation loop), deterministic for the same
@@ -16,7 +23,11 @@ export interface LaidLink {
   readonly target: LaidNode;
 }
 
-export function layout(ids: readonly string[], links: readonly LinkRow[], ticks = 300): { nodes: LaidNode[]; links: LaidLink[] } {
+export function layout(
+  ids: readonly string[],
+  links: readonly LinkRow[],
+  ticks = 300,
+): { nodes: LaidNode[]; links: LaidLink[] } {
   const nodes: LaidNode[] = ids.map((id) => ({ id, x: 0, y: 0 }));
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const simLinks = links

@@ -1,4 +1,4 @@
-import { type SocketState, LiveSocket } from './live-socket.js';
+import { LiveSocket, type SocketState } from './live-socket.js';
 import { toAgent, toLink, toNode, toPacket, toTrace } from './normalize.js';
 import { arr, obj } from './pick.js';
 import type { AgentRow, LinkRow, NodeRow, PacketRow, TraceRow } from './types.js';

@@ -8,7 +8,19 @@ const nodes = Array.from({ length: 130 }, (_, i) => toNode(nodeRow(i)));
 
 describe('node filtering', () => {
   it('searches ids, short and long names, case-insensitively', () => {
-    expect(filterNodes(nodes, { ...EMPTY_FILTER, text: 'node 12' }).map((n) => n.shortName)).toEqual(['N12', 'N120', 'N121', 'N122', 'N123', 'N124', 'N125', 'N126', 'N127', 'N128', 'N129']);
+    expect(filterNodes(nodes, { ...EMPTY_FILTER, text: 'node 12' }).map((n) => n.shortName)).toEqual([
+      'N12',
+      'N120',
+      'N121',
+      'N122',
+      'N123',
+      'N124',
+      'N125',
+      'N126',
+      'N127',
+      'N128',
+      'N129',
+    ]);
     expect(filterNodes(nodes, { ...EMPTY_FILTER, text: '1000000a' })).toHaveLength(1);
     expect(filterNodes(nodes, { ...EMPTY_FILTER, text: 'n7' }).map((n) => n.id)).toContain('!10000007');
     const hostile = toNode(nodeRow(999, { long_name: HOSTILE }));

@@ -122,7 +122,9 @@ export function hwModelCounts(nodes: Iterable<NodeRow>): { model: string; count:
     const m = n.hwModel ?? 'UNKNOWN';
     counts.set(m, (counts.get(m) ?? 0) + 1);
   }
-  return [...counts.entries()].map(([model, count]) => ({ model, count })).sort((a, b) => b.count - a.count || a.model.localeCompare(b.model));
+  return [...counts.entries()]
+    .map(([model, count]) => ({ model, count }))
+    .sort((a, b) => b.count - a.count || a.model.localeCompare(b.model));
 }
 
 /** Count per firmware role, every role listed (zero included) so the chips do not jump around. */

@@ -65,7 +65,16 @@ describe('mappers from the API shapes in docs/api.md', () => {
       status: 'active',
       radio_state: 'connected',
     });
-    expect(a).toMatchObject({ id: 'gw-1', site: 'berlin', name: 'Roof', lat: 52.52, lon: 13.4, packets: 1234, active: true, radioState: 'connected' });
+    expect(a).toMatchObject({
+      id: 'gw-1',
+      site: 'berlin',
+      name: 'Roof',
+      lat: 52.52,
+      lon: 13.4,
+      packets: 1234,
+      active: true,
+      radioState: 'connected',
+    });
     const b = toAgent({ agent_id: 'auto', coordinates: null, status: 'inactive' });
     expect(b.lat).toBeNull();
     expect(b.lon).toBeNull();
@@ -109,8 +118,25 @@ describe('mappers from the API shapes in docs/api.md', () => {
       hops: 1,
       payload: 'hello mesh',
     });
-    const r = toReception({ agent_id: 'gw-2', agent_location: 'Hill', timestamp: '2026-11-27T19:40:00.000Z', snr: -3, rssi: -110, hop_start: 3, hop_limit: 1, relay_node: 239 });
-    expect(r).toMatchObject({ agent: 'gw-2', agentName: 'Hill', snr: -3, rssi: -110, hopStart: 3, hopLimit: 1, relay: '0xef' });
+    const r = toReception({
+      agent_id: 'gw-2',
+      agent_location: 'Hill',
+      timestamp: '2026-11-27T19:40:00.000Z',
+      snr: -3,
+      rssi: -110,
+      hop_start: 3,
+      hop_limit: 1,
+      relay_node: 239,
+    });
+    expect(r).toMatchObject({
+      agent: 'gw-2',
+      agentName: 'Hill',
+      snr: -3,
+      rssi: -110,
+      hopStart: 3,
+      hopLimit: 1,
+      relay: '0xef',
+    });
     expect(toReception({ agent_id: 'x', relay_node: 0 }).relay).toBeNull();
   });
 
@@ -121,7 +147,14 @@ describe('mappers from the API shapes in docs/api.md', () => {
   });
 
   it('maps stats, map config, telemetry and traces', () => {
-    expect(toStats({ agents: { total: 3, active: 2 }, packets: { total: 100, recent_hour: 7 }, nodes: { total: 50, active: 0 }, packet_types: [{ type: 'text_message', count: 4 }] })).toMatchObject({
+    expect(
+      toStats({
+        agents: { total: 3, active: 2 },
+        packets: { total: 100, recent_hour: 7 },
+        nodes: { total: 50, active: 0 },
+        packet_types: [{ type: 'text_message', count: 4 }],
+      }),
+    ).toMatchObject({
       agentsTotal: 3,
       agentsActive: 2,
       packetsTotal: 100,
@@ -130,31 +163,94 @@ describe('mappers from the API shapes in docs/api.md', () => {
       nodesActive: 0,
       packetTypes: [{ type: 'text', count: 4 }],
     });
-    const cfg = toMapConfig({ center_lat: 1, center_lon: 2, zoom_level: 9, force_center: true, tile_url: '', site_name: 'Berlin Mesh' });
-    expect(cfg).toMatchObject({ centerLat: 1, centerLon: 2, zoom: 9, forceCenter: true, tileUrl: '', siteName: 'Berlin Mesh' });
+    const cfg = toMapConfig({
+      center_lat: 1,
+      center_lon: 2,
+      zoom_level: 9,
+      force_center: true,
+      tile_url: '',
+      site_name: 'Berlin Mesh',
+    });
+    expect(cfg).toMatchObject({
+      centerLat: 1,
+      centerLon: 2,
+      zoom: 9,
+      forceCenter: true,
+      tileUrl: '',
+      siteName: 'Berlin Mesh',
+    });
     expect(toMapConfig({}).tileUrl).toContain('openstreetmap');
     expect(toMapConfig({ tile_url: 'none' }).tileUrl).toBe('');
     expect(toMapConfig({ tile_url: 'OFF' }).tileUrl).toBe('');
-    expect(toTelemetry({ timestamp: '2026-11-27T19:40:00.000Z', agent_id: 'gw-1', values: { batteryLevel: 0, voltage: 3.7 } })).toEqual({
+    expect(
+      toTelemetry({
+        timestamp: '2026-11-27T19:40:00.000Z',
+        agent_id: 'gw-1',
+        values: { batteryLevel: 0, voltage: 3.7 },
+      }),
+    ).toEqual({
       at: Date.UTC(2026, 10, 27, 19, 40),
       values: { batteryLevel: 0, voltage: 3.7 },
     });
-    const t = toTrace({ source_node_id: '!a1b2c3d4', target_node_id: '!deadbeef', agent_id: 'gw-1', route_path: ['!a1b2c3d4', '!deadbeef'], snr_towards: [6.5], route_back: ['!deadbeef', '!a1b2c3d4'], snr_back: [null], outcome: 'success', discovery_timestamp: '2026-11-27T19:00:00.000Z' });
-    expect(t).toMatchObject({ from: '!a1b2c3d4', to: '!deadbeef', success: true, towards: ['!a1b2c3d4', '!deadbeef'], towardsSnr: [6.5], backSnr: [null] });
+    const t = toTrace({
+      source_node_id: '!a1b2c3d4',
+      target_node_id: '!deadbeef',
+      agent_id: 'gw-1',
+      route_path: ['!a1b2c3d4', '!deadbeef'],
+      snr_towards: [6.5],
+      route_back: ['!deadbeef', '!a1b2c3d4'],
+      snr_back: [null],
+      outcome: 'success',
+      discovery_timestamp: '2026-11-27T19:00:00.000Z',
+    });
+    expect(t).toMatchObject({
+      from: '!a1b2c3d4',
+      to: '!deadbeef',
+      success: true,
+      towards: ['!a1b2c3d4', '!deadbeef'],
+      towardsSnr: [6.5],
+      backSnr: [null],
+    });
     expect(toTrace({ outcome: 'timeout', route_path: [] }).success).toBe(false);
   });
 
   it('pairs both directions of a link, and neighbours in and out', () => {
     const links = pairLinks([
-      toLink({ from_node_id: '!00000002', to_node_id: '!00000001', snr: -4, link_quality: 0.5, evidence: ['traceroute'] }),
-      toLink({ from_node_id: '!00000001', to_node_id: '!00000002', snr: 7, link_quality: 0.9, evidence: ['neighborinfo'] }),
+      toLink({
+        from_node_id: '!00000002',
+        to_node_id: '!00000001',
+        snr: -4,
+        link_quality: 0.5,
+        evidence: ['traceroute'],
+      }),
+      toLink({
+        from_node_id: '!00000001',
+        to_node_id: '!00000002',
+        snr: 7,
+        link_quality: 0.9,
+        evidence: ['neighborinfo'],
+      }),
     ]);
     expect(links).toHaveLength(1);
     expect(links[0]).toMatchObject({ from: '!00000001', to: '!00000002', snr: 7, snrBack: -4, quality: 0.9 });
     expect([...links[0]!.evidence].sort()).toEqual(['neighborinfo', 'traceroute']);
     const ns = toNeighbors([
-      { node_id: '!00000002', display_name: 'B', avg_snr: 5, direction: 'in', quality: 0.7, evidence: ['neighborinfo'] },
-      { node_id: '!00000002', display_name: 'B', avg_snr: -2, direction: 'out', quality: 0.4, evidence: ['traceroute'] },
+      {
+        node_id: '!00000002',
+        display_name: 'B',
+        avg_snr: 5,
+        direction: 'in',
+        quality: 0.7,
+        evidence: ['neighborinfo'],
+      },
+      {
+        node_id: '!00000002',
+        display_name: 'B',
+        avg_snr: -2,
+        direction: 'out',
+        quality: 0.4,
+        evidence: ['traceroute'],
+      },
     ]);
     expect(ns).toHaveLength(1);
     expect(ns[0]).toMatchObject({ id: '!00000002', name: 'B', snrIn: 5, snrOut: -2, quality: 0.7 });

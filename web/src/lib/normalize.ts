@@ -4,10 +4,10 @@ import { roleName } from './roles.js';
 import type {
   AgentHealth,
   AgentRow,
-  NeighborRow,
   LinkRow,
   MapConfig,
   NameChange,
+  NeighborRow,
   NodeDetail,
   NodeRoute,
   NodeRow,
@@ -59,7 +59,8 @@ function hwName(o: Obj): string | null {
 
 function agentsOf(o: Obj): string[] {
   const a = any(o, 'seeing_agent_ids', 'agents', 'seeing_agents', 'heardBy', 'agent_ids');
-  if (Array.isArray(a)) return a.map((x) => (typeof x === 'string' ? x : (str(obj(x), 'agent', 'agent_id', 'id') ?? '?')));
+  if (Array.isArray(a))
+    return a.map((x) => (typeof x === 'string' ? x : (str(obj(x), 'agent', 'agent_id', 'id') ?? '?')));
   const single = str(o, 'agent_id', 'agent');
   return single ? [single] : [];
 }
@@ -149,7 +150,10 @@ export function toPacket(raw: unknown, index = 0): PacketRow {
   const hopLimit = num(o, 'hopLimit', 'hop_limit') ?? num(pkt, 'hopLimit');
   const at = time(o, 'at', 'timestamp', 'rxTime', 'receivedAt', 'time');
   return {
-    key: typeof o.id === 'string' ? o.id : `${from}:${packetId ?? `i${index}`}:${str(o, 'agent', 'agent_id') ?? ''}:${at ?? ''}`,
+    key:
+      typeof o.id === 'string'
+        ? o.id
+        : `${from}:${packetId ?? `i${index}`}:${str(o, 'agent', 'agent_id') ?? ''}:${at ?? ''}`,
     packetId,
     at,
     from,
@@ -223,7 +227,10 @@ export function toStats(raw: unknown): Stats {
       count: num(obj(x), 'count') ?? 0,
     })),
     perHour: arr(any(o, 'per_hour', 'perHour', 'packets_per_hour', 'hourly'))
-      .map((x) => ({ at: time(obj(x), 'at', 'hour', 'bucket', 'time') ?? 0, count: num(obj(x), 'count', 'packets') ?? 0 }))
+      .map((x) => ({
+        at: time(obj(x), 'at', 'hour', 'bucket', 'time') ?? 0,
+        count: num(obj(x), 'count', 'packets') ?? 0,
+      }))
       .filter((x) => x.at > 0),
   };
 }
@@ -305,7 +312,12 @@ export function toTelemetry(raw: unknown): TelemetryPoint | null {
   if (at === null) return null;
   const values: Record<string, number> = {};
   const payload = obj(any(o, 'payload', 'metrics', 'values'));
-  const groups = [payload, ...Object.values(payload).filter((v) => v && typeof v === 'object'), obj(any(o, 'deviceMetrics')), obj(any(o, 'environmentMetrics'))];
+  const groups = [
+    payload,
+    ...Object.values(payload).filter((v) => v && typeof v === 'object'),
+    obj(any(o, 'deviceMetrics')),
+    obj(any(o, 'environmentMetrics')),
+  ];
   for (const g of groups) {
     for (const [k, v] of Object.entries(obj(g))) {
       if (k === 'time') continue;
@@ -339,9 +351,17 @@ export function toNeighbors(raw: unknown): NeighborRow[] {
       name: str(o, 'display_name', 'name') ?? prev?.name ?? null,
       snrIn: out ? (prev?.snrIn ?? null) : (snr ?? prev?.snrIn ?? null),
       snrOut: out ? (snr ?? prev?.snrOut ?? null) : (prev?.snrOut ?? null),
-      quality: Math.max(prev?.quality ?? -1, num(o, 'quality', 'link_quality') ?? -1) >= 0 ? Math.max(prev?.quality ?? -1, num(o, 'quality', 'link_quality') ?? -1) : null,
+      quality:
+        Math.max(prev?.quality ?? -1, num(o, 'quality', 'link_quality') ?? -1) >= 0
+          ? Math.max(prev?.quality ?? -1, num(o, 'quality', 'link_quality') ?? -1)
+          : null,
       lastContact: Math.max(prev?.lastContact ?? 0, time(o, 'last_contact', 'lastContact', 'last_seen') ?? 0) || null,
-      evidence: [...new Set([...(prev?.evidence ?? []), ...arr(any(o, 'evidence')).filter((e): e is string => typeof e === 'string')])],
+      evidence: [
+        ...new Set([
+          ...(prev?.evidence ?? []),
+          ...arr(any(o, 'evidence')).filter((e): e is string => typeof e === 'string'),
+        ]),
+      ],
     });
   }
   return [...byId.values()];

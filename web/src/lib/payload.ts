@@ -121,7 +121,10 @@ export function payloadView(type: string, payload: unknown): PayloadView {
       return { fields: [{ label: 'Neighbors', value: ns.length ? ns.join(', ') : 'none' }], text: null };
     }
     case 'routing':
-      return { fields: [{ label: 'Error', value: String(any(p, 'errorReason', 'error_reason') ?? 'NONE') }], text: null };
+      return {
+        fields: [{ label: 'Error', value: String(any(p, 'errorReason', 'error_reason') ?? 'NONE') }],
+        text: null,
+      };
     default:
       return { fields: [], text: json(payload) };
   }

@@ -4,8 +4,19 @@ import { ROLE_NAMES, roleColor, roleName } from './roles.js';
 describe('roles', () => {
   it('names every firmware role 0–12', () => {
     const expected = [
-      'CLIENT', 'CLIENT_MUTE', 'ROUTER', 'ROUTER_CLIENT', 'REPEATER', 'TRACKER', 'SENSOR', 'TAK',
-      'CLIENT_HIDDEN', 'LOST_AND_FOUND', 'TAK_TRACKER', 'ROUTER_LATE', 'CLIENT_BASE',
+      'CLIENT',
+      'CLIENT_MUTE',
+      'ROUTER',
+      'ROUTER_CLIENT',
+      'REPEATER',
+      'TRACKER',
+      'SENSOR',
+      'TAK',
+      'CLIENT_HIDDEN',
+      'LOST_AND_FOUND',
+      'TAK_TRACKER',
+      'ROUTER_LATE',
+      'CLIENT_BASE',
     ];
     expect(expected.map((_, i) => roleName(i))).toEqual(expected);
     expect(ROLE_NAMES).toEqual(expected);

@@ -14,7 +14,8 @@ class Router {
       if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
       const a = (e.target as Element | null)?.closest?.('a');
       const href = a?.getAttribute('href');
-      if (!a || !href || a.getAttribute('target') || a.hasAttribute('download') || a.getAttribute('rel') === 'external') return;
+      if (!a || !href || a.getAttribute('target') || a.hasAttribute('download') || a.getAttribute('rel') === 'external')
+        return;
       const url = new URL(href, window.location.href);
       if (url.origin !== window.location.origin || url.pathname.startsWith('/api/')) return;
       e.preventDefault();

@@ -13,7 +13,11 @@ export function toSeries(points: readonly TelemetryPoint[]): Series {
   const names = new Set<string>();
   for (const p of sorted) for (const k of Object.keys(p.values)) names.add(k);
   const fields = new Map<string, (number | null)[]>();
-  for (const k of [...names].sort()) fields.set(k, sorted.map((p) => (k in p.values ? p.values[k]! : null)));
+  for (const k of [...names].sort())
+    fields.set(
+      k,
+      sorted.map((p) => (k in p.values ? p.values[k]! : null)),
+    );
   return { x: sorted.map((p) => p.at / 1000), fields };
 }
 

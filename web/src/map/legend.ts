@@ -1,7 +1,10 @@
 import { AGENT_COLOR, HOP_COLORS, LOW_BATTERY_COLOR, LOW_BATTERY_PERCENT } from '../lib/colors.js';
 
 export const LEGEND: readonly { color: string; label: string }[] = [
-  ...HOP_COLORS.map((color, i) => ({ color, label: i === HOP_COLORS.length - 1 ? `${i}+ hops` : `${i} hop${i === 1 ? '' : 's'}` })),
+  ...HOP_COLORS.map((color, i) => ({
+    color,
+    label: i === HOP_COLORS.length - 1 ? `${i}+ hops` : `${i} hop${i === 1 ? '' : 's'}`,
+  })),
   { color: LOW_BATTERY_COLOR, label: `battery < ${LOW_BATTERY_PERCENT} %` },
   { color: AGENT_COLOR, label: 'agent' },
 ];

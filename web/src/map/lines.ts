@@ -19,7 +19,9 @@ export function linkLayer(links: Iterable<LinkRow>, locate: Locate, name: Name, 
     const line = L.polyline([a, b], { renderer, color: snrColor(l.snr), weight: 3, opacity: 0.8 });
     const back = l.snrBack !== null ? `, back ${fmtNum(l.snrBack, 1, ' dB')}` : '';
     line.bindTooltip(
-      textTooltip(`${name(l.from)} → ${name(l.to)}: SNR ${fmtNum(l.snr, 1, ' dB')}${back} (${l.evidence.join(', ') || 'link'})`),
+      textTooltip(
+        `${name(l.from)} → ${name(l.to)}: SNR ${fmtNum(l.snr, 1, ' dB')}${back} (${l.evidence.join(', ') || 'link'})`,
+      ),
       { sticky: true },
     );
     g.addLayer(line);
@@ -36,9 +38,17 @@ export function traceLayer(traces: Iterable<TraceRow>, locate: Locate, name: Nam
         const a = locate(path[i]!);
         const b = locate(path[i + 1]!);
         if (!a || !b) continue;
-        const seg = L.polyline([a, b], { renderer, color: snrColor(snr[i]), weight: 4, opacity: 0.85, dashArray: dash });
+        const seg = L.polyline([a, b], {
+          renderer,
+          color: snrColor(snr[i]),
+          weight: 4,
+          opacity: 0.85,
+          dashArray: dash,
+        });
         seg.bindTooltip(
-          textTooltip(`traceroute ${name(t.from)} → ${name(t.to)} hop ${i + 1}: ${name(path[i]!)} → ${name(path[i + 1]!)}, SNR ${fmtNum(snr[i], 1, ' dB')} (${fmtTime(t.at)})`),
+          textTooltip(
+            `traceroute ${name(t.from)} → ${name(t.to)} hop ${i + 1}: ${name(path[i]!)} → ${name(path[i + 1]!)}, SNR ${fmtNum(snr[i], 1, ' dB')} (${fmtTime(t.at)})`,
+          ),
           { sticky: true },
         );
         g.addLayer(seg);

@@ -101,7 +101,8 @@ export class NodeLayer {
       this.group.addLayer(m);
       // the cluster layer only draws markers inside the view: follow the node whose popup is open
       const map = (this.group as unknown as { _map?: L.Map })._map;
-      if (this.wantOpen === n.id && map && !map.getBounds().contains([n.lat, n.lon])) map.panTo([n.lat, n.lon], { animate: false });
+      if (this.wantOpen === n.id && map && !map.getBounds().contains([n.lat, n.lon]))
+        map.panTo([n.lat, n.lon], { animate: false });
     }
     m.setStyle({ fillColor: nodeColor(n.hops, n.battery, n.active !== false) });
     m.setTooltipContent(textTooltip(nodeLabel(n)));
@@ -154,7 +155,13 @@ export class NodeLayer {
       this.wantOpen = n.id;
     });
     m.on('popupclose', () => {
-      if (!this.quiet && this.wantOpen === n.id && this.markers.get(n.id) === m && (m as unknown as { _map?: L.Map })._map) this.wantOpen = null;
+      if (
+        !this.quiet &&
+        this.wantOpen === n.id &&
+        this.markers.get(n.id) === m &&
+        (m as unknown as { _map?: L.Map })._map
+      )
+        this.wantOpen = null;
     });
     this.markers.set(n.id, m);
     this.rows.set(n.id, n);

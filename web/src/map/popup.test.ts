@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOSTILE, DETAILED_ROW } from '../lib/fixtures.test-data.js';
+import { DETAILED_ROW, HOSTILE } from '../lib/fixtures.test-data.js';
 import { toAgent, toNode } from '../lib/normalize.js';
 import { agentPopup, nodePopup, textTooltip } from './popup.js';
 
@@ -7,7 +7,17 @@ describe('map popups', () => {
   it("carry the original's content and a link to node detail", () => {
     const el = nodePopup(toNode(DETAILED_ROW), new Map([['gw-1', 'Roof']]));
     const text = el.textContent ?? '';
-    for (const s of ['BOB (Bob Base)', '!deadbeef', 'TBEAM', 'ROUTER', '87 %', '4.01 V', '52.53000, 13.41000', '-92 dBm', '6.25 dB']) {
+    for (const s of [
+      'BOB (Bob Base)',
+      '!deadbeef',
+      'TBEAM',
+      'ROUTER',
+      '87 %',
+      '4.01 V',
+      '52.53000, 13.41000',
+      '-92 dBm',
+      '6.25 dB',
+    ]) {
       expect(text).toContain(s);
     }
     expect(text).toContain('Roof: !a1b2c3d4 → !00c0ffee → !deadbeef');
@@ -16,7 +26,12 @@ describe('map popups', () => {
   });
 
   it('render hostile names, hardware and agent strings as inert text', () => {
-    const n = toNode({ ...DETAILED_ROW, short_name: HOSTILE, long_name: `${HOSTILE}<script>alert(2)</script>`, hw_model: HOSTILE });
+    const n = toNode({
+      ...DETAILED_ROW,
+      short_name: HOSTILE,
+      long_name: `${HOSTILE}<script>alert(2)</script>`,
+      hw_model: HOSTILE,
+    });
     const el = nodePopup(n, new Map([['gw-1', HOSTILE]]));
     const a = agentPopup(toAgent({ agent_id: 'x', location_name: HOSTILE, coordinates: null }));
     const t = textTooltip(HOSTILE);

@@ -17,7 +17,10 @@ beforeEach(() => {
 });
 
 describe('nodes page', () => {
-  const rows = [...Array.from({ length: 129 }, (_, i) => nodeRow(i)), nodeRow(500, { short_name: HOSTILE, long_name: HOSTILE, hw_model: HOSTILE })];
+  const rows = [
+    ...Array.from({ length: 129 }, (_, i) => nodeRow(i)),
+    nodeRow(500, { short_name: HOSTILE, long_name: HOSTILE, hw_model: HOSTILE }),
+  ];
 
   it('lists nodes, searches, filters by role and says how many it shows', async () => {
     snapshot(rows);
@@ -32,7 +35,9 @@ describe('nodes page', () => {
     await fireEvent.input(screen.getByTestId('node-search'), { target: { value: '' } });
     await fireEvent.click(screen.getByTestId('role-chip-ROUTER_LATE'));
     await waitFor(() => expect(screen.getByTestId('showing').textContent).toContain('Showing 10 of 130'));
-    const badges = [...container.querySelectorAll('[data-testid="node-row"] [data-testid="role-badge"]')].map((b) => b.textContent);
+    const badges = [...container.querySelectorAll('[data-testid="node-row"] [data-testid="role-badge"]')].map(
+      (b) => b.textContent,
+    );
     expect(new Set(badges)).toEqual(new Set(['ROUTER_LATE']));
     expect(screen.getByTestId('role-chip-CLIENT_BASE').textContent).toBe('CLIENT_BASE 9');
   });
@@ -64,10 +69,26 @@ describe('nodes page', () => {
 describe('agents page', () => {
   it('shows missing coordinates as — without breaking the table', () => {
     router.go('/agents', true);
-    snapshot([], [
-      { agent_id: 'auto-registered', location_name: null, coordinates: null, status: 'active', last_seen: new Date().toISOString() },
-      { agent_id: 'gw-1', site: 'berlin', location_name: HOSTILE, coordinates: [52.52, 13.4], status: 'inactive', radio_state: 'connected' },
-    ]);
+    snapshot(
+      [],
+      [
+        {
+          agent_id: 'auto-registered',
+          location_name: null,
+          coordinates: null,
+          status: 'active',
+          last_seen: new Date().toISOString(),
+        },
+        {
+          agent_id: 'gw-1',
+          site: 'berlin',
+          location_name: HOSTILE,
+          coordinates: [52.52, 13.4],
+          status: 'inactive',
+          radio_state: 'connected',
+        },
+      ],
+    );
     const { container } = render(Agents);
     const rows = [...container.querySelectorAll('[data-testid="agents-table"] tbody tr')];
     expect(rows).toHaveLength(2);
