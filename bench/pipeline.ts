@@ -128,10 +128,22 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
     log(store, 'raw publish', Math.round(rawRate), '/s');
     const before = await count();
     const events = receptions(N, 1);
+    // Where the time goes: when the hub stream holds them all (sourcing), and when the store does (ingest).
+    const hubInfo = await connect({ servers: hubUrl });
+    const hubJsm = await hubInfo.jetstreamManager();
+    const hubBefore = (await hubJsm.streams.info(streams.hub)).state.messages;
     const start = performance.now();
     const publishing = publish(leaf, events);
+    const sourced = waitFor(
+      'sourced to the hub',
+      async () => (await hubJsm.streams.info(streams.hub)).state.messages >= hubBefore + N,
+      600_000,
+      50,
+    ).then(() => N / ((performance.now() - start) / 1000));
     await waitFor('end-to-end receptions', async () => (await count()) >= before + N, 600_000, 50);
     const e2e = N / ((performance.now() - start) / 1000);
+    const sourcedRate = await sourced;
+    await hubInfo.close();
     await publishing;
     log(store, 'end to end', Math.round(e2e), '/s');
 
@@ -163,6 +175,7 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
         receptions_per_s: Math.round(e2e),
         raw_publish_per_s: Math.round(rawRate),
         ratio: r(e2e / rawRate),
+        sourced_per_s: Math.round(sourcedRate),
         drain_100k_s: r(drain),
         n: N,
         backlog: BACKLOG,
