@@ -75,14 +75,18 @@ describe('mmm agent / mmm streams', () => {
       expect(leaf).toMatch(/sync_interval: always/);
       natsConfigValid(join(dir, 'new', 'leaf-north.conf'));
       expect(out.join('')).toMatch(
-        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages\nMESH_DLQ: 0 messages\n$/,
+        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages, subjects mesh\.v1\.derived\.>\nMESH_DLQ: 0 messages, subjects mesh\.v1\.dlq\.>\n$/,
       );
       const nc = await connect({ servers: hub.url });
       const jsm = await nc.jetstreamManager();
       // Re-running for another site adds it and keeps the others (idempotent, never cuts a site off).
-      await provisionHub(jsm, { sites: ['east'] });
-      await provisionHub(jsm, { sites: ['east'] });
+      await provisionHub(jsm, { sites: ['east'], hubSites: ['legacy'] });
+      await provisionHub(jsm, { sites: ['east'], hubSites: ['legacy'] });
       const mesh = await jsm.streams.info(streams.hub);
+      // The legacy HTTP API's site publishes on the hub itself: MESH captures those subjects too.
+      expect(mesh.config.subjects).toEqual(['mesh.v1.legacy.>']);
+      const ack = await nc.jetstream().publish('mesh.v1.legacy.old-agent.status', new TextEncoder().encode('{}'));
+      expect(ack.stream).toBe(streams.hub);
       expect(mesh.config.sources?.map((x) => [x.name, x.external?.api]).sort()).toEqual([
         ['MESH_east', '$JS.east.API'],
         ['MESH_north', '$JS.north.API'],

@@ -77,6 +77,10 @@ Documentation: docs/agent.md`,
     )
     .requiredOption('--hub <url>', 'hub NATS URL, e.g. nats://127.0.0.1:4222')
     .requiredOption('--site <id...>', 'site ids to source (repeat or list several)')
+    .option(
+      '--hub-site <id...>',
+      "sites that publish straight to the hub, captured by MESH itself (the API's legacy agent site, default of [legacy] site: legacy)",
+    )
     .option('--replicas <n>', 'stream replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
@@ -85,6 +89,7 @@ Documentation: docs/agent.md`,
       async (opts: {
         hub: string;
         site: string[];
+        hubSite?: string[];
         replicas: number;
         creds?: string;
         user?: string;
@@ -106,11 +111,15 @@ Documentation: docs/agent.md`,
           try {
             const infos = await provisionHub(await nc.jetstreamManager(), {
               sites: opts.site,
+              hubSites: opts.hubSite ?? [],
               replicas: opts.replicas,
             });
             for (const i of infos) {
               const src = i.config.sources?.map((s) => s.name).join(', ');
-              process.stdout.write(`${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}\n`);
+              const subj = i.config.subjects?.join(', ');
+              process.stdout.write(
+                `${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}${subj ? `, subjects ${subj}` : ''}\n`,
+              );
             }
           } finally {
             await nc.close();

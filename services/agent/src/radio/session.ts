@@ -1,9 +1,12 @@
 import type { Logger } from '@mmm/common';
-import { Deframer } from '@mmm/meshtastic';
+import { Deframer, isFromRadio } from '@mmm/meshtastic';
 import type { RadioTarget } from '../config/settings.js';
 import { backoffDelay } from './backoff.js';
 import { type OpenedLink, openRadio } from './open.js';
 import { heartbeatFrame, randomId, wantConfigFrame } from './toradio.js';
+
+/** How long a partial frame may wait for its remaining bytes on an otherwise quiet link. */
+const PENDING_FRAME_GIVE_UP_MS = 1_000;
 
 export type RadioState = 'connecting' | 'configuring' | 'connected' | 'disconnected';
 
@@ -115,11 +118,14 @@ export class RadioSession {
     this.transport = link.transport;
     this.address = link.address;
     this.opts.log.info({ transport: link.transport, address: link.address }, 'radio link open');
-    const deframer = new Deframer();
+    // A candidate frame that is not a FromRadio is line noise (a false 0x94 0xC3 header in serial debug text):
+    // the deframer then resumes one byte later instead of swallowing the real frames behind it.
+    const deframer = new Deframer({ validate: isFromRadio });
     this.configId = randomId();
     this.lastFrameAt = Date.now();
-    link.stream.on('data', (chunk: Buffer) => {
-      for (const f of deframer.push(chunk)) {
+    let lastChunkAt = Date.now();
+    const handle = (frames: ReturnType<Deframer['push']>) => {
+      for (const f of frames) {
         if (f.type === 'packet') {
           this.framesRead++;
           this.lastFrameAt = Date.now();
@@ -129,7 +135,18 @@ export class RadioSession {
           this.opts.log.debug({ text: f.text.slice(0, 200) }, 'radio debug output');
         }
       }
+    };
+    link.stream.on('data', (chunk: Buffer) => {
+      lastChunkAt = Date.now();
+      handle(deframer.push(chunk));
     });
+    // A real frame arrives in one burst; a false start whose announced length never arrives would otherwise hold
+    // back the frames behind it until enough bytes came, so give it up once the link has been quiet for a moment.
+    const pendingCheck = setInterval(() => {
+      if (deframer.buffered > 0 && Date.now() - lastChunkAt > PENDING_FRAME_GIVE_UP_MS) handle(deframer.dropPending());
+    }, PENDING_FRAME_GIVE_UP_MS);
+    pendingCheck.unref();
+    link.stream.once('close', () => clearInterval(pendingCheck));
     const onGone = (why: string) => () => {
       if (this.link !== link) return;
       this.opts.log.warn({ why }, 'radio link lost');

@@ -33,6 +33,8 @@ export function ensureSiteStream(
 
 export interface HubProvisionOptions {
   sites: readonly string[];
+  /** Sites whose publishers talk to the hub directly (the API's legacy agent site): MESH captures their subjects. */
+  hubSites?: readonly string[];
   /** Replicas of the hub streams (3 on the hub cluster, 1 on a single hub). */
   replicas?: number;
 }
@@ -57,7 +59,15 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
   // Sources (and subjects) someone else added stay: provisioning one site must not cut off another.
   const existing = await jsm.streams.info(streams.hub).catch(() => undefined);
   const kept = (existing?.config.sources ?? []).filter((s) => !wanted.some((w) => w.name === s.name));
-  const hub = await ensureStream(jsm, { name: streams.hub, ...common, sources: [...kept, ...wanted] });
+  const subjectsWanted = [...new Set(opts.hubSites ?? [])].sort().map((site) => subjects.siteAll(site));
+  const keptSubjects = (existing?.config.subjects ?? []).filter((s) => !subjectsWanted.includes(s));
+  const allSubjects = [...keptSubjects, ...subjectsWanted];
+  const hub = await ensureStream(jsm, {
+    name: streams.hub,
+    ...common,
+    sources: [...kept, ...wanted],
+    ...(allSubjects.length > 0 ? { subjects: allSubjects } : {}),
+  });
   const derived = await ensureStream(jsm, { name: streams.derived, subjects: [...streams.derivedSubjects], ...common });
   const dlq = await ensureStream(jsm, {
     name: streams.deadLetters,

@@ -110,7 +110,8 @@ function specs(
   const provision = mmm(
     l,
     'streams',
-    ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site],
+    // The API republishes legacy (Python) agents' reports under the `legacy` site on the hub itself.
+    ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site, '--hub-site', 'legacy'],
     '',
     async () => false,
   );
