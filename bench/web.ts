@@ -101,14 +101,16 @@ function serve(nodesJson: string): Promise<{ server: Server; url: string }> {
   );
 }
 
-/** Navigation start → every marker placed in the cluster layer and the next frame painted. */
+/** Navigation start → every marker placed in the cluster layer (chunked loading done) and the next frame painted. */
 async function mapFirstRenderMs(url: string): Promise<number> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}/map?hours=0`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(
-      (n) => document.querySelector('[data-testid="map-shown"]')?.textContent === String(n),
+      (n) =>
+      document.querySelector('[data-testid="map-shown"]')?.textContent === String(n) &&
+      document.querySelector('[data-testid="map"]')?.getAttribute('data-loaded') === 'true',
       NODES,
       { timeout: 120_000, polling: 'raf' },
     );

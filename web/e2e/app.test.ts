@@ -97,6 +97,8 @@ describe('web app against the simulated stack', () => {
   it('packets page lists receptions and opens who heard one', async () => {
     const w = await open('/packets');
     await w.page.waitForSelector('[data-testid="open-receptions"]', { timeout: 30_000 });
+    // pause the live append so the row we open stays where it is
+    await w.page.click('[data-testid="pause"]');
     await w.page.click('[data-testid="open-receptions"]');
     await w.page.waitForFunction(() =>
       document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'),

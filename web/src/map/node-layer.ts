@@ -14,6 +14,8 @@ export interface NodeLayerOptions {
   readonly renderer: L.Renderer;
   readonly cluster: boolean;
   readonly agentNames: () => ReadonlyMap<string, string>;
+  /** Called when a full redraw has placed every marker (chunked loading finished). */
+  readonly onLoaded?: () => void;
 }
 
 export class NodeLayer {
@@ -31,7 +33,8 @@ export class NodeLayer {
     this.group = opts.cluster
       ? L.markerClusterGroup({
           chunkedLoading: true,
-          chunkInterval: 100,
+          chunkInterval: 200,
+          chunkDelay: 0, // the default 50 ms pause between chunks is pure idle time; setTimeout(0) still yields to input
           showCoverageOnHover: false,
           maxClusterRadius: 40,
           disableClusteringAtZoom: UNCLUSTERED_ZOOM,
@@ -39,6 +42,7 @@ export class NodeLayer {
           chunkProgress: (done: number, total: number) => {
             if (done < total) return;
             this.loading = false;
+            this.opts.onLoaded?.();
             this.openWanted();
           },
         })
@@ -69,7 +73,10 @@ export class NodeLayer {
       this.loading = add.length > 0;
       this.group.addLayers(add);
     } else for (const m of add) this.group.addLayer(m);
-    if (!this.loading) this.openWanted();
+    if (!this.loading) {
+      this.opts.onLoaded?.();
+      this.openWanted();
+    }
   }
 
   /** Applies a changed row; `visible` false removes the marker. */
