@@ -25,6 +25,7 @@ export interface BatchLoopOptions {
 /** Store retry backoff: doubles from 250 ms to 10 s; the batch is held (not acked) meanwhile. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
+const PULL_EXPIRES_MS = 5_000;
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -76,7 +77,9 @@ export class BatchLoop {
     let delay = RETRY_MIN_MS;
     while (!signal.aborted) {
       try {
-        const messages = await this.o.consumer.consume({ max_messages: this.o.batchMax, expires: 30_000 });
+        // Short pull expiry: a pull request outlives a killed process on the server, and what it delivers meanwhile
+        // waits for ack_wait before redelivery.
+        const messages = await this.o.consumer.consume({ max_messages: this.o.batchMax, expires: PULL_EXPIRES_MS });
         const stop = () => messages.stop();
         signal.addEventListener('abort', stop, { once: true });
         try {
