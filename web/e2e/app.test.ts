@@ -99,10 +99,18 @@ describe('web app against the simulated stack', () => {
     await w.page.waitForSelector('[data-testid="open-receptions"]', { timeout: 30_000 });
     // pause the live append so the row we open stays where it is
     await w.page.click('[data-testid="pause"]');
-    await w.page.click('[data-testid="open-receptions"]');
-    await w.page.waitForFunction(() =>
-      document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'),
-    );
+    // the oldest row shown: long since in the API's store
+    const buttons = await w.page.$$('[data-testid="open-receptions"]');
+    await buttons.at(-1)!.click();
+    try {
+      await w.page.waitForFunction(() =>
+        document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'),
+      );
+    } catch (err) {
+      throw new Error(`receptions panel shows: ${await w.page.textContent('[data-testid="receptions"]')}`, {
+        cause: err,
+      });
+    }
     await shot(w, 'packets');
     expect(w.errors).toEqual([]);
     await w.page.close();
