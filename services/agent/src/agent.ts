@@ -164,6 +164,8 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
     onState: (state) => {
       if (state !== 'connected') configured = false;
       log.info({ state }, 'radio state');
+      // Dashboards show the link state from status events: tell them at once, not at the next 30 s tick.
+      void publishStatus();
     },
     onFrame: (bytes, configId) => {
       counters.framesRead!++;
