@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { streams, subjects } from '@mmm/schemas';
 import { startSimulator } from '@mmm/simulator';
 import { startNatsServer, waitFor } from '@mmm/testkit';
-import { connect, type NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { rawPublishRate } from './_baseline.js';
 
 const fromSource = process.argv.includes('--from-source');
 const seconds = Number(process.argv[2] && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 10);
@@ -27,21 +28,6 @@ const LAUNCH =
 const SITE = 'bench';
 const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
 const CLK_TCK = 100;
-
-async function rawPublishRate(nc: NatsConnection): Promise<number> {
-  const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['benchraw.>'] });
-  const js = nc.jetstream();
-  const body = new Uint8Array(600).fill(0x61);
-  const total = 20_000;
-  const start = performance.now();
-  for (let sent = 0; sent < total; sent += 256) {
-    await Promise.all(Array.from({ length: 256 }, (_, i) => js.publish('benchraw.x', body, { msgID: `m${sent + i}` })));
-  }
-  const perSec = total / ((performance.now() - start) / 1000);
-  await jsm.streams.delete('BENCH_RAW');
-  return perSec;
-}
 
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -5,9 +5,9 @@
 // Baseline: raw JetStream publishes/s (600-byte messages, 256 in flight) to a real nats-server in the same run.
 import { readFileSync } from 'node:fs';
 import { create, Deframer, encodeFrame, fromBinary, isFromRadio, Mesh, Mqtt, toBinary } from '@mmm/meshtastic';
-import { fixturePath, startNatsServer } from '@mmm/testkit';
-import { connect } from 'nats';
+import { fixturePath } from '@mmm/testkit';
 import { ChannelKeyring, parseFromRadio, receptionFromPacket } from '../services/agent/src/decode/index.js';
+import { rawPublishRateOnOwnServer } from './_baseline.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 
@@ -53,27 +53,6 @@ function rate(work: () => number): number {
   return n / ((performance.now() - start) / 1000);
 }
 
-async function jetStreamBaseline(): Promise<number> {
-  const server = await startNatsServer({ name: 'bench-decode' });
-  try {
-    const nc = await connect({ servers: server.url });
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'] });
-    const js = nc.jetstream();
-    const body = new Uint8Array(600).fill(0x61);
-    const total = 20_000;
-    const start = performance.now();
-    for (let sent = 0; sent < total; sent += 256) {
-      await Promise.all(Array.from({ length: 256 }, (_, i) => js.publish('bench.x', body, { msgID: `m${sent + i}` })));
-    }
-    const perSec = total / ((performance.now() - start) / 1000);
-    await nc.close();
-    return perSec;
-  } finally {
-    await server.dispose();
-  }
-}
-
 const packets = capturedPackets();
 const { wire, frames } = wireStream(packets);
 const keys = new ChannelKeyring();
@@ -108,7 +87,7 @@ const decodePerSec = rate(() => {
   }
   return n;
 });
-const baseline = await jetStreamBaseline();
+const baseline = await rawPublishRateOnOwnServer('bench-decode');
 for (const [name, perSec] of [
   ['deframe', deframePerSec],
   ['decode', decodePerSec],

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { createLogger, parseConfig } from '@mmm/common';
 import { FIXTURES_DIR, startNatsServer } from '@mmm/testkit';
 import { connect } from 'nats';
-import { r1, rawPublishRate } from '../services/api/src/benchkit.js';
+import { rawPublishRate } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import { startApi } from '../services/api/src/main.js';
 import { provisionStreams } from '../services/api/src/testing.js';

@@ -8,8 +8,8 @@
 import { connect } from 'node:net';
 import { create, Deframer, encodeFrame, fromBinary, Mesh, toBinary } from '@mmm/meshtastic';
 import { startSimulator } from '@mmm/simulator';
-import { fixturePath, startNatsServer } from '@mmm/testkit';
-import { connect as natsConnect } from 'nats';
+import { fixturePath } from '@mmm/testkit';
+import { rawPublishRateOnOwnServer } from './_baseline.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 
@@ -67,34 +67,13 @@ async function replay(): Promise<number> {
   }
 }
 
-async function jetStreamBaseline(): Promise<number> {
-  const server = await startNatsServer({ name: 'bench-sim' });
-  try {
-    const nc = await natsConnect({ servers: server.url });
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'] });
-    const js = nc.jetstream();
-    const body = new Uint8Array(600).fill(0x61);
-    const total = 20_000;
-    const start = performance.now();
-    for (let sent = 0; sent < total; sent += 256) {
-      await Promise.all(Array.from({ length: 256 }, (_, i) => js.publish('bench.x', body, { msgID: `m${sent + i}` })));
-    }
-    const perSec = total / ((performance.now() - start) / 1000);
-    await nc.close();
-    return perSec;
-  } finally {
-    await server.dispose();
-  }
-}
-
 await live(1); // warm-up: JIT and sockets
 const results: [string, number][] = [
   ['live-1', await live(1)],
   ['live-2', await live(2)],
   ['replay', await replay()],
 ];
-const baseline = await jetStreamBaseline();
+const baseline = await rawPublishRateOnOwnServer('bench-sim');
 for (const [name, perSec] of results) {
   console.log(
     JSON.stringify({

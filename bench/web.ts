@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // `npm run bench -- web`: the web app's JavaScript size (gzip; the offline basemap JSON reported apart) and the
 // map's first render with 10k nodes in headless Chromium. The app is served from web/dist by a tiny node:http
 // server with stubbed answers for the few API calls the map makes (a bench may stub; the e2e tests do not).
@@ -6,10 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startNatsServer } from '@mmm/testkit';
-import { connect } from 'nats';
 import { launchChromium } from '../web/e2e/browser.js';
 import { DIST, ensureBuilt } from '../web/e2e/build.js';
+import { rawPublishRateOnOwnServer } from './_baseline.js';
 
 const NODES = Number(process.env.MMM_BENCH_WEB_NODES ?? 10_000);
 const RUNS = Number(process.env.MMM_BENCH_WEB_RUNS ?? 3);
@@ -109,8 +109,8 @@ async function mapFirstRenderMs(url: string): Promise<number> {
     await page.goto(`${url}/map?hours=0`, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(
       (n) =>
-      document.querySelector('[data-testid="map-shown"]')?.textContent === String(n) &&
-      document.querySelector('[data-testid="map"]')?.getAttribute('data-loaded') === 'true',
+        document.querySelector('[data-testid="map-shown"]')?.textContent === String(n) &&
+        document.querySelector('[data-testid="map"]')?.getAttribute('data-loaded') === 'true',
       NODES,
       { timeout: 120_000, polling: 'raf' },
     );
@@ -119,27 +119,6 @@ async function mapFirstRenderMs(url: string): Promise<number> {
     );
   } finally {
     await browser.close();
-  }
-}
-
-async function jetStreamBaseline(): Promise<number> {
-  const server = await startNatsServer({ name: 'bench-web' });
-  try {
-    const nc = await connect({ servers: server.url });
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'] });
-    const js = nc.jetstream();
-    const body = new Uint8Array(600).fill(0x61);
-    const total = 20_000;
-    const start = performance.now();
-    for (let sent = 0; sent < total; sent += 256) {
-      await Promise.all(Array.from({ length: 256 }, (_, i) => js.publish('bench.x', body, { msgID: `m${sent + i}` })));
-    }
-    const perSec = total / ((performance.now() - start) / 1000);
-    await nc.close();
-    return perSec;
-  } finally {
-    await server.dispose();
   }
 }
 
@@ -157,7 +136,7 @@ try {
 } finally {
   server.close();
 }
-const baseline = await jetStreamBaseline();
+const baseline = await rawPublishRateOnOwnServer('bench-web');
 console.log(
   JSON.stringify({
     scenario: 'web',
