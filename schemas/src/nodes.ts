@@ -26,7 +26,7 @@ export function nodeNumFromId(id: string): number {
 }
 
 /** Firmware roles (Config.DeviceConfig.Role). CLIENT (0) is the protobuf default and is absent on the wire. */
-export const ROLE_NAMES: readonly string[] = [
+export const ROLE_NAMES = [
   'CLIENT',
   'CLIENT_MUTE',
   'ROUTER',
@@ -40,9 +40,11 @@ export const ROLE_NAMES: readonly string[] = [
   'TAK_TRACKER',
   'ROUTER_LATE',
   'CLIENT_BASE',
-];
+] as const;
+
+export type RoleName = (typeof ROLE_NAMES)[number];
 
 export function roleName(role: number | undefined | null): string {
   const r = role ?? 0;
-  return ROLE_NAMES[r] ?? `ROLE_${r}`;
+  return (ROLE_NAMES as readonly string[])[r] ?? `ROLE_${r}`;
 }

@@ -1,3 +1,4 @@
+import { PORTS } from '@mmm/schemas/names';
 import { payloadView } from './payload.js';
 import type { PacketRow } from './types.js';
 
@@ -15,22 +16,8 @@ export interface PacketFilter {
   readonly limit: number;
 }
 
-export const PACKET_TYPES = [
-  'text',
-  'position',
-  'nodeinfo',
-  'telemetry',
-  'routing',
-  'traceroute',
-  'neighborinfo',
-  'waypoint',
-  'mapreport',
-  'rangetest',
-  'storeforward',
-  'paxcounter',
-  'encrypted',
-  'other',
-] as const;
+/** Packet types are the contract's port names. */
+export const PACKET_TYPES = PORTS;
 
 export function searchText(p: PacketRow): string {
   const v = payloadView(p.type, p.payload);

@@ -1,22 +1,8 @@
 // Firmware roles (meshtastic Config.DeviceConfig.Role). CLIENT (0) is the protobuf default and is absent on the
 // wire, so a missing role means CLIENT, not "unknown".
-export const ROLE_NAMES = [
-  'CLIENT',
-  'CLIENT_MUTE',
-  'ROUTER',
-  'ROUTER_CLIENT',
-  'REPEATER',
-  'TRACKER',
-  'SENSOR',
-  'TAK',
-  'CLIENT_HIDDEN',
-  'LOST_AND_FOUND',
-  'TAK_TRACKER',
-  'ROUTER_LATE',
-  'CLIENT_BASE',
-] as const;
+import { ROLE_NAMES } from '@mmm/schemas/names';
 
-export type RoleName = (typeof ROLE_NAMES)[number];
+export { ROLE_NAMES, type RoleName } from '@mmm/schemas/names';
 
 /** Accepts the firmware number, its name, or nothing (= CLIENT); unknown numbers keep their value visible. */
 export function roleName(role: number | string | null | undefined): string {
