@@ -27,7 +27,7 @@ export function hwModelNum(name: string): number | undefined {
 export function roleNum(role: unknown): number | undefined {
   if (typeof role === 'number' && Number.isInteger(role) && role >= 0) return role;
   if (typeof role === 'string') {
-    const i = ROLE_NAMES.indexOf(role.toUpperCase());
+    const i = (ROLE_NAMES as readonly string[]).indexOf(role.toUpperCase());
     if (i >= 0) return i;
     if (/^[0-9]+$/.test(role)) return Number(role);
   }
