@@ -13,13 +13,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureStream, JetStreamPublisher } from '@mmm/common';
-import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
+import { DUPLICATE_WINDOW_MS, msgIdOf, streams, subjects } from '@mmm/schemas';
 import { startClickHouse, startHubAndLeaves, waitFor } from '@mmm/testkit';
 import Database from 'better-sqlite3';
 import { connect, type NatsConnection, StorageType } from 'nats';
 import { ClickHouseStore } from '../services/ingest/src/clickhouse/store.js';
 import { bulkReceptions } from '../services/ingest/src/testing/bulk.js';
-import { msgIdOf } from '../services/ingest/src/testing/nats.js';
 import type { SimEvent } from '../services/ingest/src/testing/sim-hour.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -10,6 +10,7 @@ export * from './events/topology.js';
 export { BROADCAST_NUM, nodeIdFromNum, nodeNumFromId, ROLE_NAMES, roleName } from './nodes.js';
 export { PORTNUM, portFromPortnum } from './ports.js';
 export { renderSchema } from './render.js';
+export { msgIdOf, subjectOf } from './routing.js';
 export { DUPLICATE_WINDOW_MS, msgIds, streams, TOPOLOGY_BUCKET } from './streams.js';
 export {
   isPort,

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { createLogger, parseConfig } from '@mmm/common';
 import {
   type AgentStatus,
+  msgIdOf as contractMsgId,
   type MeshEvent,
   msgIds,
   type NodeDbSnapshot,
   type Port,
   type Reception,
   SCHEMA_VERSION,
+  subjectOf,
   subjects,
   type TopologyUpdate,
   type TraceOutcome,
@@ -92,38 +94,13 @@ export async function startStack(
   };
 }
 
-export function subjectOf(ev: MeshEvent): string {
-  switch (ev.kind) {
-    case 'reception':
-      return subjects.rx(ev.site, ev.agent, ev.port);
-    case 'nodedb':
-      return subjects.nodedb(ev.site, ev.agent);
-    case 'trace':
-      return subjects.trace(ev.site, ev.agent);
-    case 'status':
-      return subjects.status(ev.site, ev.agent);
-    case 'topology':
-      return subjects.topology(ev.type);
-    default:
-      throw new Error(`no subject for ${ev.kind}`);
-  }
-}
+export { subjectOf };
 
+/** The contract Msg-Id; topology events get a test key. */
 export function msgIdOf(ev: MeshEvent): string {
-  switch (ev.kind) {
-    case 'reception':
-      return msgIds.reception(ev.site, ev.agent, ev.packet.from, ev.packet.id, ev.packet.rxTime, ev.receivedAt);
-    case 'nodedb':
-      return msgIds.nodedb(ev.site, ev.agent, ev.takenAt);
-    case 'trace':
-      return msgIds.trace(ev.site, ev.agent, ev.requestId);
-    case 'status':
-      return msgIds.status(ev.site, ev.agent, ev.at);
-    case 'topology':
-      return msgIds.topology(ev.type, 'test', ev.at);
-    default:
-      throw new Error(`no msg id for ${ev.kind}`);
-  }
+  if (ev.kind === 'topology') return msgIds.topology(ev.type, 'test', ev.at);
+  if (!('site' in ev)) throw new Error(`no msg id for ${ev.kind}`);
+  return contractMsgId(ev);
 }
 
 let nextId = 1;

@@ -1,6 +1,14 @@
 // Helpers for integration tests against a real nats-server (excluded from the build by the test-* name).
 import { ensureStream, parseConfig } from '@mmm/common';
-import { DUPLICATE_WINDOW_MS, type MeshEvent, msgIds, streams, subjects, TOPOLOGY_BUCKET } from '@mmm/schemas';
+import {
+  DUPLICATE_WINDOW_MS,
+  type MeshEvent,
+  msgIdOf,
+  streams,
+  subjectOf,
+  subjects,
+  TOPOLOGY_BUCKET,
+} from '@mmm/schemas';
 import { type JetStreamClient, type JetStreamManager, type NatsConnection, StorageType } from 'nats';
 import { type RouteAnalysisConfig, routeAnalysisConfig } from './config.js';
 
@@ -14,35 +22,7 @@ export function createHubStream(jsm: JetStreamManager, sites: readonly string[] 
   });
 }
 
-export function subjectOf(ev: MeshEvent): string {
-  switch (ev.kind) {
-    case 'reception':
-      return subjects.rx(ev.site, ev.agent, ev.port);
-    case 'trace':
-      return subjects.trace(ev.site, ev.agent);
-    case 'nodedb':
-      return subjects.nodedb(ev.site, ev.agent);
-    case 'status':
-      return subjects.status(ev.site, ev.agent);
-    default:
-      throw new Error(`not a site event: ${ev.kind}`);
-  }
-}
-
-export function msgIdOf(ev: MeshEvent): string {
-  switch (ev.kind) {
-    case 'reception':
-      return msgIds.reception(ev.site, ev.agent, ev.packet.from, ev.packet.id, ev.packet.rxTime, ev.receivedAt);
-    case 'trace':
-      return msgIds.trace(ev.site, ev.agent, ev.requestId);
-    case 'nodedb':
-      return msgIds.nodedb(ev.site, ev.agent, ev.takenAt);
-    case 'status':
-      return msgIds.status(ev.site, ev.agent, ev.at);
-    default:
-      throw new Error(`not a site event: ${ev.kind}`);
-  }
-}
+export { msgIdOf, subjectOf };
 
 /** Publishes events in order (windows of 200 in flight), each with its contract Msg-Id (or a suffixed one). */
 export async function publishEvents(js: JetStreamClient, events: readonly MeshEvent[], idSuffix = ''): Promise<void> {

@@ -1,5 +1,5 @@
 import { createLogger, ensureStream, JetStreamPublisher, parseConfig } from '@mmm/common';
-import { DUPLICATE_WINDOW_MS, type MeshEvent, msgIds, streams, subjects } from '@mmm/schemas';
+import { DUPLICATE_WINDOW_MS, msgIdOf, streams, subjects } from '@mmm/schemas';
 import { connect, type NatsConnection, StorageType } from 'nats';
 import { type IngestConfig, ingestConfigSpec } from '../config.js';
 import type { SimEvent } from './sim-hour.js';
@@ -26,21 +26,6 @@ export async function createHubStream(nc: NatsConnection, sites = TEST_SITES): P
     subjects: [...streams.deadLetterSubjects],
     storage: StorageType.File,
   });
-}
-
-export function msgIdOf(ev: MeshEvent): string {
-  switch (ev.kind) {
-    case 'reception':
-      return msgIds.reception(ev.site, ev.agent, ev.packet.from, ev.packet.id, ev.packet.rxTime, ev.receivedAt);
-    case 'nodedb':
-      return msgIds.nodedb(ev.site, ev.agent, ev.takenAt);
-    case 'trace':
-      return msgIds.trace(ev.site, ev.agent, ev.requestId);
-    case 'status':
-      return msgIds.status(ev.site, ev.agent, ev.at);
-    default:
-      throw new Error(`no Msg-Id rule for ${ev.kind} in tests`);
-  }
 }
 
 /** Publishes with Msg-Ids through a bounded window, as agents do. */
