@@ -190,9 +190,9 @@ describe('mmm up', () => {
     const up = startUp(['--port', '4222', '--nats-port', '4222']);
     expect(await up.exit).toBe(2);
     expect(up.out()).toMatch(/--nats-port and --port are both 4222/);
-    // Commander's own argument errors exit with 1.
+    // Commander's own argument errors are usage errors too.
     const radio = startUp(['--radio', 'bluetooth:xx']);
-    expect(await radio.exit).toBe(1);
+    expect(await radio.exit).toBe(2);
     expect(radio.out()).toContain('tcp:HOST[:PORT] or serial:/dev/DEVICE');
   });
 
