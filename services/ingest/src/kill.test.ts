@@ -80,7 +80,10 @@ describe('kill -9 of mmm ingest during a 50k-reception run (ClickHouse)', () => 
       `[nats]\nurl = ${nats.url}\n[clickhouse]\nurl = ${ch.url}\ndatabase = killtest\n[ingest]\nops_port = 0\nbatch_max = 2000\nbatch_ms = 200\nack_wait = 5\n`,
     );
     const events = bulkReceptions(RECEPTIONS, defaultBase(), 3);
-    const publishing = publishAll(nats.url, events);
+    // Each life gets its own slice of the run published while it works, so every life has something to store and
+    // dies mid-slice however fast the machine is (a fast box could otherwise store all 50k before the tenth kill).
+    const slice = Math.ceil(RECEPTIONS / (KILLS + 1));
+    const publishing: Promise<void>[] = [];
     const rnd = mulberry32(11);
     const count = async () => (await store.query<{ n: number }>('SELECT count() AS n FROM receptions'))[0]!.n;
     let kills = 0;
@@ -89,8 +92,9 @@ describe('kill -9 of mmm ingest during a 50k-reception run (ClickHouse)', () => 
       const { child, running } = startIngestProcess(config, pidFile);
       last = child;
       await running;
-      // Kill at a random moment after this process made progress, so every life stores something and dies mid-run.
       const before = progress.at(-1) ?? 0;
+      publishing.push(publishAll(nats.url, events.slice(kills * slice, (kills + 1) * slice)));
+      // Kill at a random moment after this process made progress, so every life stores something and dies mid-run.
       await waitFor('progress', async () => (await count()) > before, 120_000, 50);
       await new Promise((r) => setTimeout(r, rnd() * 1_000));
       expect(existsSync(pidFile)).toBe(true);
@@ -99,7 +103,8 @@ describe('kill -9 of mmm ingest during a 50k-reception run (ClickHouse)', () => 
       progress.push(await count());
       if (process.env.MMM_TEST_LOG) console.error(new Date().toISOString(), 'kill', kills, progress.at(-1));
     }
-    await publishing;
+    publishing.push(publishAll(nats.url, events.slice(KILLS * slice)));
+    await Promise.all(publishing);
     const { child, running } = startIngestProcess(config, pidFile);
     last = child;
     await running;
