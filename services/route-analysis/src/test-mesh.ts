@@ -1,6 +1,9 @@
 // A deterministic synthetic mesh (seeded random geometric graph) and the events agents would publish about it.
 import type { MeshEvent } from '@mmm/schemas';
+import { mulberry32 } from '@mmm/testkit';
 import { neighborInfoRx, nodeDb, T0, textRx, trace } from './test-events.js';
+
+export { mulberry32 };
 
 export interface TrueLink {
   readonly from: number;
@@ -24,17 +27,6 @@ export interface SyntheticMesh {
   hopsTo(agentNode: number): Map<number, number>;
   /** relay byte -> nodes that really relayed packets to each agent (site.agent key). */
   readonly relaysUsed: ReadonlyMap<string, Map<number, Set<number>>>;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HOP_START = 7;

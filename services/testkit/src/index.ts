@@ -18,3 +18,4 @@ export {
   supportsSyncAlways,
   waitFor,
 } from './proc.js';
+export { mulberry32 } from './random.js';

@@ -9,20 +9,12 @@ import {
   subjects,
   type TraceOutcome,
 } from '@mmm/schemas';
+import { mulberry32 } from '@mmm/testkit';
+
+export { mulberry32 };
 
 // A deterministic hour of mesh traffic built from the contract types, with the row counts every table must end up
 // with computed from the generated structure (not from ingest's own logic).
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SimEvent {
   readonly subject: string;
