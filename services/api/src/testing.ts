@@ -14,7 +14,6 @@ import {
   type Reception,
   SCHEMA_VERSION,
   subjectOf,
-  subjects,
   type TopologyUpdate,
   type TraceOutcome,
 } from '@mmm/schemas';
