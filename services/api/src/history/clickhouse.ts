@@ -55,8 +55,16 @@ export class ClickHouseHistory implements History {
     if (q.from !== undefined) where.push(`from_node = ${chInt(q.from)}`);
     if (q.to !== undefined) where.push(`to_node = ${chInt(q.to)}`);
     if (q.channel !== undefined) where.push(`channel = ${chInt(q.channel)}`);
+    const filter = where.join(' AND ');
+    const order = `ORDER BY received_at DESC LIMIT ${chInt(q.offset)}, ${chInt(q.limit)}`;
+    // A node filter hits the primary key (from_node, packet_id) directly.
+    if (q.from !== undefined) return this.rows(`SELECT ${RX_COLS} FROM receptions WHERE ${filter} ${order}`);
+    // Otherwise pick the page on narrow columns first, then read the wide ones (payload, raw) for those rows only,
+    // found through the primary key: ClickHouse would read every matching row's payload before cutting the page.
+    const page = `SELECT from_node, packet_id, msg_id FROM receptions WHERE ${filter} ${order}`;
     return this.rows(
-      `SELECT ${RX_COLS} FROM receptions WHERE ${where.join(' AND ')} ORDER BY received_at DESC LIMIT ${chInt(q.offset)}, ${chInt(q.limit)}`,
+      `SELECT ${RX_COLS} FROM receptions WHERE (from_node, packet_id) IN (SELECT from_node, packet_id FROM (${page}))
+         AND msg_id IN (SELECT msg_id FROM (${page})) ORDER BY received_at DESC, msg_id`,
     );
   }
 
