@@ -18,6 +18,7 @@ const SYSTEM = {
     'clickhouse-client': 'clickhouse-client',
     chromium: 'chromium',
     socat: 'socat',
+    'systemd-analyze': 'systemd',
   },
 };
 

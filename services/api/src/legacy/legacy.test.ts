@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FIXTURES_DIR, waitFor } from '@mmm/testkit';
@@ -279,44 +278,41 @@ describe('the original agent HTTP API republished into JetStream', () => {
     expect((await post('/api/agent/data', huge)).status).toBe(413);
   });
 
-  it.skipIf(!existsSync(LOAD))(
-    'takes the shared legacy load generator (the original wire format) without errors',
-    async () => {
-      const before = (await getJson(`${s.url}/api/stats`)).body.packets.total;
-      // The generator names its agents <prefix>-<n>: load-1 is bound to this key.
-      const { stdout } = await run(
-        process.execPath,
-        [
-          LOAD,
-          'ingest',
-          '--url',
-          s.url,
-          '--api-key',
-          KEYS['load-1'],
-          '--agents',
-          '1',
-          '--agent-prefix',
-          'load',
-          '--total',
-          '300',
-          '--nodes',
-          '20',
-          '--quiet',
-        ],
-        { timeout: 60_000 },
-      );
-      const res = JSON.parse(
-        stdout
-          .trim()
-          .split('\n')
-          .pop()!
-          .replace(/^RESULT /, ''),
-      );
-      expect(res).toMatchObject({ packets_accepted: 300, errors: 0 });
-      await waitFor(
-        '300 more receptions',
-        async () => (await getJson(`${s.url}/api/stats`)).body.packets.total === before + 300,
-      );
-    },
-  );
+  it('takes the shared legacy load generator (the original wire format) without errors', async () => {
+    const before = (await getJson(`${s.url}/api/stats`)).body.packets.total;
+    // The generator names its agents <prefix>-<n>: load-1 is bound to this key.
+    const { stdout } = await run(
+      process.execPath,
+      [
+        LOAD,
+        'ingest',
+        '--url',
+        s.url,
+        '--api-key',
+        KEYS['load-1'],
+        '--agents',
+        '1',
+        '--agent-prefix',
+        'load',
+        '--total',
+        '300',
+        '--nodes',
+        '20',
+        '--quiet',
+      ],
+      { timeout: 60_000 },
+    );
+    const res = JSON.parse(
+      stdout
+        .trim()
+        .split('\n')
+        .pop()!
+        .replace(/^RESULT /, ''),
+    );
+    expect(res).toMatchObject({ packets_accepted: 300, errors: 0 });
+    await waitFor(
+      '300 more receptions',
+      async () => (await getJson(`${s.url}/api/stats`)).body.packets.total === before + 300,
+    );
+  });
 });
