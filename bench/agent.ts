@@ -2,7 +2,7 @@
 // leaf while the simulator feeds it flat out, with the agent's RSS and CPU. Baseline: raw JetStream publishes/s
 // (600-byte messages, 256 in flight, Msg-Id set) to the same nats-server in the same run.
 // Prints one line: {"scenario":"agent","packets_per_s":…,"raw_publish_per_s":…,"ratio":…,"rss_mb":…,"cpu_pct":…}
-// The agent runs as built for production (the packages' dist/, compiled first by this script), because RSS under
+// The agent runs as built for production (bin/mmm.js on dist/, built first by this script), because RSS under
 // tsx includes the TypeScript loader; `--from-source` runs it through tsx instead. packets_per_cpu_s and the load
 // average are printed too: on a shared box the agent may be starved, and packets per CPU-second is what it costs.
 
@@ -20,11 +20,8 @@ import { rawPublishRate } from './_baseline.js';
 const fromSource = process.argv.includes('--from-source');
 const seconds = Number(process.argv[2] && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 10);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BUILD = ['schemas', 'services/meshtastic', 'services/common', 'services/agent'];
-/** `mmm agent` from the built packages: the agent's own command module on a commander program, as services/cli does. */
-const LAUNCH =
-  "import { Command } from 'commander'; const { register } = await import('@mmm/agent/cli'); " +
-  "const p = new Command('mmm'); register(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });";
+/** `mmm agent` exactly as an operator runs it: the built launcher (bin/mmm.js → dist/main.js). */
+const BIN = fileURLToPath(new URL('../services/cli/bin/mmm.js', import.meta.url));
 const SITE = 'bench';
 const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
 const CLK_TCK = 100;
@@ -41,14 +38,11 @@ function rssMb(pid: number): number {
 }
 
 if (!fromSource && !process.argv.includes('--no-build')) {
-  for (const w of BUILD) {
-    process.stderr.write(`building ${w}\n`);
-    execFileSync(
-      process.execPath,
-      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, w, 'tsconfig.build.json')],
-      { stdio: 'inherit' },
-    );
-  }
+  process.stderr.write('building @mmm/cli and what it depends on (turbo; cached when unchanged)\n');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/turbo/bin/turbo'), 'run', 'build', '--filter=@mmm/cli...'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 const dir = mkdtempSync(join(tmpdir(), 'mmm-bench-agent-'));
 const leaf = await startNatsServer({ name: 'bench-leaf', domain: SITE });
@@ -71,8 +65,9 @@ try {
     ? spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
-    : spawn(process.execPath, [...nodeFlags, '--input-type=module', '-e', LAUNCH, ...args], {
+    : spawn(process.execPath, [...nodeFlags, BIN, ...args], {
         cwd: ROOT,
+        env: { ...process.env, MMM_FROM_SOURCE: '' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
   const pid = child.pid!;

@@ -20,8 +20,12 @@ import { ensureSiteStream } from './streams/provision.js';
 import { TraceRunner } from './trace/runner.js';
 import { TraceScheduler } from './trace/scheduler.js';
 
-/** Publishes awaiting an ack at once (the publisher's window); the backlog bound is separate (max_backlog). */
-export const PUBLISH_WINDOW = 512;
+/**
+ * Publishes awaiting an ack at once (the publisher's window); the backlog bound is separate (max_backlog). The leaf
+ * is local, so acks come back in well under a millisecond and 64 in flight already publishes several thousand per
+ * second; a wider window only keeps more messages alive long enough to be promoted to the old generation.
+ */
+export const PUBLISH_WINDOW = 64;
 
 export interface AgentDeps {
   log: Logger;

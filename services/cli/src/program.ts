@@ -1,4 +1,5 @@
-import { VERSION } from '@mmm/common';
+// Only the version: @mmm/common's index loads nats, pino and OpenTelemetry, which the agent's heap setup must precede.
+import { VERSION } from '@mmm/common/version';
 import { Command } from 'commander';
 
 /** What each service module contributes: it adds its own subcommands with their options and help. */
@@ -11,7 +12,12 @@ export type Register = (program: Command) => void;
 const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   up: () => import('./commands/up.js'),
   creds: () => import('./commands/creds.js'),
-  agent: () => import('@mmm/agent/cli'),
+  // The agent sizes V8's heap before its dependencies load: what the young generation grows to while they load, it
+  // keeps (src/heap.ts in the agent).
+  agent: async () => {
+    (await import('@mmm/agent/heap')).compactHeap();
+    return import('@mmm/agent/cli');
+  },
   // `mmm streams provision` is registered by the agent's module.
   streams: () => import('@mmm/agent/cli'),
   decode: () => import('@mmm/agent/decode-cli'),

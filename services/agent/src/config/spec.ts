@@ -113,7 +113,7 @@ export const agentConfigSpec = defineConfig({
         },
         max_backlog: {
           type: 'int',
-          default: 2000,
+          default: 256,
           min: 10,
           description: 'Unacked publishes before reading the radio pauses',
         },

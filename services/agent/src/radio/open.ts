@@ -1,6 +1,5 @@
 import { createConnection, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
 import type { RadioTarget } from '../config/settings.js';
 
 /** The radio link could not be opened (refused, no device, no candidate port). Retried with backoff. */
@@ -61,8 +60,17 @@ function openTcp(host: string, port: number, timeoutMs: number): Promise<OpenedL
   });
 }
 
+/**
+ * serialport (its native binding and parsers, several MB resident) is loaded only by agents that read a serial radio,
+ * so a TCP agent does not carry it.
+ */
+async function serialPortClass() {
+  return (await import('serialport')).SerialPort;
+}
+
 // SerialPort is opened by hand: TransportNodeSerial.create crashes the process on an open error (environment notes).
-function openSerial(path: string, baudRate: number): Promise<OpenedLink> {
+async function openSerial(path: string, baudRate: number): Promise<OpenedLink> {
+  const SerialPort = await serialPortClass();
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((err) => {
@@ -81,7 +89,7 @@ export async function openRadio(target: RadioTarget, timeoutMs = 10_000): Promis
     case 'auto': {
       let ports: PortInfoLike[];
       try {
-        ports = await SerialPort.list();
+        ports = await (await serialPortClass()).list();
       } catch (cause) {
         throw new RadioOpenError(`cannot list serial ports: ${(cause as Error).message}`, { cause });
       }
