@@ -7,7 +7,7 @@
 // average are printed too: on a shared box the agent may be starved, and packets per CPU-second is what it costs.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { startSimulator } from '@mmm/simulator';
 import { startNatsServer, waitFor } from '@mmm/testkit';
 import { connect } from 'nats';
 import { rawPublishRate } from './_baseline.js';
+import { cpuSeconds, rssMb } from './_proc.js';
 
 const fromSource = process.argv.includes('--from-source');
 const seconds = Number(process.argv[2] && /^\d+$/.test(process.argv[2]) ? process.argv[2] : 10);
@@ -24,18 +25,6 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = fileURLToPath(new URL('../services/cli/bin/mmm.js', import.meta.url));
 const SITE = 'bench';
 const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
-const CLK_TCK = 100;
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]); // utime + stime
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 if (!fromSource && !process.argv.includes('--no-build')) {
   process.stderr.write('building @mmm/cli and what it depends on (turbo; cached when unchanged)\n');
@@ -82,7 +71,7 @@ try {
   );
   await new Promise((r) => setTimeout(r, 2_000)); // warm-up: JIT, windows full
   const c0 = await count();
-  const cpu0 = cpuTicks(pid);
+  const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   let rss = 0;
   while (performance.now() - t0 < seconds * 1000) {
@@ -91,8 +80,8 @@ try {
   }
   const c1 = await count();
   const elapsed = (performance.now() - t0) / 1000;
-  const cpuSeconds = (cpuTicks(pid) - cpu0) / CLK_TCK;
-  const cpu = (cpuSeconds / elapsed) * 100;
+  const cpuUsed = cpuSeconds(pid) - cpu0;
+  const cpu = (cpuUsed / elapsed) * 100;
   const perSec = (c1 - c0) / elapsed;
   console.log(
     JSON.stringify({
@@ -102,7 +91,7 @@ try {
       ratio: Number((perSec / raw).toFixed(2)),
       rss_mb: Math.round(rss),
       cpu_pct: Math.round(cpu),
-      packets_per_cpu_s: Math.round((c1 - c0) / Math.max(cpuSeconds, 0.01)),
+      packets_per_cpu_s: Math.round((c1 - c0) / Math.max(cpuUsed, 0.01)),
       load_avg_1m: Number(loadavg()[0]!.toFixed(1)),
       from_source: fromSource,
       seconds,

@@ -1,4 +1,4 @@
-// `npm run bench -- pipeline [receptions] [backlog]`: receptions/s end to end per history store. Receptions are
+// `npm run bench -- pipeline [receptions] [backlog] [--store S] [--prof DIR] [--verbose]`: receptions/s end to end per history store. Receptions are
 // published on a site's leaf nats-server (its MESH_<site> stream), sourced by the hub's MESH stream, consumed by
 // `mmm ingest` (a child process, from source) and counted as committed rows in the store. Baseline: raw JetStream
 // publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf, measured right before each store's
@@ -20,14 +20,21 @@ import { connect, type NatsConnection, StorageType } from 'nats';
 import { ClickHouseStore } from '../services/ingest/src/clickhouse/store.js';
 import { bulkReceptions } from '../services/ingest/src/testing/bulk.js';
 import type { SimEvent } from '../services/ingest/src/testing/sim-hour.js';
+import { cpuMeter } from './_proc.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../services/cli/src/main.ts', import.meta.url));
 const SITE = 'benchsite';
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const N = Number(args[0] ?? 20_000);
+const args = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !['--prof', '--store'].includes(all[i - 1]!));
+// --store clickhouse|sqlite: run one store only.
+const ONLY = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : undefined;
+const N = Number(args[0] ?? 100_000);
 const BACKLOG = Number(args[1] ?? 100_000);
 const WINDOW = 512;
+// --prof <dir>: V8 CPU profiles of each ingest process (open them in Chrome DevTools).
+const PROF = process.argv.includes('--prof') ? process.argv[process.argv.indexOf('--prof') + 1] : undefined;
 const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
 
 /** Base time for events: a fresh window per call so runs never collide on Msg-Ids or packet keys. */
@@ -42,35 +49,59 @@ function receptions(n: number, seed: number): SimEvent[] {
   });
 }
 
-async function publish(nc: NatsConnection, events: readonly SimEvent[]): Promise<number> {
-  const pub = new JetStreamPublisher(nc.jetstream(), { window: WINDOW });
+interface Outgoing {
+  subject: string;
+  data: Uint8Array;
+  msgId: string;
+}
+
+/** Encoded before any clock starts: the publisher stands in for the agents, whose cost is not the pipeline's. */
+function encode(events: readonly SimEvent[], subject?: string): Outgoing[] {
   const enc = new TextEncoder();
+  return events.map((e, i) => ({
+    subject: subject ?? e.subject,
+    data: enc.encode(JSON.stringify(e.event)),
+    msgId: subject ? `raw${i}` : msgIdOf(e.event),
+  }));
+}
+
+/**
+ * Publishes like an agent does: through the windowed publisher with a bounded backlog (never 100k promises queued
+ * at once). Returns seconds taken.
+ */
+async function publish(nc: NatsConnection, out: readonly Outgoing[]): Promise<number> {
+  const pub = new JetStreamPublisher(nc.jetstream(), { window: WINDOW });
+  const oldest: Promise<unknown>[] = [];
   const start = performance.now();
-  await Promise.all(events.map((e) => pub.publish(e.subject, enc.encode(JSON.stringify(e.event)), msgIdOf(e.event))));
+  for (const o of out) {
+    oldest.push(pub.publish(o.subject, o.data, o.msgId));
+    if (oldest.length >= 2 * WINDOW) await oldest.shift();
+  }
+  await Promise.all(oldest);
   return (performance.now() - start) / 1000;
 }
 
 async function rawPublishRate(nc: NatsConnection): Promise<number> {
   const jsm = await nc.jetstreamManager();
   await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['benchraw.>'], storage: StorageType.File });
-  const enc = new TextEncoder();
-  const pub = new JetStreamPublisher(nc.jetstream(), { window: WINDOW });
-  const events = receptions(N, 99);
-  const start = performance.now();
-  await Promise.all(events.map((e, i) => pub.publish('benchraw.x', enc.encode(JSON.stringify(e.event)), `raw${i}`)));
-  const rate = N / ((performance.now() - start) / 1000);
+  const seconds = await publish(nc, encode(receptions(N, 99), 'benchraw.x'));
   await jsm.streams.delete('BENCH_RAW');
-  return rate;
+  return N / seconds;
 }
 
 const children = new Set<ChildProcess>();
 
 /** `mmm ingest` from source; resolves once it logs that it runs (its output goes to stderr with --verbose). */
 function startIngest(config: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, 'ingest', '-c', config], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, '--conditions=development', '--import', 'tsx', MAIN, 'ingest', '-c', config],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.add(child);
   child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -99,7 +130,14 @@ async function stopIngest(child: ChildProcess): Promise<void> {
   await gone;
 }
 
-async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hubUrl: string, dir: string) {
+interface Servers {
+  hubUrl: string;
+  hubPid: number | undefined;
+  leafPid: number | undefined;
+}
+
+async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, servers: Servers, dir: string) {
+  const { hubUrl } = servers;
   const ch = store === 'clickhouse' ? await startClickHouse() : undefined;
   const dbPath = join(dir, `${store}.db`);
   const durable = `bench_${store}`;
@@ -126,11 +164,19 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
     const rawRate = await rawPublishRate(leaf);
     log(store, 'raw publish', Math.round(rawRate), '/s');
     const before = await count();
-    const events = receptions(N, 1);
+    const events = encode(receptions(N, 1));
     // Where the time goes: when the hub stream holds them all (sourcing), and when the store does (ingest).
     const hubInfo = await connect({ servers: hubUrl });
     const hubJsm = await hubInfo.jetstreamManager();
     const hubBefore = (await hubJsm.streams.info(streams.hub)).state.messages;
+    // CPU seconds per process over the end-to-end run: on two cores they share, this shows what the pipeline costs.
+    const cpu = cpuMeter({
+      bench: process.pid,
+      leaf: servers.leafPid,
+      hub: servers.hubPid,
+      ingest: ingest.pid,
+      store: ch?.pid,
+    });
     const start = performance.now();
     const publishing = publish(leaf, events);
     const sourced = waitFor(
@@ -139,8 +185,22 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
       600_000,
       50,
     ).then(() => N / ((performance.now() - start) / 1000));
-    await waitFor('end-to-end receptions', async () => (await count()) >= before + N, 600_000, 50);
+    // Done when ingest has acked all of it: it acks only after the store committed. The consumer's state is cheap to
+    // poll; a count(*) over SQLite's WITHOUT ROWID table every 50 ms would itself take much of a core from the pipeline.
+    await waitFor(
+      'end-to-end receptions acked',
+      async () => {
+        if ((await hubJsm.streams.info(streams.hub)).state.messages < hubBefore + N) return false;
+        const ci = await hubJsm.consumers.info(streams.hub, durable);
+        return ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      600_000,
+      50,
+    );
     const e2e = N / ((performance.now() - start) / 1000);
+    // and the rows are there.
+    await waitFor('end-to-end receptions', async () => (await count()) >= before + N, 10_000, 50);
+    const cpuE2e = cpu();
     const sourcedRate = await sourced;
     await hubInfo.close();
     await publishing;
@@ -151,23 +211,46 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
     const jsm = await hub.jetstreamManager();
     // Counted in the stream, not as consumer pending: a pull request of the stopped process may still hold a few.
     const held = (await jsm.streams.info(streams.hub)).state.messages;
-    const backlog = receptions(BACKLOG, 2);
+    const backlog = encode(receptions(BACKLOG, 2));
+    // Sourcing alone: the hub's source is taken off while the backlog is published to the leaf and put back with the
+    // clock running, so the hub catches up with nothing else running (it resumes after the last message it holds).
+    const hubConfig = (await jsm.streams.info(streams.hub)).config;
+    await jsm.streams.update(streams.hub, { ...hubConfig, sources: [] });
     await publish(leaf, backlog);
-    // The hub must hold the whole backlog before the clock starts: drain measures ingest, not sourcing.
+    const sourceStart = performance.now();
+    await jsm.streams.update(streams.hub, hubConfig);
+    // The hub must hold the whole backlog before the drain clock starts: drain measures ingest, not sourcing.
     await waitFor(
       'backlog sourced to the hub',
       async () => (await jsm.streams.info(streams.hub)).state.messages >= held + BACKLOG,
       600_000,
-      200,
+      20,
     );
-    await hub.close();
+    const sourcingAlone = BACKLOG / ((performance.now() - sourceStart) / 1000);
+    await new Promise((r) => setTimeout(r, 500));
+    const holds = (await jsm.streams.info(streams.hub)).state.messages;
+    if (holds !== held + BACKLOG) throw new Error(`hub holds ${holds} messages, expected ${held + BACKLOG}`);
     const base = await count();
     ingest = await startIngest(config);
     // From the moment ingest runs (its consumer is pulling), not from process start: tsx start-up is not ingest.
     const drainStart = performance.now();
-    await waitFor('backlog drained', async () => (await count()) >= base + BACKLOG, 900_000, 100);
+    await waitFor(
+      'backlog acked',
+      async () => {
+        const ci = await jsm.consumers.info(streams.hub, durable);
+        return ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      900_000,
+      50,
+    );
     const drain = ((performance.now() - drainStart) / 1000) * (100_000 / BACKLOG);
+    await waitFor('backlog rows', async () => (await count()) >= base + BACKLOG, 10_000, 50);
+    await hub.close();
     await stopIngest(ingest);
+    const ingestAlone = 100_000 / drain;
+    // What the pipeline would do if its stages did not share two cores with each other and the publisher: its
+    // slowest stage, each measured alone.
+    const stageBound = Math.min(sourcingAlone, ingestAlone, rawRate);
     const r = (x: number) => Math.round(x * 100) / 100;
     console.log(
       JSON.stringify({
@@ -177,7 +260,11 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, hu
         raw_publish_per_s: Math.round(rawRate),
         ratio: r(e2e / rawRate),
         sourced_per_s: Math.round(sourcedRate),
+        cpu_s: cpuE2e,
         drain_100k_s: r(drain),
+        sourcing_alone_per_s: Math.round(sourcingAlone),
+        ingest_alone_per_s: Math.round(ingestAlone),
+        stage_bound_ratio: r(stageBound / rawRate),
         n: N,
         backlog: BACKLOG,
         load_avg_1m: r(loadavg()[0]!),
@@ -207,7 +294,13 @@ async function main(): Promise<void> {
       ...common,
       sources: [{ name: streams.site(SITE), external: { api: `$JS.${streams.domain(SITE)}.API`, deliver: '' } }],
     });
-    for (const store of ['clickhouse', 'sqlite'] as const) await runStore(store, leafNc, mesh.hub.url, dir);
+    for (const store of (['clickhouse', 'sqlite'] as const).filter((s) => !ONLY || s === ONLY))
+      await runStore(
+        store,
+        leafNc,
+        { hubUrl: mesh.hub.url, hubPid: mesh.hub.pid, leafPid: mesh.leaves[SITE]!.pid },
+        dir,
+      );
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await leafNc.close();
