@@ -17,6 +17,7 @@ import { RadioSession } from './radio/session.js';
 import type { RadioInfo } from './status/radio-info.js';
 import { buildStatus } from './status/status.js';
 import { ensureSiteStream } from './streams/provision.js';
+import { restoreRouteCache } from './trace/restore.js';
 import { TraceRunner } from './trace/runner.js';
 import { TraceScheduler } from './trace/scheduler.js';
 
@@ -269,6 +270,23 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   );
   for (const r of relays) await r.start();
   session.start();
+  if (traces) {
+    // While the radio is already being read: the cache only has to be there before the first sweep.
+    try {
+      const r = await restoreRouteCache({
+        jsm,
+        js: nc.jetstream(),
+        stream: streams.site(site),
+        subject: subjects.trace(site, agent),
+        sinceMs: Date.now() - Math.max(settings.trace.cacheMs, settings.trace.priorityCacheMs),
+        scheduler,
+        log,
+      });
+      if (r.outcomes > 0) log.info(r, 'route cache restored from the site stream');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'route cache not restored from the site stream; starting empty');
+    }
+  }
   traces?.start();
   void publishStatus();
 

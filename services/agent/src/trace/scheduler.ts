@@ -74,6 +74,19 @@ export class TraceScheduler {
     this.cache.set(num, { discoveredAt: at });
   }
 
+  /**
+   * Replays an outcome from before a restart: its attempt counts for the priority checks and a success is a cached
+   * route discovered when it finished. Returns whether it was a route.
+   */
+  restore(o: { to: number; startedAt: number; finishedAt: number; outcome: string }): boolean {
+    const last = this.lastAttempt.get(o.to);
+    if (last === undefined || o.startedAt > last) this.lastAttempt.set(o.to, o.startedAt);
+    if (o.outcome !== 'success') return false;
+    const c = this.cache.get(o.to);
+    if (!c || o.finishedAt > c.discoveredAt) this.cache.set(o.to, { discoveredAt: o.finishedAt });
+    return true;
+  }
+
   ttl(num: number): number {
     return this.priority.has(num) ? this.cfg.priorityCacheMs : this.cfg.cacheMs;
   }

@@ -92,6 +92,37 @@ describe('traceroutes against the simulator', () => {
     }
   }, 60_000);
 
+  it('keeps its route cache across a restart: routes found before it are not traced again', async () => {
+    const GAP = 500;
+    stack = await startStack();
+    sim = await startSimulator({ seed: 43, nodes: 6, rate: 10, traceDelayMs: [50, 150], traceRateLimitMs: GAP - 100 });
+    tap = await radioTap(sim.port);
+    const ini = agentIni({ leafUrl: stack.leafUrl, simPort: tap.port }).replace(
+      '[route_discovery]\nenabled = false\n',
+      '[route_discovery]\nenabled = true\ntimeout = 5\nmax_per_cycle = 20\ninterval_minutes = 1\n',
+    );
+    agent = await startAgent(settingsFrom(ini, { traceGapMs: GAP }), { log: quietLog() });
+    const routed = await waitFor(
+      'routes to 4 nodes',
+      async () => {
+        const to = new Set((await outcomes()).filter((x) => x.outcome === 'success').map((x) => x.to));
+        return to.size >= 4 ? to : undefined;
+      },
+      30_000,
+      250,
+    );
+    await agent.stop();
+    const before = tap.requests.length;
+    agent = await startAgent(settingsFrom(ini, { traceGapMs: GAP }), { log: quietLog() });
+    // Every node is heard again at once (the node DB); with an empty cache the sweep would ask for them right away.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const after = tap.requests.slice(before).map((r) => r.to);
+    expect(after.filter((to) => routed.has(to))).toEqual([]);
+    // The restarted agent does trace: nodes it has no route for are still asked for (when there are any).
+    const unrouted = sim.nodes.map((n) => n.num).filter((n) => n !== sim!.myNodeNum && !routed.has(n));
+    if (unrouted.length > 0) expect(after.length).toBeGreaterThan(0);
+  }, 60_000);
+
   it('records a timeout when no reply comes (the radio dropped the request)', async () => {
     stack = await startStack();
     // The simulated firmware accepts one traceroute per minute; the agent (test override) asks every second.
