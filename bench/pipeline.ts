@@ -39,11 +39,15 @@ const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
 
 /** Base time for events: a fresh window per call so runs never collide on Msg-Ids or packet keys. */
 let clock = Date.now() - 6 * 3_600_000;
+let nextPacketId = 1;
 function receptions(n: number, seed: number): SimEvent[] {
   const base = clock;
   clock += n * 60 + 60_000;
   // bulkReceptions builds site s1/s2 events; re-home them to the bench site, which the leaf stream captures.
-  return bulkReceptions(n, base, seed).map((e) => {
+  // Packets of different calls never share a (from, id): each call starts where the last one's ids ended.
+  const firstId = nextPacketId;
+  nextPacketId += n;
+  return bulkReceptions(n, base, seed, firstId).map((e) => {
     const ev = { ...(e.event as object), site: SITE } as SimEvent['event'] & { agent: string; port: 'position' };
     return { subject: subjects.rx(SITE, ev.agent, 'position'), event: ev, at: e.at };
   });

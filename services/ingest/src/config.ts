@@ -11,6 +11,8 @@ import { streams } from '@mmm/schemas';
 export const DEFAULT_DURABLE = 'ingest';
 /** ClickHouse's advice: about one insert per second of 10k-100k rows. */
 export const DEFAULT_BATCH_MAX = 10_000;
+/** SQLite's own default is 2 MB; the indexes of a month of receptions are far larger. */
+export const DEFAULT_SQLITE_CACHE_MB = 64;
 export const DEFAULT_BATCH_MS = 1_000;
 export const DEFAULT_ACK_WAIT_S = 60;
 export const DEFAULT_OPS_PORT = 9403;
@@ -95,6 +97,15 @@ export const ingestConfigSpec = defineConfig({
           type: 'string',
           default: DEFAULT_SQLITE_PATH,
           description: 'Database file (created with its directory)',
+        },
+        cache_mb: {
+          type: 'int',
+          default: DEFAULT_SQLITE_CACHE_MB,
+          min: 2,
+          max: 65_536,
+          unit: 'MB',
+          description:
+            "Page cache of ingest's connection; the tables' indexes take keys in random order, so a cache that holds their hot pages saves a read per insert",
         },
       },
     },

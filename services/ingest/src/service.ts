@@ -24,7 +24,7 @@ const LAG_POLL_MS = 5_000;
 export function createStore(config: IngestConfig): HistoryStore {
   const ch = config.clickhouse;
   if (ch.url) return new ClickHouseStore({ url: ch.url, database: ch.database, user: ch.user, password: ch.password });
-  return new SqliteStore(config.sqlite.path);
+  return new SqliteStore(config.sqlite.path, { cacheMb: config.sqlite.cache_mb });
 }
 
 /** Waits (with backoff) until the store answers and its tables exist: ingest may start before ClickHouse. */

@@ -32,7 +32,10 @@ export class SqliteStore implements HistoryStore {
   readonly kysely: Kysely<Record<string, Record<string, unknown>>>;
   private stmts: Record<string, Stmt> = {};
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    opts: { cacheMb?: number } = {},
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new Database(path);
@@ -42,6 +45,9 @@ export class SqliteStore implements HistoryStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    // Negative: KiB. Ingest's inserts land on random pages of several indexes (msg_id, per-node keys); with SQLite's
+    // 2 MB default most of them were a read from the OS (a 100k batch into a 100k-row store: 9.9 s → 7.5 s at 64 MB).
+    this.db.pragma(`cache_size = ${-1024 * (opts.cacheMb ?? 64)}`);
     this.kysely = new Kysely({ dialect: new SqliteDialect({ database: this.db }) });
   }
 

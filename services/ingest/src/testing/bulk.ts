@@ -11,10 +11,11 @@ const AGENTS = [
  * `count` position receptions (about 1.5 per packet: some packets are heard by two agents), for load and fault tests.
  * Every event is a valid contract event; the first is checked against the schema.
  */
-export function bulkReceptions(count: number, base: number, seed = 1): SimEvent[] {
+export function bulkReceptions(count: number, base: number, seed = 1, firstPacketId = 1): SimEvent[] {
   const rnd = mulberry32(seed);
   const out: SimEvent[] = [];
-  let id = 1;
+  // Calls that must not share packets (say, two runs into the same store) pass different first ids.
+  let id = firstPacketId;
   while (out.length < count) {
     const from = 0x20000000 + Math.floor(rnd() * 500);
     const t = base + out.length * 50;
