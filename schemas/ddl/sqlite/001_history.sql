@@ -1,7 +1,8 @@
 -- MeshyMcMapface history store, SQLite (the embedded default). Same tables and columns as the ClickHouse DDL, so the
 -- API asks both stores the same questions. Times are Unix milliseconds (INTEGER); radio clocks are seconds.
--- Booleans are 0/1. Primary keys (UNIQUE msg_id for receptions) are the dedupe keys: ingest inserts with INSERT OR IGNORE inside one transaction per
--- batch, so a redelivered batch changes nothing. Rollups are maintained in the same transaction.
+-- Booleans are 0/1. Primary keys (UNIQUE msg_id for receptions) are the dedupe keys: ingest inserts with INSERT OR
+-- IGNORE inside one transaction per batch, so a redelivered batch changes nothing. Rollups are maintained in the same
+-- transaction.
 -- Time filters must compare the bare column (received_at >= ?) so these indexes are used; never wrap a column.
 -- Statements are separated by a semicolon at the end of a line; no semicolons inside statements.
 -- Tables with small rows are WITHOUT ROWID (the key is the table). receptions is not: its rows are wide (payload,

@@ -36,7 +36,7 @@ describe('restoreRouteCache (real nats-server)', () => {
     const now = Date.now();
     const events: TraceOutcome[] = [
       outcome('agent1', 10, now - 2 * H, 'success'), // fresh route
-      outcome('agent1', 11, now - 30 * H, 'success'), // older than the TTL window: not read
+      outcome('agent1', 11, now - 30 * H, 'success'), // read, but discovered past its 24 h TTL
       outcome('agent1', 12, now - H, 'timeout'), // an attempt, no route
       outcome('agent2', 13, now - H, 'success'), // another agent's route
     ];

@@ -1,5 +1,5 @@
 import type { Logger } from '@mmm/common';
-import { type TraceOutcome, validateEvent } from '@mmm/schemas';
+import { decodeEvent, type TraceOutcome } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
 import type { TraceScheduler } from './scheduler.js';
 
@@ -51,16 +51,11 @@ export async function restoreRouteCache(o: RestoreOptions): Promise<RestoreResul
       for await (const m of batch) {
         got++;
         left = m.info.pending;
-        let event: unknown;
-        try {
-          event = m.json();
-        } catch {
-          continue;
-        }
-        const check = validateEvent(event);
-        if (!check.ok || (event as { kind?: string }).kind !== 'trace') continue;
+        // The same decoding ingest applies (subject, JSON, contract); anything else on the subject is skipped.
+        const res = decodeEvent(m.subject, m.data);
+        if (!res.ok || res.value.kind !== 'trace') continue;
         result.outcomes++;
-        if (o.scheduler.restore(event as TraceOutcome)) result.routes++;
+        if (o.scheduler.restore(res.value as TraceOutcome)) result.routes++;
       }
       if (got === 0) break;
     }
