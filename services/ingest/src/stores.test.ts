@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from './clickhouse/store.js';
 import { TABLES } from './plan/tables.js';
 import { SqliteStore } from './sqlite/store.js';
+import { bulkReceptions } from './testing/bulk.js';
 import { decodeCapture } from './testing/captures.js';
 import { askClickHouse, askSqlite, itemsOf, writeInBatches } from './testing/compare.js';
 import { ANSWER_QUESTIONS, COUNT_QUESTIONS, type Question } from './testing/questions.js';
@@ -181,6 +182,42 @@ describe('history stores: a simulated hour in ClickHouse and SQLite', () => {
     } finally {
       await capCh.close();
       await capLite.close();
+    }
+  });
+});
+
+describe('SQLite packets.agents', () => {
+  it('counts the distinct agents that heard each packet, within a batch and across batches', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmm-ingest-agents-'));
+    const lite = new SqliteStore(join(dir, 'history.db'));
+    try {
+      await lite.init();
+      const events = bulkReceptions(3_000, Date.UTC(2026, 0, 1), 7);
+      // Some packets heard again by the same agent a second later (a rebroadcast: another msg_id), not a new agent.
+      const again = events
+        .filter((_, i) => i % 5 === 0)
+        .map((e) => {
+          const ev = e.event as Reception;
+          return { ...e, event: { ...ev, packet: { ...ev.packet, rxTime: ev.packet.rxTime + 1 } } };
+        });
+      // Odd batch sizes split many two-agent packets across batches; the repeats arrive in later batches.
+      await writeInBatches(lite, itemsOf([...events, ...again]), 7);
+      const wrong = lite.db
+        .prepare(
+          `SELECT p.from_node, p.packet_id, p.agents, t.n FROM packets p JOIN (
+             SELECT from_node, packet_id, count(*) AS n FROM (SELECT DISTINCT from_node, packet_id, site, agent FROM receptions)
+             GROUP BY from_node, packet_id) t USING (from_node, packet_id)
+           WHERE p.agents != t.n`,
+        )
+        .all();
+      expect(wrong).toEqual([]);
+      const multi = lite.db.prepare('SELECT count(*) AS n FROM packets WHERE agents = 2').get() as { n: number };
+      expect(multi.n).toBeGreaterThan(500);
+      const rx = lite.db.prepare('SELECT count(*) AS n FROM receptions').get() as { n: number };
+      expect(rx.n).toBe(events.length + again.length);
+    } finally {
+      await lite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
