@@ -1,11 +1,15 @@
 // `npm run bench -- pipeline [receptions] [backlog] [--store S] [--prof DIR] [--verbose]`: receptions/s end to end
-// per history store. Receptions are published on a site's leaf nats-server (its MESH_<site> stream), sourced by the hub's MESH stream, consumed by
-// `mmm ingest` (a child process, from source) and counted as committed rows in the store. Baseline: raw JetStream
-// publishes/s of the same messages (Msg-Id set, 512 in flight) to the same leaf, measured right before each store's
-// end-to-end run (ingest idle, store up). Then ingest is
-// stopped, a backlog (default 100k) is published, ingest is started again and drain_100k_s is the time from its
-// running (consumer pulling) to the last committed row (scaled to 100k when another backlog size is given).
-// Prints per store: {"scenario":"pipeline","store":…,"receptions_per_s":…,"raw_publish_per_s":…,"ratio":…,"drain_100k_s":…}
+// per history store. Receptions are published on a site's leaf nats-server (its MESH_<site> stream), sourced by the
+// hub's MESH stream, consumed by `mmm ingest` (a child process, from source) and committed in the store.
+// Per store, in this order:
+// - hub only: the same publish with no ingest running, until the hub's stream holds it all (the ceiling on this box);
+// - raw baseline: the same messages published to a plain file-storage stream on the leaf (Msg-Id set, the agent's
+//   publisher), ingest running idle;
+// - end to end: published on the leaf until ingest acked them all (it acks only after the store committed);
+// - drain: ingest stopped, a backlog (default 100k) published and sourced (sourcing alone is timed here), ingest
+//   started again; drain_100k_s runs from its consumer pulling to the last ack (scaled to 100k).
+// Prints one line per store: {"scenario":"pipeline","store":…,"receptions_per_s":…,"raw_publish_per_s":…,"ratio":…,
+// "drain_100k_s":…, …} (bench/README.md explains each field).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,6 +97,33 @@ async function rawPublishRate(nc: NatsConnection): Promise<number> {
   return N / seconds;
 }
 
+/**
+ * Receptions/s from the publisher to the hub's stream with no ingest running; the hub stream is purged afterwards
+ * (run before the store's durable consumer exists).
+ */
+async function hubOnlyRate(leaf: NatsConnection, hubUrl: string): Promise<number> {
+  const hub = await connect({ servers: hubUrl });
+  try {
+    const jsm = await hub.jetstreamManager();
+    const before = (await jsm.streams.info(streams.hub)).state.messages;
+    const events = encode(receptions(N, 3));
+    const start = performance.now();
+    const publishing = publish(leaf, events);
+    await waitFor(
+      'receptions sourced to the hub',
+      async () => (await jsm.streams.info(streams.hub)).state.messages >= before + N,
+      600_000,
+      50,
+    );
+    const rate = N / ((performance.now() - start) / 1000);
+    await publishing;
+    await jsm.streams.purge(streams.hub);
+    return rate;
+  } finally {
+    await hub.close();
+  }
+}
+
 const children = new Set<ChildProcess>();
 
 /** `mmm ingest` from source; resolves once it logs that it runs (its output goes to stderr with --verbose). */
@@ -163,6 +194,10 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     const hubNc = await connect({ servers: hubUrl });
     await (await hubNc.jetstreamManager()).streams.purge(streams.hub);
     await hubNc.close();
+    // The ceiling: the same publish with nothing consuming (publisher → leaf → hub). On a box where every stage
+    // shares the same cores, no ingest can make the pipeline faster than this.
+    const hubOnly = await hubOnlyRate(leaf, hubUrl);
+    log(store, 'hub only', Math.round(hubOnly), '/s');
     let ingest = await startIngest(config);
     // The baseline right before the end-to-end run, with ingest and the store up: a shared box's load drifts.
     const rawRate = await rawPublishRate(leaf);
@@ -265,6 +300,8 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
         sourcing_alone_per_s: Math.round(sourcingAlone),
         ingest_alone_per_s: Math.round(ingestAlone),
         stage_bound_ratio: r(stageBound / rawRate),
+        hub_only_per_s: Math.round(hubOnly),
+        hub_only_ratio: r(hubOnly / rawRate),
         n: N,
         backlog: BACKLOG,
         load_avg_1m: r(loadavg()[0]!),
