@@ -20,7 +20,7 @@ import { ensureStream, JetStreamPublisher } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, msgIdOf, streams, subjects } from '@mmm/schemas';
 import { startClickHouse, startHubAndLeaves, waitFor } from '@mmm/testkit';
 import Database from 'better-sqlite3';
-import { connect, type NatsConnection, StorageType } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection, StorageType } from 'nats';
 import { ClickHouseStore } from '../services/ingest/src/clickhouse/store.js';
 import { bulkReceptions } from '../services/ingest/src/testing/bulk.js';
 import type { SimEvent } from '../services/ingest/src/testing/sim-hour.js';
@@ -97,6 +97,11 @@ async function rawPublishRate(nc: NatsConnection): Promise<number> {
   return N / seconds;
 }
 
+/** Resolves once the hub's stream holds at least `n` messages. */
+async function hubHolds(jsm: JetStreamManager, n: number, what: string, pollMs: number): Promise<void> {
+  await waitFor(what, async () => (await jsm.streams.info(streams.hub)).state.messages >= n, 600_000, pollMs);
+}
+
 /**
  * Receptions/s from the publisher to the hub's stream with no ingest running; the hub stream is purged afterwards
  * (run before the store's durable consumer exists).
@@ -109,12 +114,7 @@ async function hubOnlyRate(leaf: NatsConnection, hubUrl: string): Promise<number
     const events = encode(receptions(N, 3));
     const start = performance.now();
     const publishing = publish(leaf, events);
-    await waitFor(
-      'receptions sourced to the hub',
-      async () => (await jsm.streams.info(streams.hub)).state.messages >= before + N,
-      600_000,
-      50,
-    );
+    await hubHolds(jsm, before + N, 'receptions sourced to the hub', 50);
     const rate = N / ((performance.now() - start) / 1000);
     await publishing;
     await jsm.streams.purge(streams.hub);
@@ -255,12 +255,7 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     const sourceStart = performance.now();
     await jsm.streams.update(streams.hub, hubConfig);
     // The hub must hold the whole backlog before the drain clock starts: drain measures ingest, not sourcing.
-    await waitFor(
-      'backlog sourced to the hub',
-      async () => (await jsm.streams.info(streams.hub)).state.messages >= held + BACKLOG,
-      600_000,
-      20,
-    );
+    await hubHolds(jsm, held + BACKLOG, 'backlog sourced to the hub', 20);
     const sourcingAlone = BACKLOG / ((performance.now() - sourceStart) / 1000);
     await new Promise((r) => setTimeout(r, 500));
     const holds = (await jsm.streams.info(streams.hub)).state.messages;
