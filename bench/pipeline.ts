@@ -106,22 +106,16 @@ async function hubHolds(jsm: JetStreamManager, n: number, what: string, pollMs: 
  * Receptions/s from the publisher to the hub's stream with no ingest running; the hub stream is purged afterwards
  * (run before the store's durable consumer exists).
  */
-async function hubOnlyRate(leaf: NatsConnection, hubUrl: string): Promise<number> {
-  const hub = await connect({ servers: hubUrl });
-  try {
-    const jsm = await hub.jetstreamManager();
-    const before = (await jsm.streams.info(streams.hub)).state.messages;
-    const events = encode(receptions(N, 3));
-    const start = performance.now();
-    const publishing = publish(leaf, events);
-    await hubHolds(jsm, before + N, 'receptions sourced to the hub', 50);
-    const rate = N / ((performance.now() - start) / 1000);
-    await publishing;
-    await jsm.streams.purge(streams.hub);
-    return rate;
-  } finally {
-    await hub.close();
-  }
+async function hubOnlyRate(leaf: NatsConnection, jsm: JetStreamManager): Promise<number> {
+  const before = (await jsm.streams.info(streams.hub)).state.messages;
+  const events = encode(receptions(N, 3));
+  const start = performance.now();
+  const publishing = publish(leaf, events);
+  await hubHolds(jsm, before + N, 'receptions sourced to the hub', 50);
+  const rate = N / ((performance.now() - start) / 1000);
+  await publishing;
+  await jsm.streams.purge(streams.hub);
+  return rate;
 }
 
 const children = new Set<ChildProcess>();
@@ -167,12 +161,14 @@ async function stopIngest(child: ChildProcess): Promise<void> {
 
 interface Servers {
   hubUrl: string;
+  /** On the bench's one connection to the hub: stream and consumer state for every measurement. */
+  hubJsm: JetStreamManager;
   hubPid: number | undefined;
   leafPid: number | undefined;
 }
 
 async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, servers: Servers, dir: string) {
-  const { hubUrl } = servers;
+  const { hubUrl, hubJsm: jsm } = servers;
   const ch = store === 'clickhouse' ? await startClickHouse() : undefined;
   const dbPath = join(dir, `${store}.db`);
   const durable = `bench_${store}`;
@@ -191,12 +187,10 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
   };
   try {
     // Each store starts from an empty hub stream (sources keep their position, nothing is sourced again).
-    const hubNc = await connect({ servers: hubUrl });
-    await (await hubNc.jetstreamManager()).streams.purge(streams.hub);
-    await hubNc.close();
+    await jsm.streams.purge(streams.hub);
     // The ceiling: the same publish with nothing consuming (publisher → leaf → hub). On a box where every stage
     // shares the same cores, no ingest can make the pipeline faster than this.
-    const hubOnly = await hubOnlyRate(leaf, hubUrl);
+    const hubOnly = await hubOnlyRate(leaf, jsm);
     log(store, 'hub only', Math.round(hubOnly), '/s');
     let ingest = await startIngest(config);
     // The baseline right before the end-to-end run, with ingest and the store up: a shared box's load drifts.
@@ -205,9 +199,7 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     const before = await count();
     const events = encode(receptions(N, 1));
     // Where the time goes: when the hub stream holds them all (sourcing), and when the store does (ingest).
-    const hubInfo = await connect({ servers: hubUrl });
-    const hubJsm = await hubInfo.jetstreamManager();
-    const hubBefore = (await hubJsm.streams.info(streams.hub)).state.messages;
+    const hubBefore = (await jsm.streams.info(streams.hub)).state.messages;
     // CPU seconds per process over the end-to-end run: on two cores they share, this shows what the pipeline costs.
     const cpu = cpuMeter({
       bench: process.pid,
@@ -225,9 +217,9 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     await waitFor(
       'end-to-end receptions acked',
       async () => {
-        if ((await hubJsm.streams.info(streams.hub)).state.messages < hubBefore + N) return false;
+        if ((await jsm.streams.info(streams.hub)).state.messages < hubBefore + N) return false;
         sourcedRate ||= N / ((performance.now() - start) / 1000);
-        const ci = await hubJsm.consumers.info(streams.hub, durable);
+        const ci = await jsm.consumers.info(streams.hub, durable);
         return ci.num_pending === 0 && ci.num_ack_pending === 0;
       },
       600_000,
@@ -237,13 +229,10 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     const cpuE2e = cpu();
     // and the rows are there.
     await waitFor('end-to-end receptions', async () => (await count()) >= before + N, 10_000, 50);
-    await hubInfo.close();
     await publishing;
     log(store, 'end to end', Math.round(e2e), '/s');
 
     await stopIngest(ingest);
-    const hub = await connect({ servers: hubUrl });
-    const jsm = await hub.jetstreamManager();
     // Counted in the stream, not as consumer pending: a pull request of the stopped process may still hold a few.
     const held = (await jsm.streams.info(streams.hub)).state.messages;
     const backlog = encode(receptions(BACKLOG, 2));
@@ -275,7 +264,6 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
     );
     const drain = ((performance.now() - drainStart) / 1000) * (100_000 / BACKLOG);
     await waitFor('backlog rows', async () => (await count()) >= base + BACKLOG, 10_000, 50);
-    await hub.close();
     await stopIngest(ingest);
     const ingestAlone = 100_000 / drain;
     // What the pipeline would do if its stages did not share two cores with each other and the publisher: its
@@ -321,7 +309,8 @@ async function main(): Promise<void> {
       subjects: [subjects.siteAll(SITE)],
       ...common,
     });
-    await ensureStream(await hubNc.jetstreamManager(), {
+    const hubJsm = await hubNc.jetstreamManager();
+    await ensureStream(hubJsm, {
       name: streams.hub,
       ...common,
       sources: [{ name: streams.site(SITE), external: { api: `$JS.${streams.domain(SITE)}.API`, deliver: '' } }],
@@ -330,7 +319,7 @@ async function main(): Promise<void> {
       await runStore(
         store,
         leafNc,
-        { hubUrl: mesh.hub.url, hubPid: mesh.hub.pid, leafPid: mesh.leaves[SITE]!.pid },
+        { hubUrl: mesh.hub.url, hubJsm, hubPid: mesh.hub.pid, leafPid: mesh.leaves[SITE]!.pid },
         dir,
       );
   } finally {
