@@ -41,6 +41,12 @@ export {
   withSpan,
 } from './otel/index.js';
 export {
+  bindOrEnsureConsumer,
+  bindOrEnsureStream,
+  isPermissionError,
+  NotProvisionedError,
+} from './provisioned.js';
+export {
   DEFAULT_PUBLISH_WINDOW,
   JetStreamPublisher,
   PublisherClosedError,

@@ -1,8 +1,8 @@
 import {
+  bindOrEnsureConsumer,
+  bindOrEnsureStream,
   ConfigError,
   connectNats,
-  ensureConsumer,
-  ensureStream,
   type Logger,
   Shutdown,
   startOpsServer,
@@ -61,14 +61,18 @@ async function ensureStreams(jsm: JetStreamManager, config: IngestConfig, log: L
       );
     }
     const siteSubjects = config.ingest.sites.map((s) => subjects.siteAll(s));
-    await ensureStream(jsm, { name: config.ingest.stream, subjects: siteSubjects, ...common });
+    await bindOrEnsureStream(jsm, { name: config.ingest.stream, subjects: siteSubjects, ...common }, log);
     log.info({ stream: config.ingest.stream, subjects: siteSubjects }, 'created the hub stream');
   }
   const dlqSubject = subjects.deadLetter(SERVICE);
   const dlq = await jsm.streams.find(dlqSubject).catch(() => undefined);
   if (dlq) return true;
   if (config.ingest.ensure_streams) {
-    await ensureStream(jsm, { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common });
+    await bindOrEnsureStream(
+      jsm,
+      { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common },
+      log,
+    );
     return true;
   }
   log.warn({ subject: dlqSubject }, 'no stream captures dead letters: they are published but not kept');
@@ -102,6 +106,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         pass: config.nats.password,
         token: config.nats.token,
         creds: config.nats.creds,
+        inboxPrefix: config.nats.inbox_prefix,
       },
       log,
     );
@@ -109,15 +114,21 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     const jsm = await nc.jetstreamManager();
     const durableDlq = await ensureStreams(jsm, config, log);
     const ackWaitMs = config.ingest.ack_wait * 1000;
-    await ensureConsumer(jsm, config.ingest.stream, {
-      durable_name: config.ingest.durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: ns(ackWaitMs),
-      max_deliver: -1,
-      // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
-      max_ack_pending: config.ingest.batch_max * 2,
-    });
+    // Provisioned by `mmm streams provision` where ingest's user may only pull and ack it.
+    await bindOrEnsureConsumer(
+      jsm,
+      config.ingest.stream,
+      {
+        durable_name: config.ingest.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: ns(ackWaitMs),
+        max_deliver: -1,
+        // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
+        max_ack_pending: config.ingest.batch_max * 2,
+      },
+      log,
+    );
     const consumer = await nc.jetstream().consumers.get(config.ingest.stream, config.ingest.durable);
     const deadLetters = new DeadLetterSink(nc, durableDlq, log);
     shutdown.add('dead letters', () => deadLetters.close());

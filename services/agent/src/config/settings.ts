@@ -47,7 +47,14 @@ export interface AgentSettings {
   readonly heartbeatMs: number;
   readonly reconnectMaxMs: number;
   readonly stallTimeoutMs: number;
-  readonly nats: { servers: string[]; user?: string; pass?: string; token?: string; creds?: string };
+  readonly nats: {
+    servers: string[];
+    user?: string;
+    pass?: string;
+    token?: string;
+    creds?: string;
+    inboxPrefix?: string;
+  };
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly nodedb: { intervalMs: number; debounceMs: number };
@@ -279,6 +286,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      inboxPrefix: cfg.nats.inbox_prefix,
     },
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * H, maxBytes: cfg.nats.stream_max_bytes },

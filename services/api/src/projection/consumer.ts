@@ -1,4 +1,4 @@
-import { ensureConsumer, inBatchSpan } from '@mmm/common';
+import { bindOrEnsureConsumer, inBatchSpan } from '@mmm/common';
 import { type DeadLetter, decodeEvent, type MeshEvent, SCHEMA_VERSION, subjects } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -49,7 +49,7 @@ export class ProjectionConsumer {
     while (!this.stopped) {
       try {
         const jsm = await this.o.nc.jetstreamManager();
-        await ensureConsumer(jsm, stream, {
+        await bindOrEnsureConsumer(jsm, stream, {
           durable_name: durable,
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.All,

@@ -1,4 +1,4 @@
-import { connectNats, ensureStream, JetStreamPublisher, type Logger } from '@mmm/common';
+import { bindOrEnsureStream, connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams } from '@mmm/schemas';
 import {
   type ConsumerMessages,
@@ -64,6 +64,7 @@ export async function startRouteAnalysis(
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      inboxPrefix: cfg.nats.inbox_prefix,
     },
     log,
   );
@@ -86,8 +87,12 @@ async function run(nc: NatsConnection, cfg: RouteAnalysisConfig, opts: RouteAnal
     discard: DiscardPolicy.Old,
     duplicate_window: ns(DUPLICATE_WINDOW_MS),
   };
-  await ensureStream(jsm, { name: streams.derived, subjects: [...streams.derivedSubjects], ...common });
-  await ensureStream(jsm, { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common });
+  await bindOrEnsureStream(jsm, { name: streams.derived, subjects: [...streams.derivedSubjects], ...common }, log);
+  await bindOrEnsureStream(
+    jsm,
+    { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common },
+    log,
+  );
   const hubLastSeq = await waitForHubStream(jsm, log);
   const snapshotKv = await openBucket(js, r.bucket);
   const stateKv = await openBucket(js, r.state_bucket);

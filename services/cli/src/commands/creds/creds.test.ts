@@ -81,9 +81,20 @@ describe('mmm creds against real nats-servers', () => {
   });
 
   it('lets an agent publish its own events, and refuses it publishing as another agent (nothing stored)', async () => {
-    const gw1 = await as(`${SITE}.gw-1`, ports.leaf);
-    // The agent's own permissions suffice to create its site stream on the leaf, as it does at start.
-    await ensureStream(await gw1.jetstreamManager(), { name: streams.site(SITE), subjects: [subjects.siteAll(SITE)] });
+    // The site admin provisions the stream; the agent may only look it up and publish its own subjects.
+    const siteAdmin = await as(`admin-${SITE}`, ports.leaf);
+    await ensureStream(await siteAdmin.jetstreamManager(), {
+      name: streams.site(SITE),
+      subjects: [subjects.siteAll(SITE)],
+    });
+    const gw1 = await connect({
+      servers: `nats://127.0.0.1:${ports.leaf}`,
+      user: `${SITE}.gw-1`,
+      pass: secret(`${SITE}.gw-1`),
+      inboxPrefix: `_INBOX_${SITE}.gw-1`,
+      maxReconnectAttempts: 0,
+    });
+    open.push(gw1);
     const js = gw1.jetstream();
     const ack = await js.publish(subjects.rx(SITE, 'gw-1', 'text'), new TextEncoder().encode('{}'), { msgID: 'own-1' });
     expect(ack.seq).toBe(1);
@@ -131,13 +142,25 @@ describe('mmm creds against real nats-servers', () => {
     await ensureStream(await admin.jetstreamManager(), {
       name: streams.hub,
       subjects: [],
-      sources: [{ name: streams.site(SITE), external: { api: `$JS.${SITE}.API`, deliver: '' } }],
+      sources: [
+        {
+          name: streams.site(SITE),
+          external: { api: `$JS.${SITE}.API`, deliver: streams.sourceDeliverPrefix(SITE) },
+        },
+      ],
     });
-    const ingest = await as('ingest', ports.hub);
-    await ensureConsumer(await ingest.jetstreamManager(), streams.hub, {
+    await ensureConsumer(await admin.jetstreamManager(), streams.hub, {
       durable_name: 'ingest',
       ack_policy: AckPolicy.Explicit,
     });
+    const ingest = await connect({
+      servers: `nats://127.0.0.1:${ports.hub}`,
+      user: 'ingest',
+      pass: secret('ingest'),
+      inboxPrefix: '_INBOX_ingest',
+      maxReconnectAttempts: 0,
+    });
+    open.push(ingest);
     const consumer = await ingest.jetstream().consumers.get(streams.hub, 'ingest');
     const got = await waitFor(
       'the sourced message',
