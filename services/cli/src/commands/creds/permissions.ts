@@ -178,7 +178,7 @@ function readerConsumers(user: string, stream: string, filters: (string | undefi
  * Downstream readers on the hub (bots, dashboards, analytics): read only. Live core subscriptions on their subjects;
  * history through their own named consumers (named after the user, so no reader can touch another's or a
  * service's consumer; nats-server 2.9 would let a create request rewrite an existing consumer of the same name).
- * - consumer-full: every event subject; durable `<user>` on MESH and MESH_DERIVED with any filter.
+ * - consumer-full: every event subject (`mesh.v1.>`); durable `<user>` on MESH and MESH_DERIVED with any filter.
  * - consumer-public: `PUBLIC_SUBJECTS` only; durables `<user>_nodedb`, `_status`, `_trace` on MESH and
  *   `<user>_topology` on MESH_DERIVED, each pinned to its filter (or a narrower one).
  * - consumer-site: one site's events; durable `<user>` on MESH filtered to that site.
@@ -195,7 +195,8 @@ export function consumerPermissions(profile: ConsumerProfile, user: string, site
           ...readerConsumers(user, streams.hub, [undefined], ['']),
           ...readerConsumers(user, streams.derived, [undefined], ['']),
         ],
-        subscribe: [...subscribe, `${subjects.rxFilter()}`, ...PUBLIC_SUBJECTS.site, PUBLIC_SUBJECTS.derived],
+        // Every event subject, dead letters included (they are events too, and carry what failed).
+        subscribe: [...subscribe, 'mesh.v1.>'],
       };
     case 'consumer-public':
       return {
