@@ -4,6 +4,7 @@ import {
   ensureConsumer,
   ensureStream,
   type Logger,
+  natsTls,
   Shutdown,
   startOpsServer,
 } from '@mmm/common';
@@ -102,6 +103,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         pass: config.nats.password,
         token: config.nats.token,
         creds: config.nats.creds,
+        tls: natsTls(config.nats, config.file),
       },
       log,
     );

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, type JsonTcpLogConfig, parseConfig } from '@mmm/common';
+import {
+  ConfigError,
+  type ConfigValue,
+  type JsonTcpLogConfig,
+  type NatsTlsOptions,
+  natsTls,
+  parseConfig,
+} from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
 
@@ -47,7 +54,14 @@ export interface AgentSettings {
   readonly heartbeatMs: number;
   readonly reconnectMaxMs: number;
   readonly stallTimeoutMs: number;
-  readonly nats: { servers: string[]; user?: string; pass?: string; token?: string; creds?: string };
+  readonly nats: {
+    servers: string[];
+    user?: string;
+    pass?: string;
+    token?: string;
+    creds?: string;
+    tls?: NatsTlsOptions;
+  };
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly nodedb: { intervalMs: number; debounceMs: number };
@@ -279,6 +293,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      tls: natsTls(cfg.nats, file),
     },
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * H, maxBytes: cfg.nats.stream_max_bytes },

@@ -1,4 +1,4 @@
-import { defineConfig, logSection } from '@mmm/common';
+import { defineConfig, logSection, natsTlsFields } from '@mmm/common';
 import { jsonTcpLogSection } from './json-tcp-log.js';
 
 /** Default Meshtastic TCP API port. */
@@ -106,6 +106,7 @@ export const agentConfigSpec = defineConfig({
         password: { type: 'string', description: 'Password', secret: true },
         token: { type: 'string', description: 'Auth token', secret: true },
         creds: { type: 'string', description: 'Path of a .creds file (JWT + nkey seed)' },
+        ...natsTlsFields,
         site: {
           type: 'string',
           default: 'site1',

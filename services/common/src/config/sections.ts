@@ -1,3 +1,4 @@
+import { natsTlsFields } from '../nats-tls.js';
 import type { SectionSpec } from './spec.js';
 
 /** `[nats]`: how a service reaches its NATS server. */
@@ -9,6 +10,7 @@ export const natsSection = {
     password: { type: 'string', description: 'Password', secret: true },
     token: { type: 'string', description: 'Auth token', secret: true },
     creds: { type: 'string', description: 'Path of a .creds file (JWT + nkey seed)' },
+    ...natsTlsFields,
   },
 } as const satisfies SectionSpec;
 

@@ -1,4 +1,4 @@
-import { connectNats, ensureStream, JetStreamPublisher, type Logger } from '@mmm/common';
+import { connectNats, ensureStream, JetStreamPublisher, type Logger, natsTls } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams } from '@mmm/schemas';
 import {
   type ConsumerMessages,
@@ -64,6 +64,7 @@ export async function startRouteAnalysis(
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      tls: natsTls(cfg.nats, cfg.file),
     },
     log,
   );

@@ -4,6 +4,7 @@ import bcrypt from 'bcryptjs';
 import { agentPermissions, servicePermissions } from './permissions.js';
 import { authorizationBlock, hubLeafTls, leafRemote, natsIniSection, type TlsFiles } from './render.js';
 import { type CredsState, newPassword, readState, type UserSecret, writeSecret } from './store.js';
+import { iniTls, writeTlsConfigs } from './tls-render.js';
 
 /** bcrypt cost: nats-server checks a hash per connect, so the usual 10-11 is enough and keeps reconnects cheap. */
 export const BCRYPT_COST = 11;
@@ -86,8 +87,11 @@ export function generateCreds(o: CredsOptions): CredsResult {
     )}${hubLeafTls(o.tls)}`,
   );
   for (const { svc, secret } of services)
-    write(`services/${svc}.ini`, natsIniSection(o.hubUrl, secret.user, secret.password));
-  write('services/admin.ini', natsIniSection(o.hubUrl, admin.user, admin.password));
+    write(
+      `services/${svc}.ini`,
+      natsIniSection(o.hubUrl, secret.user, secret.password, iniTls(o.tls, secret.user, 'hub')),
+    );
+  write('services/admin.ini', natsIniSection(o.hubUrl, admin.user, admin.password, iniTls(o.tls, admin.user, 'hub')));
 
   // Each site: its agents on its leaf, and its leaf's link to the hub.
   for (const { site, secret } of leafUsers) {
@@ -103,10 +107,14 @@ export function generateCreds(o: CredsOptions): CredsResult {
         `Agents of site ${site}, each allowed to publish only its own subjects. Include at the top level of the leaf config.`,
       ),
     );
-    write(`leaf-${site}/leafnodes.conf`, leafRemote(o.hubLeafUrls, secret.user, secret.password, o.tls));
+    write(`leaf-${site}/leafnodes.conf`, leafRemote(o.hubLeafUrls, secret.user, secret.password, o.tls, site));
     for (const { agent, secret: s } of agents)
-      write(`leaf-${site}/agents/${agent}.ini`, natsIniSection(o.leafUrl, s.user, s.password, { site }));
+      write(
+        `leaf-${site}/agents/${agent}.ini`,
+        natsIniSection(o.leafUrl, s.user, s.password, { site, ...iniTls(o.tls, s.user, 'leaf') }),
+      );
   }
+  writeTlsConfigs(o.tls, Object.keys(o.sites), write);
   write('creds.json', `${JSON.stringify(state, null, 2)}\n`);
   return { files, created, kept };
 }
