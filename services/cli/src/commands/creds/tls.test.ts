@@ -78,8 +78,8 @@ cluster {
 `;
 
 /** The `[nats]` section of a written snippet, read through the same spec and TLS check the services use. */
-function snippet(rel: string) {
-  const file = join(out, rel);
+function snippet(rel: string, dir = out) {
+  const file = join(dir, rel);
   const n = parseConfig(
     {
       sections: {
@@ -257,5 +257,34 @@ describe('mmm creds --tls-generate', () => {
     const z = await monitor<{ leafs?: unknown[] }>(p.aMon, '/leafz');
     expect(z.leafs).toHaveLength(1);
     await rogue.stop();
+  });
+
+  it('with --tls-verify-clients the client port takes only clients with a certificate from the CA', async () => {
+    const dir = join(root, 'mtls');
+    await makeCreds(dir, true, { [SITE]: ['gw-1'] });
+    const [port, mon] = [await freePort(), await freePort()];
+    const hub = await start(
+      'hub-mtls',
+      join(dir, 'hub/hub.conf'),
+      mon,
+      `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${mon}\ninclude "authorization.conf"\ninclude "tls.conf"\n`,
+    );
+    const s = { ...snippet('services/ingest.ini', dir), servers: [`nats://127.0.0.1:${port}`] };
+    expect(s.tls?.certFile).toBe(join(dir, 'tls/clients/ingest.pem'));
+    const nc = await connectNats({ ...s, name: 'mtls-ingest', connectTimeoutMs: 60_000 });
+    open.push(nc);
+    await nc.flush();
+    // The right CA but no client certificate: the server ends the handshake and says why.
+    await expect(
+      connect({
+        servers: s.servers,
+        user: s.user,
+        pass: s.pass,
+        tls: { caFile: s.tls?.caFile },
+        timeout: 5_000,
+        maxReconnectAttempts: 0,
+      }),
+    ).rejects.toThrow();
+    await waitFor('server refusing the client', () => /didn't provide a certificate/.test(hub.log), 30_000);
   });
 });
