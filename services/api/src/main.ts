@@ -1,4 +1,4 @@
-import { ConfigError, connectNats, JetStreamPublisher } from '@mmm/common';
+import { ConfigError, connectNats, JetStreamPublisher, natsTls } from '@mmm/common';
 import { streams, tokenProblem } from '@mmm/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
@@ -74,6 +74,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
       token: cfg.nats.token,
       creds: cfg.nats.creds,
       inboxPrefix: cfg.nats.inbox_prefix,
+      tls: natsTls(cfg.nats, cfg.file),
     },
     log,
   );

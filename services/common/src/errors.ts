@@ -17,5 +17,10 @@ export class ConfigError extends Error {
 
 /** The broker could not be reached or refused an operation the service cannot run without. */
 export class BrokerError extends Error {
-  override readonly name = 'BrokerError';
+  override readonly name: string = 'BrokerError';
+}
+
+/** The TLS handshake with the broker failed: wrong CA, a name the certificate does not cover, or no TLS there. */
+export class NatsTlsError extends BrokerError {
+  override readonly name = 'NatsTlsError';
 }

@@ -1,7 +1,7 @@
 export { envName, type LoadOptions, loadConfig, parseConfig, sampleConfig } from './config/load.js';
 export { logSection, natsSection } from './config/sections.js';
 export { type ConfigSpec, type ConfigValue, defineConfig, type FieldSpec, type SectionSpec } from './config/spec.js';
-export { BrokerError, ConfigError } from './errors.js';
+export { BrokerError, ConfigError, NatsTlsError } from './errors.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogOptions, normaliseLevel } from './log.js';
 export {
   createLogShippers,
@@ -16,6 +16,7 @@ export {
   type ShipperStats,
 } from './logship/index.js';
 export { connectNats, ensureConsumer, ensureStream, type NatsOptions } from './nats.js';
+export { type NatsTlsOptions, natsTls, natsTlsFields } from './nats-tls.js';
 export { createRegistry, type OpsServerOptions, startOpsServer } from './ops-http.js';
 export {
   currentTraceparent,

@@ -10,7 +10,8 @@ import {
   type StreamInfo,
 } from 'nats';
 import type { Logger } from 'pino';
-import { BrokerError } from './errors.js';
+import { BrokerError, NatsTlsError } from './errors.js';
+import type { NatsTlsOptions } from './nats-tls.js';
 
 export interface NatsOptions {
   servers: string | string[];
@@ -27,6 +28,8 @@ export interface NatsOptions {
   inboxPrefix?: string;
   /** Give up connecting at start after this long; once connected, reconnect forever. */
   connectTimeoutMs?: number;
+  /** Set: the connection must be TLS, verified with this CA (or the system's), optionally with a client certificate. */
+  tls?: NatsTlsOptions;
 }
 
 /** JetStream API error code for "stream not found". */
@@ -47,6 +50,7 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
         token: opts.token,
         authenticator: opts.creds ? credsAuthenticator(readFileSync(opts.creds)) : undefined,
         ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
+        ...(opts.tls ? { tls: { ...opts.tls } } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,
         reconnectJitter: 500,
@@ -68,6 +72,13 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
       lastErr = err;
       const code = (err as { code?: string }).code;
       if (code === 'AUTHORIZATION_VIOLATION' || code === 'AUTHENTICATION_EXPIRED') break;
+      // A certificate the CA did not sign or a server without TLS stays so: fail now, not after the timeout.
+      if (tlsFailure(err, opts.tls)) {
+        throw new NatsTlsError(
+          `TLS with NATS at ${String(opts.servers)} failed: ${tlsFailure(err, opts.tls)} (check [nats] tls_ca, tls_cert, tls_key and the server's tls { } block)`,
+          { cause: err },
+        );
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -77,6 +88,20 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
       cause: lastErr,
     },
   );
+}
+
+/** Node's certificate verification codes (tls.TLSSocket authorizationError), all permanent for a given setup. */
+const CERT_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|ERR_SSL_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|CERT_|ERR_OSSL_)/;
+
+/** Why a connect failed for TLS reasons, or undefined when it did not. */
+function tlsFailure(err: unknown, tls: NatsTlsOptions | undefined): string | undefined {
+  for (let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined; e; e = e.cause as never) {
+    if (typeof e.code === 'string' && CERT_CODES.test(e.code)) return `${e.code}: ${e.message}`;
+  }
+  const e = err as { code?: string; message?: string };
+  // nats.js: TLS was asked for (tls options) but the server offers none.
+  if (tls && e.code === 'SERVER_OPTION_NA' && /tls/i.test(e.message ?? '')) return 'the server does not offer TLS';
+  return undefined;
 }
 
 function apiCode(err: unknown): number | undefined {

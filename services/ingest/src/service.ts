@@ -4,6 +4,7 @@ import {
   ConfigError,
   connectNats,
   type Logger,
+  natsTls,
   Shutdown,
   startOpsServer,
 } from '@mmm/common';
@@ -107,6 +108,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         token: config.nats.token,
         creds: config.nats.creds,
         inboxPrefix: config.nats.inbox_prefix,
+        tls: natsTls(config.nats, config.file),
       },
       log,
     );

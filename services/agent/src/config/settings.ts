@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, type JsonTcpLogConfig, parseConfig } from '@mmm/common';
+import {
+  ConfigError,
+  type ConfigValue,
+  type JsonTcpLogConfig,
+  type NatsTlsOptions,
+  natsTls,
+  parseConfig,
+} from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
 
@@ -54,6 +61,7 @@ export interface AgentSettings {
     token?: string;
     creds?: string;
     inboxPrefix?: string;
+    tls?: NatsTlsOptions;
   };
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
@@ -287,6 +295,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
       token: cfg.nats.token,
       creds: cfg.nats.creds,
       inboxPrefix: cfg.nats.inbox_prefix,
+      tls: natsTls(cfg.nats, file),
     },
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * H, maxBytes: cfg.nats.stream_max_bytes },

@@ -1,4 +1,4 @@
-import { defineConfig, logSection } from '@mmm/common';
+import { defineConfig, logSection, natsTlsFields } from '@mmm/common';
 import { jsonTcpLogSection } from './json-tcp-log.js';
 
 /** Default Meshtastic TCP API port. */
@@ -110,6 +110,7 @@ export const agentConfigSpec = defineConfig({
           type: 'string',
           description: 'Reply subject prefix (e.g. _INBOX_<site>.<agent>, as mmm creds writes it); default _INBOX',
         },
+        ...natsTlsFields,
         site: {
           type: 'string',
           default: 'site1',

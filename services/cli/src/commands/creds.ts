@@ -20,8 +20,11 @@ _INBOX.>. Unknown users are refused by both servers. Servers see only bcrypt has
 Written under --out-dir (files with passwords are mode 0600):
   hub/authorization.conf            include at the top level of the hub's nats-server config
   hub/leafnodes-authorization.conf  include inside the hub's leafnodes { } block (TLS only; the link users are above)
+  hub/tls.conf, hub/cluster-tls.conf  with TLS: include at the hub's top level / inside its cluster { } block
   leaf-<site>/authorization.conf    include at the top level of that site's leaf config
   leaf-<site>/leafnodes.conf        the leaf's leafnodes { } block: its hub user and URL (TLS CA if given)
+  leaf-<site>/tls.conf              with --tls-generate: include at the leaf's top level (TLS for the agents)
+  tls/ca.pem, */tls/*.pem|key       with --tls-generate: the CA (ca.key: keep it safe) and every certificate
   leaf-<site>/agents/<agent>.ini    [nats] for that agent's INI
   leaf-<site>/admin.ini             [nats] of the site admin (provisioning the site stream)
   services/<service>.ini            [nats] for ingest, route-analysis, api; services/admin.ini for provisioning
@@ -33,6 +36,7 @@ Examples:
   mmm creds --site north:gw-1 --consumer dashboard:consumer-public --consumer north-bot:consumer-site:north
   mmm creds --site north:gw-1 --legacy north.gw-1:primary,backup
   mmm creds --site north:gw-1 --tls-cert hub.pem --tls-key hub.key --tls-ca ca.pem
+  mmm creds --site north:gw-1 --tls-generate --tls-host hub-1.example.org --tls-host hub-2.example.org
 Documentation: docs/operations.md#credentials`;
 
 function siteSpec(v: string, prev: Record<string, string[]> = {}): Record<string, string[]> {
@@ -92,6 +96,10 @@ export function register(program: Command): void {
       "an agent's legacy HTTP destination names (the <name> of its [server_<name>] sections), each gets its own consumer",
       legacySpec,
     )
+    .option('--tls-ca <file>', 'CA that signed the hub certificate; leaves and services verify the hub with it')
+    .option('--tls-generate', 'make a CA and the certificates of the hub, every leaf and their links (kept on reruns)')
+    .option('--tls-host <host...>', "more names or addresses of hub nodes for the hub's certificate (--tls-generate)")
+    .option('--tls-verify-clients', 'client ports require client certificates; one is made per user (--tls-generate)')
     .option('--rotate', 'new passwords for every user (clients and servers must all be updated)')
     .addHelpText('after', HELP_AFTER)
     .action(
@@ -104,28 +112,44 @@ export function register(program: Command): void {
         tlsCert?: string;
         tlsKey?: string;
         tlsCa?: string;
+        tlsGenerate?: boolean;
+        tlsHost?: string[];
+        tlsVerifyClients?: boolean;
         rotate?: boolean;
         consumer?: ConsumerSpec[];
         legacy?: Record<string, string[]>;
       }) => {
         const { generateCreds } = await import('./creds/generate.js');
+        const { generatedTlsLayout } = await import('./creds/tls-render.js');
         try {
           if (!!opts.tlsCert !== !!opts.tlsKey) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+          if (opts.tlsGenerate && (opts.tlsCert || opts.tlsCa))
+            throw new InvalidArgumentError('--tls-generate makes its own certificates: leave out --tls-cert/--tls-ca');
+          if (!opts.tlsGenerate && (opts.tlsHost || opts.tlsVerifyClients))
+            throw new InvalidArgumentError('--tls-host and --tls-verify-clients go with --tls-generate');
+          const outDir = resolve(opts.outDir);
           const r = generateCreds({
-            outDir: resolve(opts.outDir),
+            outDir,
             sites: opts.site,
             hubLeafUrls: opts.hubLeafUrl,
             hubUrl: opts.hubUrl,
             leafUrl: opts.leafUrl,
-            tls: {
-              cert: opts.tlsCert && resolve(opts.tlsCert),
-              key: opts.tlsKey && resolve(opts.tlsKey),
-              ca: opts.tlsCa && resolve(opts.tlsCa),
-            },
+            tls: opts.tlsGenerate
+              ? generatedTlsLayout(outDir, opts.tlsVerifyClients === true)
+              : {
+                  cert: opts.tlsCert && resolve(opts.tlsCert),
+                  key: opts.tlsKey && resolve(opts.tlsKey),
+                  ca: opts.tlsCa && resolve(opts.tlsCa),
+                },
             rotate: opts.rotate === true,
             consumers: opts.consumer ?? [],
             legacyDestinations: opts.legacy ?? {},
           });
+          if (opts.tlsGenerate) {
+            const { issueForCommand } = await import('./creds/tls-issue.js');
+            const t = await issueForCommand({ ...opts, outDir, users: [...r.created, ...r.kept] });
+            r.files.push(...t.issued.map((f) => `${f} (new)`), ...t.kept.map((f) => `${f} (kept)`));
+          }
           process.stdout.write(
             `${r.created.length ? `new users: ${r.created.join(', ')}\n` : ''}${r.kept.length ? `kept users: ${r.kept.join(', ')}\n` : ''}${r.files.map((f) => `wrote ${f}`).join('\n')}\n`,
           );

@@ -1,3 +1,4 @@
+import { natsTlsFields } from '../nats-tls.js';
 import type { SectionSpec } from './spec.js';
 
 /** `[nats]`: how a service reaches its NATS server. */
@@ -13,6 +14,7 @@ export const natsSection = {
       type: 'string',
       description: 'Reply subject prefix (e.g. _INBOX_<user>, as mmm creds writes it); default _INBOX',
     },
+    ...natsTlsFields,
   },
 } as const satisfies SectionSpec;
 

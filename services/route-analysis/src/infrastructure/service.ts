@@ -1,4 +1,4 @@
-import { bindOrEnsureStream, connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
+import { bindOrEnsureStream, connectNats, JetStreamPublisher, type Logger, natsTls } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams } from '@mmm/schemas';
 import {
   type ConsumerMessages,
@@ -65,6 +65,7 @@ export async function startRouteAnalysis(
       token: cfg.nats.token,
       creds: cfg.nats.creds,
       inboxPrefix: cfg.nats.inbox_prefix,
+      tls: natsTls(cfg.nats, cfg.file),
     },
     log,
   );

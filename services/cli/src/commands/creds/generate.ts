@@ -12,6 +12,7 @@ import {
 } from './permissions.js';
 import { authorizationBlock, hubLeafTls, leafRemote, natsIniSection, type TlsFiles } from './render.js';
 import { type CredsState, newPassword, readState, type UserSecret, writeSecret } from './store.js';
+import { iniTls, writeTlsConfigs } from './tls-render.js';
 
 /** bcrypt cost: nats-server checks a hash per connect, so the usual 10-11 is enough and keeps reconnects cheap. */
 export const BCRYPT_COST = 11;
@@ -133,13 +134,19 @@ export function generateCreds(o: CredsOptions): CredsResult {
   for (const { svc, secret } of services)
     write(
       `services/${svc}.ini`,
-      natsIniSection(o.hubUrl, secret.user, secret.password, { inbox_prefix: inboxPrefix(svc) }),
+      natsIniSection(o.hubUrl, secret.user, secret.password, {
+        inbox_prefix: inboxPrefix(svc),
+        ...iniTls(o.tls, secret.user, 'hub'),
+      }),
     );
-  write('services/admin.ini', natsIniSection(o.hubUrl, admin.user, admin.password));
+  write('services/admin.ini', natsIniSection(o.hubUrl, admin.user, admin.password, iniTls(o.tls, admin.user, 'hub')));
   for (const { spec, secret } of readers)
     write(
       `consumers/${spec.name}.ini`,
-      natsIniSection(o.hubUrl, secret.user, secret.password, { inbox_prefix: inboxPrefix(spec.name) }),
+      natsIniSection(o.hubUrl, secret.user, secret.password, {
+        inbox_prefix: inboxPrefix(spec.name),
+        ...iniTls(o.tls, secret.user, 'hub'),
+      }),
     );
 
   // Each site: its agents and an admin (provisions the site stream) on its leaf, and its leaf's link to the hub.
@@ -162,14 +169,22 @@ export function generateCreds(o: CredsOptions): CredsResult {
         `Site ${site}: its admin (stream provisioning) and its agents, each allowed to publish only its own subjects. Include at the top level of the leaf config.`,
       ),
     );
-    write(`leaf-${site}/leafnodes.conf`, leafRemote(o.hubLeafUrls, secret.user, secret.password, o.tls));
-    write(`leaf-${site}/admin.ini`, natsIniSection(o.leafUrl, leafAdmin.user, leafAdmin.password));
+    write(`leaf-${site}/leafnodes.conf`, leafRemote(o.hubLeafUrls, secret.user, secret.password, o.tls, site));
+    write(
+      `leaf-${site}/admin.ini`,
+      natsIniSection(o.leafUrl, leafAdmin.user, leafAdmin.password, iniTls(o.tls, leafAdmin.user, 'leaf')),
+    );
     for (const { agent, secret: s } of agents)
       write(
         `leaf-${site}/agents/${agent}.ini`,
-        natsIniSection(o.leafUrl, s.user, s.password, { site, inbox_prefix: inboxPrefix(s.user) }),
+        natsIniSection(o.leafUrl, s.user, s.password, {
+          site,
+          inbox_prefix: inboxPrefix(s.user),
+          ...iniTls(o.tls, s.user, 'leaf'),
+        }),
       );
   }
+  writeTlsConfigs(o.tls, Object.keys(o.sites), write);
   write('creds.json', `${JSON.stringify(state, null, 2)}\n`);
   return { files, created, kept };
 }

@@ -9,7 +9,21 @@ const UNITS_DIR = join(ROOT, 'systemd');
 const UNITS = ['agent', 'leaf-nats', 'hub-nats', 'ingest', 'route-analysis', 'api'].map(
   (u) => `meshymcmapface-${u}.service`,
 );
-const MAX_EXPOSURE = 2.0;
+/**
+ * Highest `systemd-analyze security --offline=true` exposure per unit: Node services 1.2, nats-server units 1.0. Two
+ * units miss that as shipped, for reasons their comments give point by point; with the drop-in named here (what a
+ * site installs when the reason does not apply to it) they reach it.
+ */
+const MAX_EXPOSURE: Record<string, { alone: number; dropIn?: [string, number] }> = {
+  'meshymcmapface-ingest.service': { alone: 1.2 },
+  'meshymcmapface-route-analysis.service': { alone: 1.2 },
+  'meshymcmapface-api.service': { alone: 1.2 },
+  // Serial radios need the host's /dev (a USB radio re-enumerates); with a TCP radio the drop-in privatises it.
+  'meshymcmapface-agent.service': { alone: 1.3, dropIn: ['agent-tcp-radio.conf', 1.2] },
+  // The peers' addresses are the deployment's: the IP allow-list is a drop-in the operator fills in.
+  'meshymcmapface-hub-nats.service': { alone: 1.1, dropIn: ['nats-ip-allow.conf', 1.0] },
+  'meshymcmapface-leaf-nats.service': { alone: 1.1, dropIn: ['nats-ip-allow.conf', 1.0] },
+};
 
 /** The scoring needs systemd-analyze (Debian package `systemd`; .ci/run installs it): fail clearly, never skip. */
 function requireAnalyze(): void {
@@ -30,6 +44,16 @@ const values = (unit: string, key: string) =>
     .filter(([k]) => k === key)
     .map(([, v]) => v);
 
+function exposure(file: string): number {
+  const out = execFileSync('systemd-analyze', ['security', '--offline=true', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(out);
+  if (!m) throw new Error(`no score for ${file}:\n${out.slice(-500)}`);
+  return Number(m[1]);
+}
+
 describe('systemd units', () => {
   it('ships exactly the six units', () => {
     expect(
@@ -40,16 +64,35 @@ describe('systemd units', () => {
   });
 
   // systemd-analyze comes with Debian's systemd package (installed on these machines); .ci/run installs it if absent.
-  it('each scores at most 2.0 with systemd-analyze security --offline', () => {
+  it('each scores at most its target with systemd-analyze security --offline (with its drop-in where one exists)', () => {
     requireAnalyze();
+    const dir = mkdtempSync(join(tmpdir(), 'mmm-units-'));
+    try {
+      for (const unit of UNITS) {
+        const max = MAX_EXPOSURE[unit]!;
+        expect(exposure(join(UNITS_DIR, unit)), unit).toBeLessThanOrEqual(max.alone);
+        if (!max.dropIn) continue;
+        // A drop-in's [Service] lines apply after the unit's: appended to its [Service] section they mean the same.
+        const text = readFileSync(join(UNITS_DIR, unit), 'utf8');
+        const extra = readFileSync(join(UNITS_DIR, 'drop-ins', max.dropIn[0]), 'utf8').replace(/^\[Service\]$/m, '');
+        const merged = join(dir, unit);
+        writeFileSync(merged, text.replace(/^\[Install\]$/m, `${extra}\n[Install]`));
+        expect(exposure(merged), `${unit} + ${max.dropIn[0]}`).toBeLessThanOrEqual(max.dropIn[1]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the W^X, socket and system-call restrictions each unit can carry', () => {
     for (const unit of UNITS) {
-      const out = execFileSync('systemd-analyze', ['security', '--offline=true', join(UNITS_DIR, unit)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(out);
-      expect(m, `no score for ${unit}:\n${out.slice(-500)}`).not.toBeNull();
-      expect(Number(m![1]), unit).toBeLessThanOrEqual(MAX_EXPOSURE);
+      expect(values(unit, 'PrivateMounts'), unit).toEqual(['yes']);
+      expect(values(unit, 'SystemCallFilter'), unit).toEqual(['@system-service', '~@privileged @resources']);
+      // V8's JIT needs writable-then-executable memory; nats-server (Go) does not.
+      expect(values(unit, 'MemoryDenyWriteExecute'), unit).toEqual(unit.includes('nats') ? ['yes'] : []);
+      expect(values(unit, 'RestrictAddressFamilies'), unit).toEqual([
+        unit.includes('hub-nats') ? 'AF_INET AF_INET6 AF_NETLINK' : 'AF_INET AF_INET6',
+      ]);
     }
   });
 
