@@ -10,9 +10,9 @@ export class SnapshotTooLargeError extends Error {
   override readonly name = 'SnapshotTooLargeError';
 }
 
-export async function openBucket(js: JetStreamClient, name: string): Promise<KV> {
+export async function openBucket(js: JetStreamClient, name: string, replicas = 1): Promise<KV> {
   // history 1: only the current value matters; the stream is the history.
-  return js.views.kv(name, { history: 1 });
+  return js.views.kv(name, { history: 1, replicas });
 }
 
 export async function listKeys(kv: KV): Promise<string[]> {
