@@ -63,6 +63,19 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 export const TOPOLOGY_BUCKET = 'mesh_topology';
 
 /**
+ * Route analysis's KV buckets (streams `KV_<bucket>`): the public snapshot, its own checkpoint, and the writer lease
+ * that lets one of several copies write. `mmm streams provision` creates them; least-privilege users only use them.
+ */
+export const TOPOLOGY_BUCKETS = {
+  snapshot: TOPOLOGY_BUCKET,
+  state: `${TOPOLOGY_BUCKET}_state`,
+  lease: `${TOPOLOGY_BUCKET}_lease`,
+} as const;
+
+/** The lease bucket's max_age: a writer that stops renewing loses the lease this long after its last renewal. */
+export const TOPOLOGY_LEASE_TTL_S = 5;
+
+/**
  * `Nats-Msg-Id` rules. Every id starts with the event kind and carries site and agent, because the hub stream dedupes
  * sourced messages against its own window: two agents hearing the same packet must produce two ids.
  */

@@ -7,6 +7,5 @@ export {
   provisionHub,
   provisionHubConsumers,
   provisionSite,
-  TOPOLOGY_BUCKETS,
 } from './streams/provision.js';
 export { TraceScheduler } from './trace/scheduler.js';

@@ -1,5 +1,12 @@
 import { bindOrEnsureStream, ensureConsumer, ensureStream, type Logger } from '@mmm/common';
-import { consumers, DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
+import {
+  consumers,
+  DUPLICATE_WINDOW_MS,
+  streams,
+  subjects,
+  TOPOLOGY_BUCKETS,
+  TOPOLOGY_LEASE_TTL_S,
+} from '@mmm/schemas';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -141,9 +148,6 @@ export function hubDurables(
   ];
 }
 
-/** Route-analysis's KV buckets: the public topology snapshot and its checkpoint. */
-export const TOPOLOGY_BUCKETS = ['mesh_topology', 'mesh_topology_state'] as const;
-
 /**
  * Everything the hub services use at run time but may not create themselves: their durables (created when absent,
  * updated to these configs otherwise) and the KV buckets, with the hub streams' replicas.
@@ -155,6 +159,10 @@ export async function provisionHubConsumers(
 ): Promise<{ consumers: ConsumerInfo[]; buckets: string[] }> {
   const made: ConsumerInfo[] = [];
   for (const d of hubDurables(opts.apiInstances)) made.push(await ensureConsumer(jsm, d.stream, d.config));
-  for (const bucket of TOPOLOGY_BUCKETS) await js.views.kv(bucket, { history: 1, replicas: opts.replicas ?? 1 });
-  return { consumers: made, buckets: [...TOPOLOGY_BUCKETS] };
+  const replicas = opts.replicas ?? 1;
+  await js.views.kv(TOPOLOGY_BUCKETS.snapshot, { history: 1, replicas });
+  await js.views.kv(TOPOLOGY_BUCKETS.state, { history: 1, replicas });
+  // The lease expires by the bucket's max_age: route analysis's default lease_ttl.
+  await js.views.kv(TOPOLOGY_BUCKETS.lease, { history: 1, replicas, ttl: TOPOLOGY_LEASE_TTL_S * 1000 });
+  return { consumers: made, buckets: Object.values(TOPOLOGY_BUCKETS) };
 }

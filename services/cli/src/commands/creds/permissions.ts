@@ -1,4 +1,4 @@
-import { consumers, streams, subjects } from '@mmm/schemas';
+import { consumers, streams, subjects, TOPOLOGY_BUCKETS } from '@mmm/schemas';
 
 export interface Permissions {
   publish: string[];
@@ -72,8 +72,8 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
 export const SERVICES = ['ingest', 'route-analysis', 'api'] as const;
 export type Service = (typeof SERVICES)[number];
 
-/** KV buckets of route-analysis (streams `KV_<bucket>`): the public snapshot and its own checkpoint. */
-export const TOPOLOGY_BUCKETS = ['mesh_topology', 'mesh_topology_state'] as const;
+/** KV buckets of route-analysis (streams `KV_<bucket>`): the public snapshot, its checkpoint and its writer lease. */
+const ROUTE_ANALYSIS_BUCKETS = Object.values(TOPOLOGY_BUCKETS);
 
 function kvReadWrite(bucket: string): string[] {
   const stream = `KV_${bucket}`;
@@ -128,7 +128,7 @@ export function servicePermissions(service: Service, legacySite = 'legacy'): Per
           `${API}.CONSUMER.MSG.NEXT.${streams.hub}.${rebuild}`,
           subjects.topologyAll,
           subjects.deadLetter('route-analysis'),
-          ...TOPOLOGY_BUCKETS.flatMap(kvReadWrite),
+          ...ROUTE_ANALYSIS_BUCKETS.flatMap(kvReadWrite),
         ],
         subscribe,
       };
