@@ -3,6 +3,7 @@ import {
   bindOrEnsureStream,
   ConfigError,
   connectNats,
+  consumeDurable,
   type Logger,
   natsTls,
   Shutdown,
@@ -116,27 +117,33 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     const jsm = await nc.jetstreamManager();
     const durableDlq = await ensureStreams(jsm, config, log);
     const ackWaitMs = config.ingest.ack_wait * 1000;
+    const consumerConfig = {
+      durable_name: config.ingest.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ns(ackWaitMs),
+      max_deliver: -1,
+      // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
+      max_ack_pending: config.ingest.batch_max * 2,
+    };
     // Provisioned by `mmm streams provision` where ingest's user may only pull and ack it.
-    await bindOrEnsureConsumer(
-      jsm,
-      config.ingest.stream,
-      {
-        durable_name: config.ingest.durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: ns(ackWaitMs),
-        max_deliver: -1,
-        // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
-        max_ack_pending: config.ingest.batch_max * 2,
-      },
-      log,
-    );
-    const consumer = await nc.jetstream().consumers.get(config.ingest.stream, config.ingest.durable);
+    await bindOrEnsureConsumer(jsm, config.ingest.stream, consumerConfig, log);
     const deadLetters = new DeadLetterSink(nc, durableDlq, log);
     shutdown.add('dead letters', () => deadLetters.close());
 
     const loop = new BatchLoop({
-      consumer,
+      // Every copy of ingest binds the same durable: JetStream hands each pulled message to one of them.
+      messages: (signal) =>
+        consumeDurable({
+          nc,
+          stream: config.ingest.stream,
+          durable: config.ingest.durable,
+          maxMessages: config.ingest.batch_max,
+          ensure: (j) => bindOrEnsureConsumer(j, config.ingest.stream, consumerConfig, log),
+          signal,
+          log,
+          onRebind: (reason) => metrics.rebinds.inc({ reason: reason.split(':')[0] ?? reason }),
+        }),
       store,
       deadLetters,
       metrics,
