@@ -201,4 +201,32 @@ describe('the services with least-privilege credentials', () => {
 
     for (const s of [hub, leaf]) expect(s.log, `${s.name} log`).not.toMatch(/Violation/);
   });
+
+  it('fails at start naming the provisioning command when what a service needs is missing', async () => {
+    const jsm = await admins[1]!.jetstreamManager();
+    await jsm.consumers.delete(streams.hub, consumers.ingest);
+    await expect(
+      startIngest(
+        parseConfig(
+          ingestConfigSpec,
+          `${snippet('services/ingest.ini')}[sqlite]\npath = ${join(root, 'other.db')}\n[ingest]\nops_port = 0\n`,
+          'ingest.ini',
+          { env: {} },
+        ),
+        log(),
+      ),
+    ).rejects.toThrow(
+      /consumer ingest on stream MESH does not exist and this NATS user may not create it: .*mmm streams provision/,
+    );
+
+    await agent?.stop();
+    agent = undefined;
+    await (await admins[0]!.jetstreamManager()).streams.delete(streams.site(SITE));
+    const agentIni = `${snippet(`leaf-${SITE}/agents/${AGENT}.ini`)}[agent]\nid = ${AGENT}\nlocation_name = Bench\n[meshtastic]\nconnection_type = tcp\ntcp_host = 127.0.0.1:${sim.port}\n`;
+    await expect(
+      startAgent(resolveSettings(parseConfig(agentConfigSpec, agentIni, 'agent.ini', { env: {} })), { log: log() }),
+    ).rejects.toThrow(
+      /stream MESH_north does not exist and this NATS user may not create it: .*mmm streams provision-site/,
+    );
+  });
 });
