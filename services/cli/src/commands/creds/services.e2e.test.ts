@@ -199,6 +199,24 @@ describe('the services with least-privilege credentials', () => {
       60_000,
     );
 
+    // The original agents' HTTP API republishes as the legacy site, which MESH captures on the hub.
+    const reg = await fetch(`http://127.0.0.1:${api.port}/api/agent/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'legacy-key-1' },
+      body: JSON.stringify({ agent_id: 'old-agent', location: { name: 'Old', coordinates: [52.5, 13.4] } }),
+    });
+    expect(reg.status).toBe(200);
+    const hubJsm = await admins[1]!.jetstreamManager();
+    await waitFor(
+      'the legacy status in MESH',
+      () =>
+        hubJsm.streams
+          .getMessage(streams.hub, { last_by_subj: 'mesh.v1.legacy.old-agent.status' })
+          .then(() => true)
+          .catch(() => false),
+      30_000,
+    );
+
     for (const s of [hub, leaf]) expect(s.log, `${s.name} log`).not.toMatch(/Violation/);
   });
 
