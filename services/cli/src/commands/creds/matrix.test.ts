@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { provisionHub, provisionHubConsumers, provisionSite } from '@mmm/agent';
 import { consumers, streams } from '@mmm/schemas';
 import { freePort, httpOk, requireBinary, ServerProcess, waitFor } from '@mmm/testkit';
-import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCreds } from './generate.js';
 import {
@@ -330,6 +330,61 @@ describe('who may do what', () => {
         ack_policy: AckPolicy.Explicit,
       }),
     ).rejects.toThrow(/permissions violation/i);
+  });
+});
+
+/** The `nats` lines of schemas/README.md's reader block, each with the user of its `# as <user>` heading. */
+function readmeCommands(): { user: string; argv: string[] }[] {
+  const readme = readFileSync(fileURLToPath(new URL('../../../../../schemas/README.md', import.meta.url)), 'utf8');
+  const block = /```sh\n(# as [\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('schemas/README.md has no reader block');
+  let user = '';
+  const out: { user: string; argv: string[] }[] = [];
+  for (const line of block.split('\n')) {
+    const as = /^# as (\S+)/.exec(line);
+    if (as) user = as[1]!;
+    else if (line.startsWith('nats '))
+      out.push({ user, argv: [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!) });
+  }
+  return out;
+}
+
+describe('schemas/README.md reader examples, as nats.js operations with each reader credential', () => {
+  const commands = readmeCommands();
+  it('covers every reader profile', () => {
+    expect([...new Set(commands.map((c) => c.user))].sort()).toEqual(
+      [E.readers.full, E.readers.public, E.readers.site].sort(),
+    );
+  });
+  it.each(commands.map((c) => [c.user, c.argv.join(' '), c] as const))('%s: %s', async (_u, _line, c) => {
+    const { nc, violations } = await login(c.user, ports.hub);
+    const [, verb, sub, stream, name] = c.argv;
+    const flag = (f: string) => c.argv[c.argv.indexOf(f) + 1];
+    const seen = violations.length;
+    if (verb === 'sub') {
+      const s = nc.subscribe(c.argv[2]!);
+      await nc.flush();
+      await new Promise((r) => setTimeout(r, 50));
+      s.unsubscribe();
+    } else if (verb === 'consumer' && sub === 'add') {
+      const jsm = await nc.jetstreamManager();
+      await jsm.consumers.delete(stream!, name!).catch(() => {});
+      const ci = await jsm.consumers.add(stream!, {
+        durable_name: name!,
+        filter_subject: flag('--filter'),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
+      expect(ci.config.filter_subject).toBe(flag('--filter'));
+    } else if (verb === 'consumer' && sub === 'next') {
+      const consumer = await nc.jetstream().consumers.get(stream!, name!);
+      for await (const m of await consumer.fetch({ max_messages: Number(flag('--count') ?? 1), expires: 1000 }))
+        m.ack();
+      await nc.flush();
+    } else throw new Error(`no translation for ${c.argv.join(' ')}`);
+    await nc.flush();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(violations.slice(seen)).toEqual([]);
   });
 });
 

@@ -199,6 +199,52 @@ describe('the services with least-privilege credentials', () => {
       60_000,
     );
 
+    // The original agents' HTTP API republishes as the legacy site, which MESH captures on the hub.
+    const reg = await fetch(`http://127.0.0.1:${api.port}/api/agent/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'legacy-key-1' },
+      body: JSON.stringify({ agent_id: 'old-agent', location: { name: 'Old', coordinates: [52.5, 13.4] } }),
+    });
+    expect(reg.status).toBe(200);
+    const hubJsm = await admins[1]!.jetstreamManager();
+    await waitFor(
+      'the legacy status in MESH',
+      () =>
+        hubJsm.streams
+          .getMessage(streams.hub, { last_by_subj: 'mesh.v1.legacy.old-agent.status' })
+          .then(() => true)
+          .catch(() => false),
+      30_000,
+    );
+
     for (const s of [hub, leaf]) expect(s.log, `${s.name} log`).not.toMatch(/Violation/);
+  });
+
+  it('fails at start naming the provisioning command when what a service needs is missing', async () => {
+    const jsm = await admins[1]!.jetstreamManager();
+    await jsm.consumers.delete(streams.hub, consumers.ingest);
+    await expect(
+      startIngest(
+        parseConfig(
+          ingestConfigSpec,
+          `${snippet('services/ingest.ini')}[sqlite]\npath = ${join(root, 'other.db')}\n[ingest]\nops_port = 0\n`,
+          'ingest.ini',
+          { env: {} },
+        ),
+        log(),
+      ),
+    ).rejects.toThrow(
+      /consumer ingest on stream MESH does not exist and this NATS user may not create it: .*mmm streams provision/,
+    );
+
+    await agent?.stop();
+    agent = undefined;
+    await (await admins[0]!.jetstreamManager()).streams.delete(streams.site(SITE));
+    const agentIni = `${snippet(`leaf-${SITE}/agents/${AGENT}.ini`)}[agent]\nid = ${AGENT}\nlocation_name = Bench\n[meshtastic]\nconnection_type = tcp\ntcp_host = 127.0.0.1:${sim.port}\n`;
+    await expect(
+      startAgent(resolveSettings(parseConfig(agentConfigSpec, agentIni, 'agent.ini', { env: {} })), { log: log() }),
+    ).rejects.toThrow(
+      /stream MESH_north does not exist and this NATS user may not create it: .*mmm streams provision-site/,
+    );
   });
 });
