@@ -287,4 +287,20 @@ describe('mmm creds --tls-generate', () => {
     ).rejects.toThrow();
     await waitFor('server refusing the client', () => /didn't provide a certificate/.test(hub.log), 30_000);
   });
+
+  it('renews only the certificate whose names changed (a hub node added)', async () => {
+    const r = await issueForCommand({
+      outDir: out,
+      site: { [SITE]: ['gw-1'] },
+      hubUrl: `nats://127.0.0.1:${p.a}`,
+      hubLeafUrl: [`nats-leaf://127.0.0.1:${p.aLeaf}`],
+      leafUrl: `nats://127.0.0.1:${p.leaf}`,
+      tlsHost: ['hub-2.example.org', 'hub-3.example.org', '2001:db8::3'],
+      users: [],
+    });
+    expect(r.issued).toEqual([join(out, 'hub/tls/server.pem')]);
+    const hub = new X509Certificate(readFileSync(join(out, 'hub/tls/server.pem')));
+    expect(hub.subjectAltName).toContain('DNS:hub-3.example.org');
+    expect(hub.subjectAltName).toContain('IP Address:2001:DB8:0:0:0:0:0:3');
+  });
 });
