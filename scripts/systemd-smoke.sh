@@ -1,9 +1,11 @@
 #!/bin/bash
 # Starts the hardened units under a real systemd: PID 1 of a systemd-nspawn container whose root is a throw-away
 # overlay of this machine's root (this checkout bound read-only at /opt/meshymcmapface, private network: loopback
-# only). Checks that meshymcmapface-leaf-nats starts (JetStream store in its StateDirectory) and that
+# only). Checks that meshymcmapface-leaf-nats starts (JetStream store in its StateDirectory), that
 # meshymcmapface-ingest starts against it (Node under the unit's sandbox, SQLite in its StateDirectory, ready on
-# /readyz), then powers the container off and removes the overlay. Needs root and systemd-nspawn
+# /readyz), and that meshymcmapface-agent, with the TCP-radio drop-in, reads a simulated radio (`mmm sim`, started
+# with systemd-run) and stores its events in its site stream on the leaf; then powers the container off and removes
+# the overlay. Needs root and systemd-nspawn
 # (Debian package systemd-container). For machines without systemd as PID 1, such as these.
 # Usage: sudo scripts/systemd-smoke.sh        exit 0 when both units ran, 1 otherwise (the units' journal printed)
 set -euo pipefail
@@ -54,16 +56,36 @@ cat >"$etc/ingest.ini" <<'EOF'
 [nats]
 url = nats://127.0.0.1:4223
 [ingest]
-sites = north
+# Not the agent's site: on one server the hub stream must not capture the site stream's subjects.
+sites = smoke
 [sqlite]
 path = ./data/history.db
 EOF
 echo 'MMM_READY_URL=http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
+cat >"$etc/agent.ini" <<'EOF'
+[agent]
+id = gw-1
+location_name = Smoke test
+[meshtastic]
+connection_type = tcp
+tcp_host = 127.0.0.1
+tcp_port = 4403
+[nats]
+url = nats://127.0.0.1:4223
+site = north
+[status]
+ops_port = 9480
+[route_discovery]
+enabled = false
+EOF
+echo 'MMM_READY_URL=http://127.0.0.1:9480/readyz' >"$etc/agent.env"
 chroot "$root" chown -R root:meshymcmapface /etc/meshymcmapface
 chmod 0750 "$etc" && chmod 0640 "$etc"/*
-for u in leaf-nats ingest; do
+for u in leaf-nats ingest agent; do
   install -m 0644 "$repo/systemd/meshymcmapface-$u.service" "$root/etc/systemd/system/"
 done
+install -D -m 0644 "$repo/systemd/drop-ins/agent-tcp-radio.conf" \
+  "$root/etc/systemd/system/meshymcmapface-agent.service.d/tcp-radio.conf"
 
 # basic.target only: none of this machine's own services start in the container.
 setsid systemd-nspawn -q -D "$root" -b --register=no --keep-unit --link-journal=no --private-network \
@@ -93,18 +115,37 @@ for u in leaf-nats ingest; do
     ok=1
   fi
 done
+# The radio: the project's simulator as a transient unit, then the agent reading it.
+in_ct systemd-run -q --unit=mmm-sim /usr/bin/node /opt/meshymcmapface/services/cli/bin/mmm.js sim --port 4403
+in_ct bash -c 'for _ in $(seq 1 120); do (exec 3<>/dev/tcp/127.0.0.1/4403) 2>/dev/null && exit 0; sleep 0.5; done; exit 1' ||
+  { echo "systemd-smoke: the simulated radio did not listen" >&2; ok=1; }
+if [ "$ok" = 0 ] && in_ct systemctl start meshymcmapface-agent.service; then
+  echo "systemd-smoke: meshymcmapface-agent.service active (TCP-radio drop-in)"
+else
+  ok=1
+fi
 if [ "$ok" = 0 ]; then
   # JetStream wrote ingest's stream into the leaf's StateDirectory; ingest wrote its SQLite file into its own.
   stream=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -type d -name MESH | head -1)
   [ -n "$stream" ] && echo "systemd-smoke: stream MESH stored in /var/lib/meshymcmapface/leaf-nats" || ok=1
   [ -f "$root/var/lib/meshymcmapface/ingest/data/history.db" ] &&
     echo "systemd-smoke: ingest history in /var/lib/meshymcmapface/ingest" || ok=1
-  for u in leaf-nats ingest; do
+  # The agent's events land in its site stream: a non-empty message block.
+  stored=
+  for _ in $(seq 1 60); do
+    stored=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -path '*/MESH_north/msgs/*.blk' -size +0 | head -1)
+    [ -n "$stored" ] && break
+    sleep 0.5
+  done
+  [ -n "$stored" ] && echo "systemd-smoke: agent events stored in stream MESH_north" || ok=1
+  for u in leaf-nats ingest agent; do
     echo "systemd-smoke: meshymcmapface-$u $(in_ct systemd-analyze security "meshymcmapface-$u.service" | tail -1)"
   done
 fi
 if [ "$ok" != 0 ]; then
-  for u in leaf-nats ingest; do in_ct journalctl -u "meshymcmapface-$u" --no-pager | tail -30 >&2 || true; done
+  for u in meshymcmapface-leaf-nats meshymcmapface-ingest mmm-sim meshymcmapface-agent; do
+    in_ct journalctl -u "$u" --no-pager | tail -30 >&2 || true
+  done
   echo "systemd-smoke: FAILED" >&2
   exit 1
 fi
