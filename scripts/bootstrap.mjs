@@ -19,6 +19,7 @@ const SYSTEM = {
     chromium: 'chromium',
     socat: 'socat',
     'systemd-analyze': 'systemd',
+    'systemd-nspawn': 'systemd-container',
   },
 };
 

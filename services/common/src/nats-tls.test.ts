@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startNatsServer } from '@mmm/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from './config/load.js';
 import { natsSection } from './config/sections.js';
 import { ConfigError } from './errors.js';
+import { connectNats } from './nats.js';
 import { natsTls } from './nats-tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmm-nats-tls-'));
@@ -39,5 +41,21 @@ describe('[nats] TLS keys', () => {
       `svc.ini [nats] tls_ca: cannot read ${missing}`,
     );
     expect(() => nats('tls_verify = true')).toThrow(ConfigError);
+  });
+
+  it('make connectNats refuse, at once and by name, a server that offers no TLS', async () => {
+    const server = await startNatsServer({ name: 'plain' });
+    try {
+      const err = await connectNats({
+        servers: server.url,
+        name: 'tls-to-plain',
+        tls: { caFile: ca },
+        connectTimeoutMs: 600_000,
+      }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'NatsTlsError' });
+      expect((err as Error).message).toContain('the server does not offer TLS');
+    } finally {
+      await server.dispose();
+    }
   });
 });

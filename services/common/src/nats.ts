@@ -4,6 +4,7 @@ import {
   type ConsumerInfo,
   connect,
   credsAuthenticator,
+  ErrorCode,
   type JetStreamManager,
   type NatsConnection,
   type StreamConfig,
@@ -73,9 +74,10 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
       const code = (err as { code?: string }).code;
       if (code === 'AUTHORIZATION_VIOLATION' || code === 'AUTHENTICATION_EXPIRED') break;
       // A certificate the CA did not sign or a server without TLS stays so: fail now, not after the timeout.
-      if (tlsFailure(err, opts.tls)) {
+      const tlsWhy = tlsFailure(err, opts.tls);
+      if (tlsWhy) {
         throw new NatsTlsError(
-          `TLS with NATS at ${String(opts.servers)} failed: ${tlsFailure(err, opts.tls)} (check [nats] tls_ca, tls_cert, tls_key and the server's tls { } block)`,
+          `TLS with NATS at ${String(opts.servers)} failed: ${tlsWhy} (check [nats] tls_ca, tls_cert, tls_key and the server's tls { } block)`,
           { cause: err },
         );
       }
@@ -100,7 +102,8 @@ function tlsFailure(err: unknown, tls: NatsTlsOptions | undefined): string | und
   }
   const e = err as { code?: string; message?: string };
   // nats.js: TLS was asked for (tls options) but the server offers none.
-  if (tls && e.code === 'SERVER_OPTION_NA' && /tls/i.test(e.message ?? '')) return 'the server does not offer TLS';
+  if (tls && e.code === ErrorCode.ServerOptionNotAvailable && /tls/i.test(e.message ?? ''))
+    return 'the server does not offer TLS';
   return undefined;
 }
 

@@ -51,6 +51,11 @@ url = nats://127.0.0.1:${o.leafPort}
 # Site id = the leaf's JetStream domain.
 site = ${o.site}
 ;creds = /etc/meshymcmapface/agent.creds
+# A leaf with TLS on its client port (mmm creds --tls-generate): the CA to verify it, and a client certificate
+# where the leaf requires one.
+;tls_ca = /etc/meshymcmapface/creds/tls/ca.pem
+;tls_cert =
+;tls_key =
 
 [route_discovery]
 enabled = true

@@ -83,9 +83,8 @@ export function register(program: Command): void {
     .option('--hub-leaf-url <url...>', 'hub leafnode URL(s) the leaves connect to', ['nats-leaf://127.0.0.1:7422'])
     .option('--hub-url <url>', 'hub client URL for the service snippets', 'nats://127.0.0.1:4222')
     .option('--leaf-url <url>', 'leaf client URL for the agent snippets', 'nats://127.0.0.1:4222')
-    .option('--tls-cert <file>', "hub's leafnode TLS certificate (PEM)")
-    .option('--tls-key <file>', "hub's leafnode TLS key (PEM)")
-    .option('--tls-ca <file>', 'CA that signed the hub certificate; the leaves verify the hub with it (tls:// remotes)')
+    .option('--tls-cert <file>', "the hub's TLS certificate (PEM) for its client, leafnode and cluster ports")
+    .option('--tls-key <file>', "the hub's TLS key (PEM)")
     .option(
       '--consumer <name:profile[:site]>',
       'a downstream reader on the hub: consumer-full, consumer-public, or consumer-site with its site (repeat for more)',

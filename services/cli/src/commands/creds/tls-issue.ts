@@ -24,7 +24,6 @@ export class TlsIssueError extends Error {
 }
 
 export interface IssueOptions {
-  outDir: string;
   /** Host names and addresses of every hub node: one certificate serves client, leafnode and cluster listeners. */
   hubHosts: string[];
   /** Host names and addresses the agents reach their leaf at. */
@@ -71,12 +70,12 @@ function sanNames(hosts: string[]): x509.JsonGeneralName[] {
   return [...new Set(hosts)].map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }));
 }
 
-/** The SAN list as Node prints it, for comparing an existing certificate with what is wanted. */
-function sanText(hosts: string[]): string {
-  return [...new Set(hosts)]
-    .map((h) => (isIP(h) ? `IP Address:${h === '::1' ? '0:0:0:0:0:0:0:1' : h}` : `DNS:${h}`))
+/** A SAN list in one normal form (the library's own reading of the encoded names), for comparing certificates. */
+function sanKey(ext: x509.SubjectAlternativeNameExtension | null): string {
+  return (ext?.names.toJSON() ?? [])
+    .map((n) => `${n.type}:${n.value}`)
     .sort()
-    .join(', ');
+    .join(',');
 }
 
 async function loadOrMakeCa(certFile: string, issued: string[], kept: string[]): Promise<Issuer> {
@@ -121,11 +120,14 @@ async function loadOrMakeCa(certFile: string, issued: string[], kept: string[]):
 /** Whether an existing certificate can stay: signed by this CA, the wanted names and use, not about to expire. */
 function stillGood(file: string, ca: Issuer, hosts: string[], server: boolean): boolean {
   try {
-    const cert = new NodeX509(readFileSync(file));
+    const pem = readFileSync(file, 'utf8');
+    const cert = new NodeX509(pem);
     if (!cert.verify(new NodeX509(ca.pem).publicKey)) return false;
     if (new Date(cert.validTo).getTime() - Date.now() < RENEW_BEFORE_DAYS * DAY) return false;
     if (server !== cert.keyUsage?.includes(x509.ExtendedKeyUsage.serverAuth)) return false;
-    return (cert.subjectAltName ?? '').split(', ').sort().join(', ') === (server ? sanText(hosts) : '');
+    const have = new x509.X509Certificate(pem).getExtension(x509.SubjectAlternativeNameExtension);
+    const want = server ? new x509.SubjectAlternativeNameExtension(sanNames(hosts)) : null;
+    return sanKey(have) === sanKey(want);
   } catch {
     return false;
   }
@@ -222,7 +224,6 @@ export function issueForCommand(o: {
   users: string[];
 }): Promise<IssueResult> {
   return issueCertificates({
-    outDir: o.outDir,
     hubHosts: [...urlHosts([o.hubUrl, ...o.hubLeafUrl]), ...(o.tlsHost ?? [])],
     leafHosts: urlHosts([o.leafUrl]),
     sites: Object.keys(o.site),

@@ -259,6 +259,49 @@ describe('mmm creds --tls-generate', () => {
     await rogue.stop();
   });
 
+  it('refuses a leaf that trusts another CA, and a hub node whose certificate another CA signed', async () => {
+    const other = join(root, 'other');
+    await makeCreds(other, false, { [SITE]: ['gw-1'] }); // kept if the wrong-CA test made it already
+    // The leaf's remote verifies the hub against the other CA: the hub's certificate fails there.
+    const [lp, lm, cp, cm, cr] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    const remote = readFileSync(join(out, `leaf-${SITE}/leafnodes.conf`), 'utf8').replace(
+      /ca_file: .*/,
+      `ca_file: ${JSON.stringify(join(other, 'tls/ca.pem'))}`,
+    );
+    writeFileSync(join(out, `leaf-${SITE}/wrongca-leafnodes.conf`), remote);
+    const leaf = await start(
+      'leaf-wrongca',
+      join(out, `leaf-${SITE}/wrongca.conf`),
+      lm,
+      `listen: 127.0.0.1:${lp}\nhttp: 127.0.0.1:${lm}\ninclude "wrongca-leafnodes.conf"\n`,
+    );
+    await waitFor(
+      'leaf rejecting the hub certificate',
+      () => /certificate signed by unknown authority/.test(leaf.log),
+      30_000,
+    );
+    // A third hub node with the other CA's certificate and CA tries to route to hub-a.
+    const rogue = await start(
+      'hub-rogue',
+      join(other, 'hub/rogue.conf'),
+      cm,
+      hubConf('hub-rogue', cp, cm, cr, p.aRoute),
+    );
+    await waitFor('route refused', () => /TLS route handshake error/i.test(rogue.log + procs[0]!.log), 30_000);
+    const z = await monitor<{ leafs?: unknown[] }>(p.aMon, '/leafz');
+    expect(z.leafs).toHaveLength(1);
+    const routes = await monitor<{ routes: { remote_id?: string }[] }>(p.aMon, '/routez');
+    expect(routes.routes).toHaveLength(1);
+    await leaf.stop();
+    await rogue.stop();
+  });
+
   it('with --tls-verify-clients the client port takes only clients with a certificate from the CA', async () => {
     const dir = join(root, 'mtls');
     await makeCreds(dir, true, { [SITE]: ['gw-1'] });
@@ -286,5 +329,21 @@ describe('mmm creds --tls-generate', () => {
       }),
     ).rejects.toThrow();
     await waitFor('server refusing the client', () => /didn't provide a certificate/.test(hub.log), 30_000);
+  });
+
+  it('renews only the certificate whose names changed (a hub node added)', async () => {
+    const r = await issueForCommand({
+      outDir: out,
+      site: { [SITE]: ['gw-1'] },
+      hubUrl: `nats://127.0.0.1:${p.a}`,
+      hubLeafUrl: [`nats-leaf://127.0.0.1:${p.aLeaf}`],
+      leafUrl: `nats://127.0.0.1:${p.leaf}`,
+      tlsHost: ['hub-2.example.org', 'hub-3.example.org', '2001:db8::3'],
+      users: [],
+    });
+    expect(r.issued).toEqual([join(out, 'hub/tls/server.pem')]);
+    const hub = new X509Certificate(readFileSync(join(out, 'hub/tls/server.pem')));
+    expect(hub.subjectAltName).toContain('DNS:hub-3.example.org');
+    expect(hub.subjectAltName).toContain('IP Address:2001:DB8:0:0:0:0:0:3');
   });
 });

@@ -1,0 +1,152 @@
+#!/bin/bash
+# Starts the hardened units under a real systemd: PID 1 of a systemd-nspawn container whose root is a throw-away
+# overlay of this machine's root (this checkout bound read-only at /opt/meshymcmapface, private network: loopback
+# only). Checks that meshymcmapface-leaf-nats starts (JetStream store in its StateDirectory), that
+# meshymcmapface-ingest starts against it (Node under the unit's sandbox, SQLite in its StateDirectory, ready on
+# /readyz), and that meshymcmapface-agent, with the TCP-radio drop-in, reads a simulated radio (`mmm sim`, started
+# with systemd-run) and stores its events in its site stream on the leaf; then powers the container off and removes
+# the overlay. Needs root and systemd-nspawn
+# (Debian package systemd-container). For machines without systemd as PID 1, such as these.
+# Usage: sudo scripts/systemd-smoke.sh        exit 0 when both units ran, 1 otherwise (the units' journal printed)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+command -v systemd-nspawn >/dev/null || {
+  echo "systemd-smoke: systemd-nspawn is missing: apt-get install -y systemd-container" >&2
+  exit 2
+}
+[ "$(id -u)" = 0 ] || {
+  echo "systemd-smoke: needs root (overlay mount, container)" >&2
+  exit 2
+}
+
+work=$(mktemp -d /tmp/mmm-systemd-smoke-XXXXXX)
+root=$work/root
+mkdir -p "$work/upper" "$work/work" "$root"
+nspawn_pid=
+cleanup() {
+  if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+    # nspawn turns SIGTERM into a clean poweroff of the container's systemd.
+    kill "$nspawn_pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$nspawn_pid" 2>/dev/null || true
+  fi
+  umount "$root" 2>/dev/null || umount -l "$root" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$root"
+
+# The container's own identity, service user and configuration (only in the overlay).
+systemd-id128 new >"$root/etc/machine-id"
+chroot "$root" getent passwd meshymcmapface >/dev/null ||
+  chroot "$root" useradd --system --no-create-home --shell /usr/sbin/nologin meshymcmapface
+etc=$root/etc/meshymcmapface
+mkdir -p "$etc"
+cat >"$etc/leaf-nats.conf" <<'EOF'
+server_name: smoke-leaf
+listen: 127.0.0.1:4223
+http: 127.0.0.1:8223
+jetstream {
+  store_dir: "/var/lib/meshymcmapface/leaf-nats/js"
+  domain: north
+}
+EOF
+echo 'MMM_READY_URL=http://127.0.0.1:8223/healthz?js-enabled-only=true' >"$etc/leaf-nats.env"
+cat >"$etc/ingest.ini" <<'EOF'
+[nats]
+url = nats://127.0.0.1:4223
+[ingest]
+# Not the agent's site: on one server the hub stream must not capture the site stream's subjects.
+sites = smoke
+[sqlite]
+path = ./data/history.db
+EOF
+echo 'MMM_READY_URL=http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
+cat >"$etc/agent.ini" <<'EOF'
+[agent]
+id = gw-1
+location_name = Smoke test
+[meshtastic]
+connection_type = tcp
+tcp_host = 127.0.0.1
+tcp_port = 4403
+[nats]
+url = nats://127.0.0.1:4223
+site = north
+[status]
+ops_port = 9480
+[route_discovery]
+enabled = false
+EOF
+echo 'MMM_READY_URL=http://127.0.0.1:9480/readyz' >"$etc/agent.env"
+chroot "$root" chown -R root:meshymcmapface /etc/meshymcmapface
+chmod 0750 "$etc" && chmod 0640 "$etc"/*
+for u in leaf-nats ingest agent; do
+  install -m 0644 "$repo/systemd/meshymcmapface-$u.service" "$root/etc/systemd/system/"
+done
+install -D -m 0644 "$repo/systemd/drop-ins/agent-tcp-radio.conf" \
+  "$root/etc/systemd/system/meshymcmapface-agent.service.d/tcp-radio.conf"
+
+# basic.target only: none of this machine's own services start in the container.
+setsid systemd-nspawn -q -D "$root" -b --register=no --keep-unit --link-journal=no --private-network \
+  --bind-ro="$repo:/opt/meshymcmapface" systemd.unit=basic.target >"$work/console.log" 2>&1 </dev/null &
+nspawn_pid=$!
+init_pid=
+for _ in $(seq 1 120); do
+  init_pid=$(pgrep -P "$nspawn_pid" -x systemd || true)
+  if [ -n "$init_pid" ]; then
+    state=$(nsenter -t "$init_pid" -m -u -i -n -p systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running | degraded) break ;; esac
+  fi
+  sleep 0.5
+done
+in_ct() { nsenter -t "$init_pid" -m -u -i -n -p "$@"; }
+[ -n "$init_pid" ] || {
+  echo "systemd-smoke: the container's systemd did not come up" >&2
+  cat "$work/console.log" >&2
+  exit 1
+}
+
+ok=0
+for u in leaf-nats ingest; do
+  if in_ct systemctl start "meshymcmapface-$u.service"; then
+    echo "systemd-smoke: meshymcmapface-$u.service active"
+  else
+    ok=1
+  fi
+done
+# The radio: the project's simulator as a transient unit, then the agent reading it.
+in_ct systemd-run -q --unit=mmm-sim /usr/bin/node /opt/meshymcmapface/services/cli/bin/mmm.js sim --port 4403
+in_ct bash -c 'for _ in $(seq 1 120); do (exec 3<>/dev/tcp/127.0.0.1/4403) 2>/dev/null && exit 0; sleep 0.5; done; exit 1' ||
+  { echo "systemd-smoke: the simulated radio did not listen" >&2; ok=1; }
+if [ "$ok" = 0 ] && in_ct systemctl start meshymcmapface-agent.service; then
+  echo "systemd-smoke: meshymcmapface-agent.service active (TCP-radio drop-in)"
+else
+  ok=1
+fi
+if [ "$ok" = 0 ]; then
+  # JetStream wrote ingest's stream into the leaf's StateDirectory; ingest wrote its SQLite file into its own.
+  stream=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -type d -name MESH | head -1)
+  [ -n "$stream" ] && echo "systemd-smoke: stream MESH stored in /var/lib/meshymcmapface/leaf-nats" || ok=1
+  [ -f "$root/var/lib/meshymcmapface/ingest/data/history.db" ] &&
+    echo "systemd-smoke: ingest history in /var/lib/meshymcmapface/ingest" || ok=1
+  # The agent's events land in its site stream: a non-empty message block.
+  stored=
+  for _ in $(seq 1 60); do
+    stored=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -path '*/MESH_north/msgs/*.blk' -size +0 | head -1)
+    [ -n "$stored" ] && break
+    sleep 0.5
+  done
+  [ -n "$stored" ] && echo "systemd-smoke: agent events stored in stream MESH_north" || ok=1
+  for u in leaf-nats ingest agent; do
+    echo "systemd-smoke: meshymcmapface-$u $(in_ct systemd-analyze security "meshymcmapface-$u.service" | tail -1)"
+  done
+fi
+if [ "$ok" != 0 ]; then
+  for u in meshymcmapface-leaf-nats meshymcmapface-ingest mmm-sim meshymcmapface-agent; do
+    in_ct journalctl -u "$u" --no-pager | tail -30 >&2 || true
+  done
+  echo "systemd-smoke: FAILED" >&2
+  exit 1
+fi
+echo "systemd-smoke: passed"
