@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Link, streams } from '@mmm/schemas';
-import { freePort, type NatsServer, startNatsServer, waitFor } from '@mmm/testkit';
-import { connect, type NatsConnection } from 'nats';
+import { freePort, type NatsServer, startHubCluster, startNatsServer, waitFor } from '@mmm/testkit';
+import { connect, type NatsConnection, StorageType } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LEASE_TTL_S, graphSettings } from './config.js';
 import { TopologyGraph } from './domain/graph.js';
@@ -137,4 +137,98 @@ describe('route analysis as two copies with a writer lease', () => {
     await exited(b.proc);
     await waitFor('copy c to take over after the clean stop', async () => (await role(c)) === 'writer', 30_000, 100);
   }, 300_000);
+
+  it('on a three-node hub with R3 buckets: the lease survives kill -9 of the node leading its bucket (still one writer), and the standby takes over from a killed writer with one hub node down', async () => {
+    const hub = await startHubCluster({ nodes: 3 });
+    const hnc = await connect({ servers: hub.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const local: Copy[] = [];
+    try {
+      const jsm = await hnc.jetstreamManager({ timeout: 20_000 });
+      await jsm.streams.add({
+        name: streams.hub,
+        subjects: ['mesh.v1.s1.>', 'mesh.v1.s2.>'],
+        storage: StorageType.File,
+        num_replicas: 3,
+        duplicate_window: 120_000_000_000,
+      });
+      const file = join(dir, 'ra-cluster.ini');
+      writeFileSync(
+        file,
+        `[nats]\nurl = ${hub.urls.join(',')}\n[route_analysis]\nflush_interval = 200\nlinks_interval = 0\nbatch = 200\nreplicas = 3\n`,
+      );
+      const mesh = syntheticMesh(43, { nodes: 24, rounds: 18, t0: Date.now() - 10 * 60_000 });
+      const third = Math.floor(mesh.events.length / 3);
+      const js = hnc.jetstream();
+      const meta = () => kvJson<{ lastSeq: number }>(hnc, 'meta', 'mesh_topology_state');
+      // Publishes are retried as a whole (Msg-Ids make that safe): one may land in an election after a kill.
+      const send = (evs: typeof mesh.events) =>
+        waitFor('publish', () => publishEvents(js, evs).then(() => true), 60_000, 500);
+      const caughtUp = async (what: string, ms: number) => {
+        const last = (await jsm.streams.info(streams.hub)).state.last_seq;
+        await waitFor(what, async () => ((await meta())?.lastSeq ?? 0) >= last, ms, 100);
+      };
+      await send(mesh.events.slice(0, third));
+      const a = copy(file, await freePort());
+      const b = copy(file, await freePort());
+      local.push(a, b);
+      copies.push(a, b);
+      const roles = async () => (await Promise.all([role(a), role(b)])).sort().join(',');
+      await waitFor('one writer and one standby', async () => (await roles()) === 'standby,writer', 120_000, 250);
+      await caughtUp('the first third checkpointed', 60_000);
+      const lease = await jsm.streams.info('KV_mesh_topology_lease');
+      expect(lease.config.num_replicas).toBe(3);
+      expect((await jsm.streams.info('KV_mesh_topology_state')).config.num_replicas).toBe(3);
+
+      // The node leading the lease bucket dies: a new bucket leader is elected; the writer keeps (or retakes) its
+      // lease, and at no point are there two writers.
+      const bucketLeader = hub.node(lease.cluster!.leader!);
+      await bucketLeader.kill('SIGKILL');
+      let both = 0;
+      const watching = (async () => {
+        const end = Date.now() + 15_000;
+        while (Date.now() < end) {
+          if ((await roles()) === 'writer,writer') both++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      await send(mesh.events.slice(third, 2 * third));
+      await caughtUp('the second third checkpointed with a hub node down', 60_000);
+      await watching;
+      expect(both, 'observations of two writers at once').toBe(0);
+      await bucketLeader.restart();
+      await hub.waitForHealthy(60_000);
+
+      // Now the writer process dies, with another hub node down: the standby takes over.
+      const writer = (await role(a)) === 'writer' ? a : b;
+      const standby = writer === a ? b : a;
+      await hub.nodes.find((n) => n !== bucketLeader)!.kill('SIGKILL');
+      writer.proc.kill('SIGKILL');
+      await exited(writer.proc);
+      await send(mesh.events.slice(2 * third));
+      await caughtUp('the standby to take over and checkpoint the rest', 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nstandby:\n${standby.output()}`);
+      });
+      expect(await role(standby)).toBe('writer');
+      const expected = new TopologyGraph(graphSettings(testConfig(hub.urls.join(','))));
+      for (const ev of mesh.events) for (const o of observe(ev)) expected.apply(o);
+      expected.flush(Date.now());
+      // Reads may be served by any replica (direct get): poll until one that is current answers.
+      const want = JSON.stringify(expected.allLinks());
+      const links = await waitFor(
+        'the snapshot to hold every link',
+        async () => {
+          const l = await kvJson<Link[]>(hnc, 'links');
+          return JSON.stringify(l) === want ? l : undefined;
+        },
+        20_000,
+        250,
+      ).catch(async () => kvJson<Link[]>(hnc, 'links'));
+      expect(links).toEqual(expected.allLinks());
+    } finally {
+      for (const c of local) c.proc.kill('SIGKILL');
+      await Promise.all(local.map((c) => exited(c.proc)));
+      await hnc.close();
+      await hub.dispose();
+    }
+  }, 400_000);
 });
