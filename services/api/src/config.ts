@@ -75,6 +75,11 @@ export const apiConfigSpec = defineConfig({
           type: 'string',
           description: 'Scoped tokens, one "<scopes> <token>" a line; re-read on SIGHUP and when the file changes',
         },
+        watch: {
+          type: 'bool',
+          default: true,
+          description: 'Re-read tokens_file when it changes (SIGHUP always re-reads it)',
+        },
         metrics: {
           type: 'string',
           default: 'open',

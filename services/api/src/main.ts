@@ -143,7 +143,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     ready: () => !nc.isClosed() && storeOk(),
     auth,
   });
-  auth.watch();
+  if (cfg.auth.watch) auth.watch();
   let port = cfg.server.port;
   if (opts.listen !== false) {
     await app.listen({ host: cfg.server.host, port: cfg.server.port });

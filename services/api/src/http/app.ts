@@ -92,18 +92,6 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     max: d.cfg.auth.fail_limit,
     timeWindow: Math.round(d.cfg.auth.fail_window_s * 1000),
   }) as Limiter;
-  app.decorateRequest('grant', null);
-  app.addHook(
-    'onRequest',
-    accessHook({
-      tokens: d.auth.store,
-      readsOpen: d.auth.readsOpen,
-      metricsOpen: d.cfg.auth.metrics === 'open',
-      limiter,
-      metrics: d.metrics,
-    }),
-  );
-
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -124,6 +112,19 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, {
     options: { maxPayload: 64 * 1024, handleProtocols: pickProtocol },
   });
+  // After the WebSocket plugin's own onRequest hook: it marks upgrade requests, so that a refused upgrade's socket is
+  // closed after the answer instead of being left half open (which would also keep close() waiting forever).
+  app.decorateRequest('grant', null);
+  app.addHook(
+    'onRequest',
+    accessHook({
+      tokens: d.auth.store,
+      readsOpen: d.auth.readsOpen,
+      metricsOpen: d.cfg.auth.metrics === 'open',
+      limiter,
+      metrics: d.metrics,
+    }),
+  );
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(agentRoutes(d.rest));
