@@ -56,7 +56,14 @@ export function register(program: Command): void {
       });
       const telemetry = await startTelemetry(cfg.opentelemetry, { serviceName: 'mmm-api' });
       const { startApi } = await import('./main.js');
+      // Installed before the start: SIGHUP's default action would end the process.
+      let reload: (() => boolean) | undefined;
+      process.on('SIGHUP', () => {
+        log.info({ signal: 'SIGHUP' }, 'reloading tokens');
+        reload?.();
+      });
       const svc = await startApi(cfg, log);
+      reload = svc.reloadAuth;
       new Shutdown(log)
         .add('telemetry', () => telemetry.shutdown())
         .add('api', () => svc.close())
