@@ -79,7 +79,7 @@ function refuse(reply: FastifyReply, access: Access, code: 401 | 403 | 429, mess
 /** The onRequest hook: runs before the body is read, so an unauthenticated body is never parsed. */
 export function accessHook(o: AccessOptions) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    // No route: the answer is a 404 or a web app file, which carry no data.
+    // No route matched: the answer is a 404, which carries no data.
     if (req.is404) return;
     const access = req.routeOptions.config.access ?? 'read';
     if (access === 'public' || (access === 'read' && o.readsOpen) || (access === 'metrics' && o.metricsOpen)) return;
@@ -102,7 +102,9 @@ export function accessHook(o: AccessOptions) {
     }
     if (!allows(grant, access)) {
       o.metrics.authFailures.inc({ reason: 'scope', access });
-      return refuse(reply, access, 403, `this token has no ${access} scope`);
+      const why =
+        access === 'none' ? 'this route has no access rule: no token may call it' : `this token has no ${access} scope`;
+      return refuse(reply, access, 403, why);
     }
     req.grant = grant;
   };
