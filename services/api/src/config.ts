@@ -11,6 +11,9 @@ import {
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_KEEP_HOURS = 72;
 export const DEFAULT_LIVE_QUEUE = 1000;
+/** Wrong tokens per address and window: enough for a typo or two after a rotation, far too few to guess. */
+export const DEFAULT_AUTH_FAIL_LIMIT = 10;
+export const DEFAULT_AUTH_FAIL_WINDOW_S = 60;
 
 export const apiConfigSpec = defineConfig({
   // [json_tcp_log_<name>] log shipping, as in the original (docs/operations.md).
@@ -61,9 +64,46 @@ export const apiConfigSpec = defineConfig({
       freeform: { type: 'string', description: 'API key' },
     },
     auth: {
-      description: 'Read access (writes always need an API key)',
+      description: 'Access tokens (docs/api.md "Access control"); the legacy agent API always needs a key',
       fields: {
-        read_tokens: { type: 'list', default: [], description: 'Bearer tokens for reads; empty = reads are open' },
+        read_tokens: {
+          type: 'list',
+          default: [],
+          description: 'Read tokens; with neither these nor tokens_file, reads are open',
+        },
+        tokens_file: {
+          type: 'string',
+          description: 'Scoped tokens, one "<scopes> <token>" a line; re-read on SIGHUP and when the file changes',
+        },
+        watch: {
+          type: 'bool',
+          default: true,
+          description: 'Re-read tokens_file when it changes (SIGHUP always re-reads it)',
+        },
+        metrics: {
+          type: 'string',
+          default: 'open',
+          choices: ['open', 'token'],
+          description: '/metrics: open, or a token with scope metrics',
+        },
+        trust_proxy: {
+          type: 'list',
+          default: [],
+          description: 'Addresses/CIDRs of load balancers whose X-Forwarded-For names the client; empty = none',
+        },
+        fail_limit: {
+          type: 'int',
+          default: DEFAULT_AUTH_FAIL_LIMIT,
+          min: 1,
+          description: 'Wrong tokens per client address per window before it is answered 429',
+        },
+        fail_window_s: {
+          type: 'number',
+          default: DEFAULT_AUTH_FAIL_WINDOW_S,
+          min: 0.1,
+          description: 'Window for fail_limit',
+          unit: 's',
+        },
       },
     },
     nats: natsSection,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError, connectNats, JetStreamPublisher, natsTls } from '@mmm/common';
 import { streams, tokenProblem } from '@mmm/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -6,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ApiConfig } from './config.js';
 import { selectHistory } from './history/select.js';
 import { buildApp } from './http/app.js';
+import { AuthTokens } from './http/auth/sources.js';
 import { LiveHub } from './live/hub.js';
 import { type ApiMetrics, createMetrics } from './metrics.js';
 import { ProjectionWriter } from './projection/apply.js';
@@ -23,6 +25,8 @@ export interface ApiService {
   live: LiveHub;
   /** The bound port (useful with port 0). */
   port: number;
+  /** Re-reads `[auth] tokens_file` (on SIGHUP); false when it failed and the previous tokens stay in force. */
+  reloadAuth(): boolean;
   close(): Promise<void>;
 }
 
@@ -56,14 +60,26 @@ function validate(cfg: ApiConfig): void {
   if (s || ['derived', 'dlq'].includes(cfg.legacy.site)) {
     throw new ConfigError(`site id ${s ?? 'is reserved'}`, { file: cfg.file, section: 'legacy', key: 'site' });
   }
+  for (const entry of cfg.auth.trust_proxy) {
+    const [addr = '', bits, ...rest] = entry.split('/');
+    const v = isIP(addr);
+    const okBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (v === 6 ? 128 : 32));
+    if (!v || !okBits || rest.length)
+      throw new ConfigError(`${JSON.stringify(entry)} is not an address or CIDR (e.g. 10.0.0.0/8)`, {
+        file: cfg.file,
+        section: 'auth',
+        key: 'trust_proxy',
+      });
+  }
 }
 
 /** Starts the whole service: projection consumer, live hub, HTTP server. */
 export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boolean } = {}): Promise<ApiService> {
   validate(cfg);
   const keys = keyMap(cfg);
-  const db = openDb(cfg.database.path);
   const metrics = createMetrics();
+  const auth = new AuthTokens({ cfg, legacyKeys: keys, metrics, log });
+  const db = openDb(cfg.database.path);
   const writer = new ProjectionWriter(db);
   const nc = await connectNats(
     {
@@ -124,10 +140,12 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     },
     metrics,
     live,
-    legacy: { site: cfg.legacy.site, keys, publisher },
+    legacy: { site: cfg.legacy.site, publisher },
     log,
     ready: () => !nc.isClosed() && storeOk(),
+    auth,
   });
+  if (cfg.auth.watch) auth.watch();
   let port = cfg.server.port;
   if (opts.listen !== false) {
     await app.listen({ host: cfg.server.host, port: cfg.server.port });
@@ -143,7 +161,9 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     consumer,
     live,
     port,
+    reloadAuth: () => auth.reload(),
     close: async () => {
+      auth.close();
       clearInterval(prune);
       live.close();
       await app.close();

@@ -12,6 +12,10 @@ export interface ApiMetrics {
   consumerLag: Gauge<'stream'>;
   storeErrors: Counter<'op'>;
   legacyPublished: Counter<'kind'>;
+  authFailures: Counter<'reason' | 'access'>;
+  authRateLimited: Counter<'access'>;
+  authReloads: Counter<'result'>;
+  authTokens: Gauge;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -68,5 +72,24 @@ export function createMetrics(): ApiMetrics {
       labelNames: ['kind'],
       registers: r,
     }),
+    authFailures: new Counter({
+      name: 'mmm_api_auth_failures_total',
+      help: 'Requests refused for their token: missing, invalid (counted against the address), or lacking the scope',
+      labelNames: ['reason', 'access'],
+      registers: r,
+    }),
+    authRateLimited: new Counter({
+      name: 'mmm_api_auth_rate_limited_total',
+      help: 'Requests answered 429 because their address sent too many wrong tokens',
+      labelNames: ['access'],
+      registers: r,
+    }),
+    authReloads: new Counter({
+      name: 'mmm_api_auth_reloads_total',
+      help: 'Reloads of the tokens file (SIGHUP or a change); on error the previous tokens stay in force',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    authTokens: new Gauge({ name: 'mmm_api_auth_tokens', help: 'Tokens in force (all scopes)', registers: r }),
   };
 }

@@ -14,10 +14,21 @@ export interface LiveSocketOptions {
   readonly WebSocketImpl?: typeof WebSocket;
 }
 
-export function liveUrl(loc: Location = window.location): string {
-  const token = readToken();
+/** Characters a subprotocol may carry; every token the API accepts is made of them. */
+const SUBPROTOCOL_SAFE = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * The read token rides as a second subprotocol beside `mmm.v1` (the server answers with `mmm.v1`, never the token),
+ * which keeps it out of URLs and access logs; one that cannot be a subprotocol falls back to `?token=`.
+ */
+export function liveProtocols(token: string | null = readToken()): string[] | undefined {
+  return token && SUBPROTOCOL_SAFE.test(token) ? ['mmm.v1', `mmm.token.${token}`] : undefined;
+}
+
+export function liveUrl(loc: Location = window.location, token: string | null = readToken()): string {
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${proto}//${loc.host}/api/live${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  const query = token && !liveProtocols(token) ? `?token=${encodeURIComponent(token)}` : '';
+  return `${proto}//${loc.host}/api/live${query}`;
 }
 
 export class LiveSocket {
@@ -52,7 +63,7 @@ export class LiveSocket {
     this.opts.onState?.('connecting', this.attempt);
     let ws: WebSocket;
     try {
-      ws = new Impl(this.opts.url ?? liveUrl());
+      ws = new Impl(this.opts.url ?? liveUrl(), liveProtocols());
     } catch {
       this.scheduleRetry();
       return;

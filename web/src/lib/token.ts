@@ -1,5 +1,6 @@
 // Read auth: when the API requires a read token, a user opens the app once with `?token=…`; it is kept in this
-// browser (localStorage) and sent as a Bearer header (REST) or `?token=` (WebSocket, which cannot carry headers).
+// browser (localStorage) and sent as a Bearer header (REST) or a WebSocket subprotocol (live-socket.ts), since a
+// WebSocket cannot carry headers. Opening the app with a new `?token=` replaces it after a rotation.
 const KEY = 'mmm-token';
 
 export function captureToken(loc: Location = window.location): void {

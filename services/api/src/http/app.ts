@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifyWebsocket from '@fastify/websocket';
@@ -16,7 +17,10 @@ import { nodeRoutes } from '../rest/nodes.js';
 import { packetRoutes } from '../rest/packets.js';
 import { HttpError } from '../rest/params.js';
 import { topologyRoutes } from '../rest/topology.js';
-import { defaultWebDir, registerWeb } from './web.js';
+import { accessHook, type Limiter, WS_PROTOCOL } from './auth/access.js';
+import { applyPolicy } from './auth/policy.js';
+import type { AuthTokens } from './auth/sources.js';
+import { defaultWebDir, registerWeb, WEB_ROUTES } from './web.js';
 
 export interface AppDeps {
   cfg: ApiConfig;
@@ -26,15 +30,12 @@ export interface AppDeps {
   legacy: Omit<LegacyOptions, 'metrics'>;
   log: Logger;
   ready: () => boolean;
+  auth: AuthTokens;
 }
 
-/** Reads that stay open even with read tokens: the original agent probes /api/health without one. */
-const OPEN_PATHS = new Set(['/api/health']);
-
-function readToken(header: string | undefined, query: unknown): string | undefined {
-  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  const t = (query as { token?: unknown } | undefined)?.token;
-  return typeof t === 'string' ? t : undefined;
+/** The live feed's subprotocol; a token offered as one is never echoed back. */
+function pickProtocol(offered: Set<string>): string | false {
+  return offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false;
 }
 
 export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
@@ -44,7 +45,10 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     bodyLimit: d.cfg.server.body_limit,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true, allErrors: false } },
+    // X-Forwarded-For names the client only when it comes from a configured load balancer.
+    trustProxy: d.cfg.auth.trust_proxy.length ? [...d.cfg.auth.trust_proxy] : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  applyPolicy(app as unknown as FastifyInstance, WEB_ROUTES);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HistoryUnavailableError) {
@@ -82,22 +86,12 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     d.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const tokens = new Set(d.cfg.auth.read_tokens);
-  if (tokens.size) {
-    app.addHook('onRequest', async (req, reply) => {
-      const path = req.url.split('?')[0] ?? '';
-      if (req.method !== 'GET' || !path.startsWith('/api/') || OPEN_PATHS.has(path)) return;
-      const query = Object.fromEntries(new URLSearchParams(req.url.split('?')[1] ?? ''));
-      const t = readToken(req.headers.authorization, query);
-      if (!t || !tokens.has(t))
-        return reply.code(401).send({
-          error: 'Unauthorized',
-          message: 'a read token is required (Authorization: Bearer or ?token=)',
-          statusCode: 401,
-        });
-    });
-  }
-
+  // Only the manual limiter is used: it counts wrong tokens per address (keyed by req.ip), not every request.
+  await app.register(fastifyRateLimit, { global: false });
+  const limiter = app.createRateLimit({
+    max: d.cfg.auth.fail_limit,
+    timeWindow: Math.round(d.cfg.auth.fail_window_s * 1000),
+  }) as Limiter;
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.0.3',
@@ -106,9 +100,31 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
         version: VERSION,
         description: 'REST, legacy agent API and live feed; see docs/api.md',
       },
+      components: {
+        securitySchemes: {
+          read: { type: 'http', scheme: 'bearer', description: 'A read token, when the server has any' },
+          agentKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Legacy agent key' },
+        },
+      },
+      security: d.auth.readsOpen ? [] : [{ read: [] }],
     },
   });
-  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024, handleProtocols: pickProtocol },
+  });
+  // After the WebSocket plugin's own onRequest hook: it marks upgrade requests, so that a refused upgrade's socket is
+  // closed after the answer instead of being left half open (which would also keep close() waiting forever).
+  app.decorateRequest('grant', null);
+  app.addHook(
+    'onRequest',
+    accessHook({
+      tokens: d.auth.store,
+      readsOpen: d.auth.readsOpen,
+      metricsOpen: d.cfg.auth.metrics === 'open',
+      limiter,
+      metrics: d.metrics,
+    }),
+  );
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(agentRoutes(d.rest));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@mmm/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYS, rx, type Stack, startStack, status } from '../testing.js';
+import { routesOf } from './auth/policy.js';
 
 /** mulberry32: reproducible cases; a failure prints the seed and the request. */
 function prng(seed: number) {
@@ -244,5 +245,186 @@ describe('fuzz: random query strings and bodies on every route', () => {
       if (failures.length >= 5) break;
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('fuzz: hostile credentials, headers and bodies against an API that needs tokens', () => {
+  let s: Stack;
+  const dir = mkdtempSync(join(tmpdir(), 'mmm-fuzz-auth-'));
+  const READ = 'read-token-0123456789abcdef';
+  const METRICS = 'metrics-token-0123456789abcdef';
+  const WRITER = 'write-token-0123456789abcdef';
+  // Strings that appear only in the seeded data: an unauthenticated answer that holds one leaked data.
+  const MARKERS = ['Hidden Site', 'gw-hidden', 'hidden-text', '0000cafe'];
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>app</title>');
+    writeFileSync(join(dir, 'tokens'), `metrics ${METRICS}\nlegacy-write:gw-legacy ${WRITER}\n`);
+    s = await startStack(
+      `[auth]\nread_tokens = ${READ}\ntokens_file = ${join(dir, 'tokens')}\nmetrics = token\nfail_limit = 50\n`,
+      { webDir: dir },
+    );
+    await s.publish(status('gw-hidden', { name: 'Hidden Site' }));
+    await s.publish(rx('text', { text: 'hidden-text' }, { from: 0xcafe, id: 9, agent: 'gw-hidden' }));
+    await waitFor('healthy', async () => (await s.api.app.inject({ url: '/api/health' })).statusCode === 200);
+    await waitFor('seeded', async () =>
+      (await s.api.app.inject({ url: '/api/nodes', headers: { authorization: `Bearer ${READ}` } })).body.includes(
+        '0000cafe',
+      ),
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await s?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 10,000 hostile requests without a 5xx, and without data unless a valid token was sent', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 20261207);
+    const r = prng(seed);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+    // Paths from the app's own route table, so a new route is fuzzed too, plus spellings that try to dodge a check.
+    const urls = [...new Set(routesOf(s.api.app).map((x) => x.url))];
+    const param = () =>
+      // 51966 is node !0000cafe: real data behind a valid token, while the URL (echoed by a 404) holds no marker.
+      pick(['51966', '0xcafe', 'gw-1', '5', '%2e%2e', '..', '%00', 'x'.repeat(300), '%F0%9F%9B%B0', "'", '*', '']);
+    const dodge = (p: string) =>
+      pick([
+        (x: string) => x,
+        (x: string) => x.replace('/api/', '/%61pi/'),
+        (x: string) => x.replace('/api/', '/api/%2e/'),
+        (x: string) => x.replace('/api/', '//api/'),
+        (x: string) => x.replace('/api/', '/API/'),
+        (x: string) => `${x}/`,
+        (x: string) => `${x};token=${READ}x`,
+        (x: string) => `${x}%00`,
+        (x: string) => `${x}#frag`,
+        (x: string) => x.replace(/\/([a-z]+)$/, '/%$1'),
+      ])(p);
+    const badToken = () =>
+      pick([
+        '',
+        ' ',
+        `${READ}x`,
+        READ.slice(0, -1),
+        READ.toUpperCase(),
+        `${READ}\u0000`,
+        encodeURIComponent(`${READ} `),
+        'x'.repeat(5000),
+        'null',
+        'undefined',
+        '[object Object]',
+        `sha256:${'0'.repeat(64)}`,
+        '🔑'.repeat(20),
+      ]);
+    const failures: string[] = [];
+    let authorizedAnswers = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const method = pick(['GET', 'GET', 'GET', 'HEAD', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'] as const);
+      let url = dodge(
+        pick(urls)
+          .replace(/:[a-z_]+/g, param)
+          .replace('*', param()),
+      );
+      const headers: Record<string, string | string[]> = {};
+      // Which credential, if any, is valid for reading: decides what the answer may hold.
+      const kind = r();
+      let valid = false;
+      if (kind < 0.25) {
+        headers.authorization = `Bearer ${READ}`;
+        valid = true;
+      } else if (kind < 0.3) {
+        url += `${url.includes('?') ? '&' : '?'}token=${READ}`;
+        valid = !url.includes('#');
+      } else if (kind < 0.5) {
+        headers.authorization = pick([
+          `Bearer ${badToken()}`,
+          `Basic ${Buffer.from(`u:${READ}`).toString('base64')}`,
+          `Bearer${READ}`,
+          `Token ${READ}`,
+          `Bearer ${METRICS}`,
+          `Bearer ${WRITER}`,
+          badToken(),
+        ]);
+      } else if (kind < 0.6) {
+        headers['x-api-key'] = pick([badToken(), WRITER, KEYS['gw-legacy'], METRICS]);
+      } else if (kind < 0.7) {
+        headers['sec-websocket-protocol'] = pick([
+          `mmm.v1, mmm.token.${badToken()}`,
+          'mmm.token.',
+          `mmm.token.${READ}x`,
+          ',,,,',
+          'x'.repeat(4000),
+        ]);
+        headers.upgrade = pick(['websocket', 'h2c', '']);
+        headers.connection = pick(['upgrade', 'keep-alive, Upgrade', 'close']);
+      } else if (kind < 0.8) {
+        url += `${url.includes('?') ? '&' : '?'}${pick([
+          `token=${badToken()}&token=${READ}`,
+          `token[]=${READ}`,
+          `token[a]=${READ}`,
+          'token=',
+          `token=${encodeURIComponent(badToken())}`,
+        ])}`;
+      }
+      if (r() < 0.3)
+        headers['x-forwarded-for'] = pick(['127.0.0.1', '10.0.0.1, 10.0.0.2', 'garbage', '::1', '1.2.3.4'.repeat(100)]);
+      if (r() < 0.2) headers.host = pick(['evil.example', '', 'localhost:99999', 'x'.repeat(1000)]);
+      if (r() < 0.1) headers.cookie = pick([`token=${READ}x`, 'a=b; '.repeat(200)]);
+      let payload: string | undefined;
+      if (method !== 'GET' && method !== 'HEAD' && r() < 0.8) {
+        headers['content-type'] = pick([
+          'application/json',
+          'application/json; charset=utf-16',
+          'text/plain',
+          'multipart/form-data; boundary=x',
+          'application/x-www-form-urlencoded',
+          'application/json'.repeat(50),
+        ]);
+        payload = pick([
+          '{"agent_id":"gw-legacy","timestamp":"2026-11-27T19:00:00+00:00"}',
+          '{"__proto__":{"read":true},"constructor":{"prototype":{"read":true}}}',
+          '{'.repeat(5000),
+          `{"token":"${READ}"}`,
+          '\u0000\u0001\u0002',
+          '[]',
+          'x'.repeat(Math.floor(r() * 200_000)),
+        ]);
+      }
+      const res = await s.api.app.inject({
+        method,
+        url,
+        headers,
+        payload,
+        remoteAddress: `10.${Math.floor(r() * 4)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`,
+      });
+      const where = `#${i} seed ${seed}: ${method} ${url.slice(0, 160)} ${JSON.stringify(headers).slice(0, 300)}`;
+      if (res.statusCode >= 500) failures.push(`${where} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (!valid) {
+        const leaked = MARKERS.find((m) => res.body.includes(m));
+        if (leaked) failures.push(`${where} -> ${res.statusCode} leaked ${leaked}`);
+        // A HEAD or an empty 2xx leaks that data exists: only open routes may answer 2xx without a token.
+        const raw = url.split(/[?#;]/)[0]!;
+        let path = raw;
+        try {
+          // Resolved like the router does (dot segments, %2e included), then decoded.
+          path = decodeURIComponent(new URL(raw.replace(/%(?![0-9a-f]{2})/gi, '%25'), 'http://x').pathname);
+        } catch {
+          // not UTF-8 once decoded: the router cannot match it to a route either
+        }
+        // Other scopes' tokens open only their own routes.
+        const sent = [headers.authorization, headers['x-api-key']];
+        const scoped =
+          (path === '/metrics' && sent.some((h) => h === METRICS || h === `Bearer ${METRICS}`)) ||
+          (method === 'POST' &&
+            path.startsWith('/api/agent/') &&
+            sent.some((h) => [WRITER, KEYS['gw-legacy'], `Bearer ${WRITER}`].includes(h as string)));
+        const open = path === '/api/health' || !(path.startsWith('/api/') || path === '/metrics');
+        if (res.statusCode < 300 && !open && !scoped)
+          failures.push(`${where} -> ${res.statusCode} without a valid token`);
+      } else if (res.statusCode < 300) authorizedAnswers++;
+      if (failures.length >= 5) break;
+    }
+    expect(failures).toEqual([]);
+    // The valid-token share reached the handlers, so their code ran under fuzzing too.
+    expect(authorizedAnswers).toBeGreaterThan(300);
   });
 });

@@ -7,6 +7,9 @@ import type { FastifyInstance } from 'fastify';
 /** Client-side routes of the web app: each serves index.html. */
 export const SPA_ROUTES = ['/', '/agents', '/packets', '/nodes', '/nodes/:id', '/map', '/topology'];
 
+/** The app's pages and files (the static wildcard): public, so a browser can load the app before it has a token. */
+export const WEB_ROUTES: ReadonlySet<string> = new Set([...SPA_ROUTES, '/*']);
+
 export const HTML_HEADERS = {
   'content-security-policy':
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",

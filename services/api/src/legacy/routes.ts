@@ -18,8 +18,6 @@ const PUBLISH_TIMEOUT_MS = 10_000;
 
 export interface LegacyOptions {
   site: string;
-  /** key -> agent id */
-  keys: ReadonlyMap<string, string>;
   publisher: JetStreamPublisher;
   metrics: ApiMetrics;
 }
@@ -57,10 +55,12 @@ export const legacyRoutes =
       for (const x of out) o.metrics.legacyPublished.inc({ kind: x.ev.kind });
     };
 
-    /** Checks the key, its binding to the body's agent_id, and the body's shape; answers the error itself. */
+    /**
+     * The key itself was checked before the body was read (http/auth/access.ts, scope legacy-write); this checks
+     * its binding to the body's agent_id and the body's shape, and answers the error itself.
+     */
     const authorize = (req: FastifyRequest, reply: FastifyReply): { body: Obj; agent: string } | undefined => {
-      const key = req.headers['x-api-key'];
-      const bound = typeof key === 'string' ? o.keys.get(key) : undefined;
+      const bound = req.grant?.writeAs;
       if (!bound) {
         void reply.code(401).send({ error: 'Invalid API key' });
         return undefined;
@@ -106,7 +106,7 @@ export const legacyRoutes =
       };
 
     const { site } = o;
-    const opts = { schema: { hide: false, tags: ['legacy agent API'] } };
+    const opts = { schema: { hide: false, tags: ['legacy agent API'], security: [{ agentKey: [] }] } };
 
     app.post(
       '/api/agent/register',
