@@ -17,8 +17,38 @@ export interface ClickHouseServer {
   dispose(): Promise<void>;
 }
 
-/** Starts Debian's clickhouse-server (18.16 on CI) as a plain process with data in a temp dir. */
-export async function startClickHouse(): Promise<ClickHouseServer> {
+export interface ClickHouseOptions {
+  /** A ZooKeeper for Replicated*MergeTree tables (see startZooKeeper). */
+  readonly zookeeper?: { readonly host: string; readonly port: number };
+  /** `<macros>`, e.g. { shard: '01', replica: 'a' }: what `{shard}`/`{replica}` in a replicated table's path become. */
+  readonly macros?: Readonly<Record<string, string>>;
+}
+
+/** A ZooKeeper session lasts this long after its server died, so a restarted replica is active again soon after. */
+const ZOOKEEPER_SESSION_MS = 4_000;
+
+function replicationXml(opts: ClickHouseOptions): string {
+  const parts: string[] = [];
+  if (opts.zookeeper) {
+    parts.push(
+      `  <zookeeper><node><host>${opts.zookeeper.host}</host><port>${opts.zookeeper.port}</port></node>` +
+        `<session_timeout_ms>${ZOOKEEPER_SESSION_MS}</session_timeout_ms></zookeeper>`,
+      // Replicas fetch parts from each other at the address they register in ZooKeeper.
+      '  <interserver_http_host>127.0.0.1</interserver_http_host>',
+    );
+  }
+  if (opts.macros) {
+    const tags = Object.entries(opts.macros).map(([k, v]) => `<${k}>${v}</${k}>`);
+    parts.push(`  <macros>${tags.join('')}</macros>`);
+  }
+  return parts.map((p) => `${p}\n`).join('');
+}
+
+/**
+ * Starts Debian's clickhouse-server (18.16 on CI) as a plain process with data in a temp dir; with a ZooKeeper and
+ * macros it is one replica of replicated tables.
+ */
+export async function startClickHouse(opts: ClickHouseOptions = {}): Promise<ClickHouseServer> {
   const binary = requireBinary('clickhouse-server', 'clickhouse-server clickhouse-client');
   const dir = mkdtempSync(join(tmpdir(), 'mmm-clickhouse-'));
   for (const d of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, d), { recursive: true });
@@ -42,7 +72,7 @@ export async function startClickHouse(): Promise<ClickHouseServer> {
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <timezone>UTC</timezone>
-</yandex>
+${replicationXml(opts)}</yandex>
 `,
   );
   writeFileSync(

@@ -1,4 +1,4 @@
-export { type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
+export { type ClickHouseOptions, type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
 export { FIXTURES_DIR, fixturePath } from './fixtures.js';
 export {
   type HubAndLeaves,
@@ -19,3 +19,4 @@ export {
   waitFor,
 } from './proc.js';
 export { mulberry32 } from './random.js';
+export { fourLetter, startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
