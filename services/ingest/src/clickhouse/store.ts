@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { ConfigError } from '@mmm/common';
 import { ddlStatements } from '../ddl.js';
 import type { NodeIdentity } from '../plan/node-info.js';
@@ -290,5 +290,10 @@ function yyyymmdd(ms: number): number {
 
 /** A client without a database: the database may not exist yet. */
 function createAdminClient(url: string, opts: ClickHouseOptions): ClickHouseClient {
-  return createClient({ url, username: opts.user ?? 'default', password: opts.password ?? '' });
+  return createClient({
+    url,
+    username: opts.user ?? 'default',
+    password: opts.password ?? '',
+    log: { level: ClickHouseLogLevel.OFF },
+  });
 }
