@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpOk, requireBinary, ServerProcess } from './proc.js';
@@ -35,6 +35,10 @@ function replicationXml(opts: ClickHouseOptions): string {
         `<session_timeout_ms>${ZOOKEEPER_SESSION_MS}</session_timeout_ms></zookeeper>`,
       // Replicas fetch parts from each other at the address they register in ZooKeeper.
       '  <interserver_http_host>127.0.0.1</interserver_http_host>',
+      // A replica killed just after fetching a part it had not yet recorded in ZooKeeper finds that part "unexpected"
+      // at start; 18.16 refuses to start when such parts exceed half a table's rows, which a test's small tables do
+      // with one part. Allowed, the part is set aside and fetched again (docs/ingest.md has the same for operators).
+      '  <merge_tree><replicated_max_ratio_of_wrong_parts>1</replicated_max_ratio_of_wrong_parts></merge_tree>',
     );
   }
   if (opts.macros) {
@@ -88,7 +92,17 @@ ${replicationXml(opts)}</yandex>
   const proc = new ServerProcess('clickhouse', binary, [`--config-file=${join(dir, 'config.xml')}`], () =>
     httpOk(`http://127.0.0.1:${httpPort}/ping`),
   );
-  await proc.start(60_000);
+  // The server writes why it stopped to its error log, not to stdout: a failed start quotes the log's end.
+  const withErrorLog = async (start: () => Promise<void>) => {
+    try {
+      await start();
+    } catch (err) {
+      const errLog = join(dir, 'log', 'err.log');
+      const tail = existsSync(errLog) ? readFileSync(errLog, 'utf8').slice(-4_000) : '(no error log)';
+      throw new Error(`${(err as Error).message}\n--- ${errLog} ---\n${tail}`, { cause: err });
+    }
+  };
+  await withErrorLog(() => proc.start(60_000));
   return {
     url: `http://127.0.0.1:${httpPort}`,
     httpPort,
@@ -99,7 +113,7 @@ ${replicationXml(opts)}</yandex>
       return proc.pid;
     },
     kill: (signal = 'SIGKILL') => proc.kill(signal),
-    restart: () => proc.restart(),
+    restart: () => withErrorLog(() => proc.restart()),
     stop: () => proc.stop(),
     dispose: async () => {
       await proc.stop();
