@@ -113,12 +113,8 @@ export class ClickHouseStore implements HistoryStore {
       try {
         await replica.client.command({ query });
       } catch (cause) {
-        throw new StoreError(
-          `ClickHouse DDL failed at ${replica.url}: ${(cause as Error).message}\n${query.slice(0, 200)}`,
-          {
-            cause,
-          },
-        );
+        const why = `ClickHouse DDL failed at ${replica.url}: ${(cause as Error).message}`;
+        throw new StoreError(`${why}\n${query.slice(0, 200)}`, { cause });
       }
     }
     replica.tablesReady = true;
