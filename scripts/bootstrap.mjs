@@ -9,13 +9,15 @@ const mode = process.argv[2] ?? 'start';
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
 
-/** binary -> Debian package; `start` needs only the broker, tests need every server they start. */
+/** binary (or a file's absolute path) -> Debian package; `start` needs only the broker, tests need every server they start. */
 const SYSTEM = {
   start: { 'nats-server': 'nats-server' },
   test: {
     'nats-server': 'nats-server',
     'clickhouse-server': 'clickhouse-server',
     'clickhouse-client': 'clickhouse-client',
+    // Replicated ClickHouse tests: Debian's ZooKeeper (its jar; the package pulls in a Java runtime).
+    '/usr/share/java/zookeeper.jar': 'zookeeper',
     chromium: 'chromium',
     socat: 'socat',
     'systemd-analyze': 'systemd',
@@ -32,6 +34,8 @@ function run(cmd, args, env = {}) {
 }
 
 function has(binary) {
+  // A package without a command of its own is known by a file it installs.
+  if (binary.startsWith('/')) return existsSync(binary);
   try {
     execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' });
     return true;

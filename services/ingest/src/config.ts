@@ -84,7 +84,18 @@ export const ingestConfigSpec = defineConfig({
     clickhouse: {
       description: 'ClickHouse history store; used when url is set, otherwise SQLite',
       fields: {
-        url: { type: 'string', description: 'HTTP URL, e.g. http://127.0.0.1:8123' },
+        url: {
+          type: 'string',
+          description:
+            'HTTP URL, e.g. http://127.0.0.1:8123; with layout = replicated a comma-separated list of replicas, written to one at a time and failed over in order',
+        },
+        layout: {
+          type: 'string',
+          default: 'single',
+          choices: ['single', 'replicated'],
+          description:
+            'single: schemas/ddl/clickhouse (MergeTree); replicated: schemas/ddl/clickhouse-replicated (ReplicatedMergeTree via ZooKeeper; every server needs <macros> shard and replica)',
+        },
         database: { type: 'string', default: 'mmm', description: 'Database (created if absent)' },
         user: { type: 'string', default: 'default', description: 'User' },
         password: { type: 'string', default: '', description: 'Password', secret: true },

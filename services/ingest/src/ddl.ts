@@ -9,8 +9,11 @@ export class DdlError extends Error {
   override readonly name = 'DdlError';
 }
 
+/** A directory of schemas/ddl: one per store, and one per ClickHouse layout. */
+export type DdlSet = 'clickhouse' | 'clickhouse-replicated' | 'sqlite';
+
 /** Every statement of every `*.sql` file of a store, files in name order (001_, 002_, …). */
-export function ddlStatements(store: 'clickhouse' | 'sqlite', dir = DDL_DIR): string[] {
+export function ddlStatements(store: DdlSet, dir = DDL_DIR): string[] {
   const storeDir = join(dir, store);
   let files: string[];
   try {

@@ -11,6 +11,7 @@ import {
 } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, type JetStreamManager, RetentionPolicy, StorageType } from 'nats';
+import type { Layout } from './clickhouse/replicas.js';
 import { ClickHouseStore } from './clickhouse/store.js';
 import type { IngestConfig } from './config.js';
 import { BatchLoop } from './consumer.js';
@@ -23,9 +24,18 @@ const ns = (ms: number) => ms * 1_000_000;
 const RETRY_MAX_MS = 10_000;
 const LAG_POLL_MS = 5_000;
 
-export function createStore(config: IngestConfig): HistoryStore {
+export function createStore(config: IngestConfig, log?: Logger): HistoryStore {
   const ch = config.clickhouse;
-  if (ch.url) return new ClickHouseStore({ url: ch.url, database: ch.database, user: ch.user, password: ch.password });
+  if (ch.url) {
+    return new ClickHouseStore({
+      url: ch.url,
+      database: ch.database,
+      user: ch.user,
+      password: ch.password,
+      layout: ch.layout as Layout,
+      onFailover: (e) => log?.warn(e, 'ClickHouse replica failed; writing to the next one'),
+    });
+  }
   return new SqliteStore(config.sqlite.path, { cacheMb: config.sqlite.cache_mb });
 }
 
@@ -93,7 +103,7 @@ export interface RunningIngest {
 export async function startIngest(config: IngestConfig, log: Logger): Promise<RunningIngest> {
   const abort = new AbortController();
   const metrics = createMetrics();
-  const store = createStore(config);
+  const store = createStore(config, log);
   const shutdown = new Shutdown(log);
   shutdown.add('store', () => store.close());
   try {

@@ -1,4 +1,4 @@
-export { type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
+export { type ClickHouseOptions, type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
 export { FIXTURES_DIR, fixturePath } from './fixtures.js';
 export { type HubCluster, type HubClusterOptions, type HubNode, startHubCluster } from './nats-cluster.js';
 export {
@@ -21,3 +21,4 @@ export {
 } from './proc.js';
 export { mulberry32 } from './random.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+export { fourLetter, startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
