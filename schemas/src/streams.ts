@@ -19,8 +19,41 @@ export const streams = {
   domain(site: string): string {
     return assertSite(site);
   },
+  /**
+   * `external.deliver` of the hub's source on a site stream: the sourced messages cross the leafnode link on
+   * `<prefix>.S.<id>`, so the site's leafnode user may be allowed exactly its own prefix.
+   */
+  sourceDeliverPrefix(site: string): string {
+    return `mmm.sourcing.${assertSite(site)}`;
+  },
   derivedSubjects: [`${SUBJECT_ROOT}.derived.>`],
   deadLetterSubjects: [`${SUBJECT_ROOT}.dlq.>`],
+} as const;
+
+/**
+ * Durable and run-time consumer names. Credentials pin permissions to these names (an ack subject names its
+ * consumer), so services and `mmm streams provision` take them from here.
+ */
+export const consumers = {
+  /** The agent's short-lived reader of its own trace outcomes at start (route-cache restore). */
+  restore(agent: string): string {
+    return `restore_${assertToken('agent id', agent)}`;
+  },
+  /** The agent's relay to one of the original's HTTP servers. */
+  legacy(agent: string, destination: string): string {
+    return `legacy_${agent}_${destination}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  },
+  ingest: 'ingest',
+  routeAnalysis: 'route-analysis',
+  /** Route-analysis's reader of the whole hub stream when it rebuilds its graph. */
+  routeAnalysisRebuild: 'route-analysis-rebuild',
+  /** The API's projection durables: `api-<instance id>` on MESH, with the stream's name appended on others. */
+  api(instance = 'api'): string {
+    return `api-${instance}`;
+  },
+  apiDerived(instance = 'api'): string {
+    return `api-${instance}-${streams.derived.toLowerCase().replace(/[^a-z0-9]/g, '-')}`;
+  },
 } as const;
 
 /** Dedupe window of every stream: long enough to cover a publish retry after a reconnect. */
@@ -28,6 +61,19 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /** Key-value bucket holding the latest topology snapshot. */
 export const TOPOLOGY_BUCKET = 'mesh_topology';
+
+/**
+ * Route analysis's KV buckets (streams `KV_<bucket>`): the public snapshot, its own checkpoint, and the writer lease
+ * that lets one of several copies write. `mmm streams provision` creates them; least-privilege users only use them.
+ */
+export const TOPOLOGY_BUCKETS = {
+  snapshot: TOPOLOGY_BUCKET,
+  state: `${TOPOLOGY_BUCKET}_state`,
+  lease: `${TOPOLOGY_BUCKET}_lease`,
+} as const;
+
+/** The lease bucket's max_age: a writer that stops renewing loses the lease this long after its last renewal. */
+export const TOPOLOGY_LEASE_TTL_S = 5;
 
 /**
  * `Nats-Msg-Id` rules. Every id starts with the event kind and carries site and agent, because the hub stream dedupes

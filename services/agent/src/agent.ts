@@ -1,5 +1,5 @@
 import { connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
-import { msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
+import { consumers, msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
 import type { NatsConnection } from 'nats';
 import type { AgentSettings } from './config/settings.js';
 import {
@@ -56,7 +56,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   for (const w of settings.warnings) log.warn(w);
   const nc = await connectNats({ ...settings.nats, name: `mmm-agent-${agent}` }, log);
   const jsm = await nc.jetstreamManager();
-  await ensureSiteStream(jsm, site, settings.stream);
+  await ensureSiteStream(jsm, site, settings.stream, log);
   const publisher = new JetStreamPublisher(nc.jetstream(), { window: PUBLISH_WINDOW, log });
   const startedAt = Date.now();
   const counters: Record<string, number> = {
@@ -278,6 +278,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
         js: nc.jetstream(),
         stream: streams.site(site),
         subject: subjects.trace(site, agent),
+        consumer: consumers.restore(agent),
         sinceMs: Date.now() - Math.max(settings.trace.cacheMs, settings.trace.priorityCacheMs),
         scheduler,
         log,

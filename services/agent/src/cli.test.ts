@@ -75,7 +75,7 @@ describe('mmm agent / mmm streams', () => {
       expect(leaf).toMatch(/sync_interval: always/);
       natsConfigValid(join(dir, 'new', 'leaf-north.conf'));
       expect(out.join('')).toMatch(
-        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages, subjects mesh\.v1\.derived\.>\nMESH_DLQ: 0 messages, subjects mesh\.v1\.dlq\.>\n$/,
+        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages, subjects mesh\.v1\.derived\.>\nMESH_DLQ: 0 messages, subjects mesh\.v1\.dlq\.>\nconsumer MESH\.ingest\nconsumer MESH\.api-api\nconsumer MESH_DERIVED\.api-api-mesh-derived\nkv bucket mesh_topology\nkv bucket mesh_topology_state\n$/,
       );
       const nc = await connect({ servers: hub.url });
       const jsm = await nc.jetstreamManager();
@@ -87,10 +87,11 @@ describe('mmm agent / mmm streams', () => {
       expect(mesh.config.subjects).toEqual(['mesh.v1.legacy.>']);
       const ack = await nc.jetstream().publish('mesh.v1.legacy.old-agent.status', new TextEncoder().encode('{}'));
       expect(ack.stream).toBe(streams.hub);
-      expect(mesh.config.sources?.map((x) => [x.name, x.external?.api]).sort()).toEqual([
-        ['MESH_east', '$JS.east.API'],
-        ['MESH_north', '$JS.north.API'],
-        ['MESH_south', '$JS.south.API'],
+      // Each source delivers on its own site's prefix, the only one that site's leafnode link may carry.
+      expect(mesh.config.sources?.map((x) => [x.name, x.external?.api, x.external?.deliver]).sort()).toEqual([
+        ['MESH_east', '$JS.east.API', 'mmm.sourcing.east'],
+        ['MESH_north', '$JS.north.API', 'mmm.sourcing.north'],
+        ['MESH_south', '$JS.south.API', 'mmm.sourcing.south'],
       ]);
       expect(mesh.config.duplicate_window).toBe(120_000_000_000);
       expect((await jsm.streams.info(streams.derived)).config.subjects).toEqual(['mesh.v1.derived.>']);

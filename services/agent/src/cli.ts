@@ -16,7 +16,7 @@ import { startAgent } from './agent.js';
 import { natsServerSupportsSync } from './config/nats-version.js';
 import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
 import { loadAgentSettings } from './config/settings.js';
-import { provisionHub } from './streams/provision.js';
+import { provisionHub, provisionHubConsumers, provisionSite } from './streams/provision.js';
 
 /** The original's default was multi_agent_config.ini; we keep a shorter name. */
 export const DEFAULT_CONFIG = 'agent.ini';
@@ -73,7 +73,7 @@ Documentation: docs/agent.md`,
   streamsCmd
     .command('provision')
     .description(
-      'create or update the hub streams: MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ (idempotent)',
+      'as admin, create or update the hub streams (MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ), the durable consumers of ingest and api, and the KV buckets of route-analysis (idempotent)',
     )
     .requiredOption('--hub <url>', 'hub NATS URL, e.g. nats://127.0.0.1:4222')
     .requiredOption('--site <id...>', 'site ids to source (repeat or list several)')
@@ -81,7 +81,8 @@ Documentation: docs/agent.md`,
       '--hub-site <id...>',
       "sites that publish straight to the hub, captured by MESH itself (the API's legacy agent site, default of [legacy] site: legacy)",
     )
-    .option('--replicas <n>', 'stream replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
+    .option('--replicas <n>', 'stream and KV replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
+    .option('--api-instance <id...>', "the API instances' [server] instance_id (one pair of durables each)", ['api'])
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
     .option('--password <password>', 'NATS password')
@@ -91,6 +92,7 @@ Documentation: docs/agent.md`,
         site: string[];
         hubSite?: string[];
         replicas: number;
+        apiInstance: string[];
         creds?: string;
         user?: string;
         password?: string;
@@ -109,10 +111,15 @@ Documentation: docs/agent.md`,
             log,
           );
           try {
-            const infos = await provisionHub(await nc.jetstreamManager(), {
+            const jsm = await nc.jetstreamManager();
+            const infos = await provisionHub(jsm, {
               sites: opts.site,
               hubSites: opts.hubSite ?? [],
               replicas: opts.replicas,
+            });
+            const made = await provisionHubConsumers(jsm, nc.jetstream(), {
+              replicas: opts.replicas,
+              apiInstances: opts.apiInstance,
             });
             for (const i of infos) {
               const src = i.config.sources?.map((s) => s.name).join(', ');
@@ -121,6 +128,58 @@ Documentation: docs/agent.md`,
                 `${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}${subj ? `, subjects ${subj}` : ''}\n`,
               );
             }
+            for (const c of made.consumers) process.stdout.write(`consumer ${c.stream_name}.${c.name}\n`);
+            for (const b of made.buckets) process.stdout.write(`kv bucket ${b}\n`);
+          } finally {
+            await nc.close();
+          }
+        });
+      },
+    );
+
+  streamsCmd
+    .command('provision-site')
+    .description(
+      "as the site's admin (admin-<site> of mmm creds), create or update the site stream on its leaf (idempotent)",
+    )
+    .requiredOption('--leaf <url>', "the site leaf's NATS URL, e.g. nats://127.0.0.1:4222")
+    .requiredOption('--site <id>', 'site id')
+    .option('--max-age <hours>', 'retention, as [nats] stream_max_age of the agents (0 = until limits)', Number, 0)
+    .option('--max-bytes <n>', 'size limit, as [nats] stream_max_bytes (-1 = none)', (v) => Number.parseInt(v, 10), -1)
+    .option('--creds <file>', 'NATS .creds file')
+    .option('--user <name>', 'NATS user')
+    .option('--password <password>', 'NATS password')
+    .action(
+      async (opts: {
+        leaf: string;
+        site: string;
+        maxAge: number;
+        maxBytes: number;
+        creds?: string;
+        user?: string;
+        password?: string;
+      }) => {
+        await runService({}, async () => {
+          const log = createLogger({ name: 'streams', level: 'warn' });
+          const nc = await connectNats(
+            {
+              servers: opts.leaf.split(','),
+              name: 'mmm-streams-provision-site',
+              creds: opts.creds,
+              user: opts.user,
+              pass: opts.password,
+              connectTimeoutMs: 10_000,
+            },
+            log,
+          );
+          try {
+            const i = await provisionSite(await nc.jetstreamManager(), opts.site, {
+              maxAgeMs: opts.maxAge * 3_600_000,
+              maxBytes: opts.maxBytes,
+            });
+            process.stdout.write(
+              `${i.config.name}: ${i.state.messages} messages, subjects ${i.config.subjects.join(', ')}\n`,
+            );
           } finally {
             await nc.close();
           }

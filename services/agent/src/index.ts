@@ -1,5 +1,11 @@
 export { type AgentDeps, type RunningAgent, startAgent } from './agent.js';
 export { type AgentSettings, loadAgentSettings, readAgentConfig, resolveSettings } from './config/settings.js';
 export { agentConfigSpec } from './config/spec.js';
-export { ensureSiteStream, provisionHub } from './streams/provision.js';
+export {
+  ensureSiteStream,
+  hubDurables,
+  provisionHub,
+  provisionHubConsumers,
+  provisionSite,
+} from './streams/provision.js';
 export { TraceScheduler } from './trace/scheduler.js';

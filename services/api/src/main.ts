@@ -73,6 +73,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      inboxPrefix: cfg.nats.inbox_prefix,
       tls: natsTls(cfg.nats, cfg.file),
     },
     log,

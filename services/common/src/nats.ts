@@ -22,6 +22,11 @@ export interface NatsOptions {
   token?: string;
   /** Path of a .creds file (JWT + nkey seed). */
   creds?: string;
+  /**
+   * Replies (requests, JetStream acks and pulls) arrive on `<inboxPrefix>.<id>` instead of `_INBOX.<id>`, so a
+   * credential can be allowed its own `_INBOX_<user>.>` and denied everyone else's.
+   */
+  inboxPrefix?: string;
   /** Give up connecting at start after this long; once connected, reconnect forever. */
   connectTimeoutMs?: number;
   /** Set: the connection must be TLS, verified with this CA (or the system's), optionally with a client certificate. */
@@ -45,6 +50,7 @@ export async function connectNats(opts: NatsOptions, log?: Logger): Promise<Nats
         pass: opts.pass,
         token: opts.token,
         authenticator: opts.creds ? credsAuthenticator(readFileSync(opts.creds)) : undefined,
+        ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
         ...(opts.tls ? { tls: { ...opts.tls } } : {}),
         maxReconnectAttempts: -1,
         reconnectTimeWait: 1000,

@@ -1,8 +1,9 @@
 import {
+  bindOrEnsureConsumer,
+  bindOrEnsureStream,
   ConfigError,
   connectNats,
-  ensureConsumer,
-  ensureStream,
+  consumeDurable,
   type Logger,
   natsTls,
   Shutdown,
@@ -62,14 +63,18 @@ async function ensureStreams(jsm: JetStreamManager, config: IngestConfig, log: L
       );
     }
     const siteSubjects = config.ingest.sites.map((s) => subjects.siteAll(s));
-    await ensureStream(jsm, { name: config.ingest.stream, subjects: siteSubjects, ...common });
+    await bindOrEnsureStream(jsm, { name: config.ingest.stream, subjects: siteSubjects, ...common }, log);
     log.info({ stream: config.ingest.stream, subjects: siteSubjects }, 'created the hub stream');
   }
   const dlqSubject = subjects.deadLetter(SERVICE);
   const dlq = await jsm.streams.find(dlqSubject).catch(() => undefined);
   if (dlq) return true;
   if (config.ingest.ensure_streams) {
-    await ensureStream(jsm, { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common });
+    await bindOrEnsureStream(
+      jsm,
+      { name: streams.deadLetters, subjects: [...streams.deadLetterSubjects], ...common },
+      log,
+    );
     return true;
   }
   log.warn({ subject: dlqSubject }, 'no stream captures dead letters: they are published but not kept');
@@ -103,6 +108,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
         pass: config.nats.password,
         token: config.nats.token,
         creds: config.nats.creds,
+        inboxPrefix: config.nats.inbox_prefix,
         tls: natsTls(config.nats, config.file),
       },
       log,
@@ -111,7 +117,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     const jsm = await nc.jetstreamManager();
     const durableDlq = await ensureStreams(jsm, config, log);
     const ackWaitMs = config.ingest.ack_wait * 1000;
-    await ensureConsumer(jsm, config.ingest.stream, {
+    const consumerConfig = {
       durable_name: config.ingest.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
@@ -119,13 +125,25 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       max_deliver: -1,
       // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
       max_ack_pending: config.ingest.batch_max * 2,
-    });
-    const consumer = await nc.jetstream().consumers.get(config.ingest.stream, config.ingest.durable);
+    };
+    // Provisioned by `mmm streams provision` where ingest's user may only pull and ack it.
+    await bindOrEnsureConsumer(jsm, config.ingest.stream, consumerConfig, log);
     const deadLetters = new DeadLetterSink(nc, durableDlq, log);
     shutdown.add('dead letters', () => deadLetters.close());
 
     const loop = new BatchLoop({
-      consumer,
+      // Every copy of ingest binds the same durable: JetStream hands each pulled message to one of them.
+      messages: (signal) =>
+        consumeDurable({
+          nc,
+          stream: config.ingest.stream,
+          durable: config.ingest.durable,
+          maxMessages: config.ingest.batch_max,
+          ensure: (j) => bindOrEnsureConsumer(j, config.ingest.stream, consumerConfig, log),
+          signal,
+          log,
+          onRebind: (reason) => metrics.rebinds.inc({ reason: reason.split(':')[0] ?? reason }),
+        }),
       store,
       deadLetters,
       metrics,

@@ -7,7 +7,7 @@ import {
   natsSection,
   openTelemetrySection,
 } from '@mmm/common';
-import { TOPOLOGY_BUCKET } from '@mmm/schemas';
+import { TOPOLOGY_BUCKET, TOPOLOGY_BUCKETS, TOPOLOGY_LEASE_TTL_S } from '@mmm/schemas';
 import type { GraphSettings } from './domain/types.js';
 
 const HOUR_S = 3600;
@@ -22,6 +22,8 @@ export const DEFAULT_BATCH = 1000;
 export const DEFAULT_LINKS_INTERVAL_MS = 5000;
 export const DEFAULT_DURABLE = 'route-analysis';
 export const DEFAULT_OPS_PORT = 9473;
+/** A standby takes over at most this long after the writer's death (plus one poll). */
+export const DEFAULT_LEASE_TTL_S = TOPOLOGY_LEASE_TTL_S;
 
 export const routeAnalysisConfig = defineConfig({
   // [json_tcp_log_<name>] log shipping, as in the original (docs/operations.md).
@@ -92,8 +94,34 @@ export const routeAnalysisConfig = defineConfig({
         },
         state_bucket: {
           type: 'string',
-          default: `${TOPOLOGY_BUCKET}_state`,
+          default: TOPOLOGY_BUCKETS.state,
           description: 'KV bucket holding the analyser checkpoint (samples, agents, nodes, last stream sequence)',
+        },
+        lease_bucket: {
+          type: 'string',
+          default: TOPOLOGY_BUCKETS.lease,
+          description: 'KV bucket holding the writer lease: of several copies, only its holder writes',
+        },
+        lease_ttl: {
+          type: 'int',
+          default: DEFAULT_LEASE_TTL_S,
+          min: 2,
+          max: 600,
+          unit: 's',
+          description: 'The writer renews its lease every quarter of this; a standby takes over once it lapses',
+        },
+        instance_id: {
+          type: 'string',
+          default: '',
+          description: 'Names this copy in the lease and logs (default: host name and process id)',
+        },
+        replicas: {
+          type: 'int',
+          default: 1,
+          min: 1,
+          max: 5,
+          description:
+            'Replicas of the KV buckets and streams it creates (3 on a three-node hub, as mmm streams provision --replicas)',
         },
       },
     },

@@ -1,5 +1,6 @@
 export { type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
 export { FIXTURES_DIR, fixturePath } from './fixtures.js';
+export { type HubCluster, type HubClusterOptions, type HubNode, startHubCluster } from './nats-cluster.js';
 export {
   type HubAndLeaves,
   leafConnections,
@@ -19,3 +20,4 @@ export {
   waitFor,
 } from './proc.js';
 export { mulberry32 } from './random.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

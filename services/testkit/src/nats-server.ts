@@ -9,8 +9,22 @@ export interface NatsServerOptions {
   domain?: string;
   /** Accept leafnode connections on a free port. */
   leafListen?: boolean;
-  /** Leafnode remotes (URLs of hubs' leafnode ports). */
+  /**
+   * Do not tell leaves about the other cluster nodes' leafnode URLs (a leaf would otherwise add them to its remote
+   * and bypass a relay in front of the hub).
+   */
+  leafNoAdvertise?: boolean;
+  /** The leafnode address this server tells leaves about (its own INFO carries it even with no_advertise). */
+  leafAdvertise?: string;
+  /** Leafnode remotes (URLs of hubs' leafnode ports), one remote per URL. */
   remotes?: string[];
+  /**
+   * One leafnode remote that fails over between these URLs (every node of a hub cluster): the leaf keeps a
+   * single link and moves it to another node when the one it is on dies.
+   */
+  remoteUrls?: string[];
+  /** Join a cluster: the route listen port and every node's route URL (its own included, which it skips). */
+  cluster?: { name: string; port: number; routes: string[] };
   /** Extra config text appended verbatim (accounts, authorization…). */
   extraConfig?: string;
   /** Remote entry options appended inside each remote block, e.g. `credentials: "..."`. */
@@ -59,11 +73,29 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     opts.domain ? `  domain: ${opts.domain}` : '',
     '}',
   ];
-  if (leafPort) lines.push('leafnodes {', `  listen: 127.0.0.1:${leafPort}`, '}');
-  if (opts.remotes?.length) {
+  if (leafPort)
+    lines.push(
+      'leafnodes {',
+      `  listen: 127.0.0.1:${leafPort}`,
+      opts.leafNoAdvertise ? '  no_advertise: true' : '',
+      opts.leafAdvertise ? `  advertise: ${JSON.stringify(opts.leafAdvertise)}` : '',
+      '}',
+    );
+  if (opts.remotes?.length || opts.remoteUrls?.length) {
     lines.push('leafnodes {', '  reconnect: 1', '  remotes: [');
-    for (const url of opts.remotes) lines.push(`    { url: ${JSON.stringify(url)} ${opts.remoteExtra ?? ''} }`);
+    for (const url of opts.remotes ?? []) lines.push(`    { url: ${JSON.stringify(url)} ${opts.remoteExtra ?? ''} }`);
+    if (opts.remoteUrls?.length)
+      lines.push(`    { urls: ${JSON.stringify(opts.remoteUrls)} ${opts.remoteExtra ?? ''} }`);
     lines.push('  ]', '}');
+  }
+  if (opts.cluster) {
+    lines.push(
+      'cluster {',
+      `  name: ${opts.cluster.name}`,
+      `  listen: 127.0.0.1:${opts.cluster.port}`,
+      `  routes: ${JSON.stringify(opts.cluster.routes)}`,
+      '}',
+    );
   }
   if (opts.extraConfig) lines.push(opts.extraConfig);
   const configFile = join(dir, 'nats.conf');

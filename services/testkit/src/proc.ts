@@ -77,6 +77,12 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
+  /** Started and not yet exited. */
+  get running(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** The last 8 KB of the process's output, for failure messages. */
   get log(): string {
     return this.output;

@@ -60,6 +60,7 @@ export interface AgentSettings {
     pass?: string;
     token?: string;
     creds?: string;
+    inboxPrefix?: string;
     tls?: NatsTlsOptions;
   };
   readonly maxBacklog: number;
@@ -293,6 +294,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
       pass: cfg.nats.password,
       token: cfg.nats.token,
       creds: cfg.nats.creds,
+      inboxPrefix: cfg.nats.inbox_prefix,
       tls: natsTls(cfg.nats, file),
     },
     maxBacklog: cfg.nats.max_backlog,

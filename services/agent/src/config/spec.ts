@@ -106,6 +106,10 @@ export const agentConfigSpec = defineConfig({
         password: { type: 'string', description: 'Password', secret: true },
         token: { type: 'string', description: 'Auth token', secret: true },
         creds: { type: 'string', description: 'Path of a .creds file (JWT + nkey seed)' },
+        inbox_prefix: {
+          type: 'string',
+          description: 'Reply subject prefix (e.g. _INBOX_<site>.<agent>, as mmm creds writes it); default _INBOX',
+        },
         ...natsTlsFields,
         site: {
           type: 'string',

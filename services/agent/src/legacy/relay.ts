@@ -1,5 +1,6 @@
-import { ensureConsumer, type Logger } from '@mmm/common';
+import { bindOrEnsureConsumer, type Logger } from '@mmm/common';
 import {
+  consumers,
   type NodeDbSnapshot,
   parseSubject,
   type Reception,
@@ -49,7 +50,7 @@ export class LegacyRelay {
   private readonly durable: string;
 
   constructor(private readonly o: LegacyRelayOptions) {
-    this.durable = `legacy_${o.settings.agent}_${o.dest.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    this.durable = consumers.legacy(o.settings.agent, o.dest.name);
   }
 
   get healthy(): boolean {
@@ -58,16 +59,22 @@ export class LegacyRelay {
 
   async start(): Promise<void> {
     const { site, agent } = this.o.settings;
-    await ensureConsumer(this.o.jsm, streams.site(site), {
-      durable_name: this.durable,
-      filter_subject: `${SUBJECT_ROOT}.${site}.${agent}.>`,
-      ack_policy: AckPolicy.Explicit,
-      // A new destination starts with what is published from now on; the original server keeps no dedup, so
-      // replaying a long site history into it would be a flood, not a migration.
-      deliver_policy: DeliverPolicy.New,
-      ack_wait: ACK_WAIT_MS * 1_000_000,
-      max_ack_pending: Math.max(1000, this.o.dest.batchSize * 2),
-    });
+    // The name and filter are what `mmm creds --legacy` permits this agent to create, pull and ack.
+    await bindOrEnsureConsumer(
+      this.o.jsm,
+      streams.site(site),
+      {
+        durable_name: this.durable,
+        filter_subject: `${SUBJECT_ROOT}.${site}.${agent}.>`,
+        ack_policy: AckPolicy.Explicit,
+        // A new destination starts with what is published from now on; the original server keeps no dedup, so
+        // replaying a long site history into it would be a flood, not a migration.
+        deliver_policy: DeliverPolicy.New,
+        ack_wait: ACK_WAIT_MS * 1_000_000,
+        max_ack_pending: Math.max(1000, this.o.dest.batchSize * 2),
+      },
+      this.o.log,
+    );
     this.loop = this.run();
   }
 

@@ -1,6 +1,24 @@
-import { ensureStream } from '@mmm/common';
-import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
-import { DiscardPolicy, type JetStreamManager, RetentionPolicy, StorageType, type StreamInfo } from 'nats';
+import { bindOrEnsureStream, ensureConsumer, ensureStream, type Logger } from '@mmm/common';
+import {
+  consumers,
+  DUPLICATE_WINDOW_MS,
+  streams,
+  subjects,
+  TOPOLOGY_BUCKETS,
+  TOPOLOGY_LEASE_TTL_S,
+} from '@mmm/schemas';
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamInfo,
+} from 'nats';
 
 const ns = (ms: number) => ms * 1_000_000;
 
@@ -9,16 +27,9 @@ export interface SiteStreamLimits {
   maxBytes?: number;
 }
 
-/**
- * The site's durable buffer on its leaf: every event of the site, file storage, deduped by Msg-Id. Idempotent,
- * so every agent of the site runs it at start.
- */
-export function ensureSiteStream(
-  jsm: JetStreamManager,
-  site: string,
-  limits: SiteStreamLimits = {},
-): Promise<StreamInfo> {
-  return ensureStream(jsm, {
+/** The site stream's config: every event of the site, file storage, deduped by Msg-Id. */
+function siteStreamConfig(site: string, limits: SiteStreamLimits) {
+  return {
     name: streams.site(site),
     subjects: [subjects.siteAll(site)],
     storage: StorageType.File,
@@ -28,7 +39,26 @@ export function ensureSiteStream(
     duplicate_window: ns(DUPLICATE_WINDOW_MS),
     max_age: ns(limits.maxAgeMs ?? 0),
     max_bytes: limits.maxBytes ?? -1,
-  });
+  };
+}
+
+/**
+ * The site's durable buffer on its leaf. The agent runs this at start: without credentials (the embedded setup) it
+ * creates or updates the stream; an agent user of `mmm creds` may only look it up, so there the site admin
+ * provisions it first (`mmm streams provision-site`), and a missing stream fails naming that command.
+ */
+export function ensureSiteStream(
+  jsm: JetStreamManager,
+  site: string,
+  limits: SiteStreamLimits = {},
+  log?: Logger,
+): Promise<StreamInfo> {
+  return bindOrEnsureStream(jsm, siteStreamConfig(site, limits), log);
+}
+
+/** Creates or updates the site stream on its leaf, as the site's admin. */
+export function provisionSite(jsm: JetStreamManager, site: string, limits: SiteStreamLimits = {}): Promise<StreamInfo> {
+  return ensureStream(jsm, siteStreamConfig(site, limits));
 }
 
 export interface HubProvisionOptions {
@@ -54,7 +84,8 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
   };
   const wanted = [...new Set(opts.sites)].sort().map((site) => ({
     name: streams.site(site),
-    external: { api: `$JS.${streams.domain(site)}.API`, deliver: '' },
+    // The deliver prefix names the site, so its leafnode link may carry exactly its own sourced messages.
+    external: { api: `$JS.${streams.domain(site)}.API`, deliver: streams.sourceDeliverPrefix(site) },
   }));
   // Sources (and subjects) someone else added stay: provisioning one site must not cut off another.
   const existing = await jsm.streams.info(streams.hub).catch(() => undefined);
@@ -75,4 +106,63 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
     ...common,
   });
   return [hub, derived, dlq];
+}
+
+/**
+ * The hub durables the services pull from, with the configs the services ask for at start by default (ingest:
+ * `[ingest] durable`, ack_wait 60 s, batch_max 10,000; api: `api-<instance_id>` per stream). A service whose user may
+ * not change them binds to these and warns if its own config differs. Route-analysis re-creates its durable at every
+ * start (it resumes from its own checkpoint), so it is not made here.
+ */
+export function hubDurables(
+  apiInstances: readonly string[] = ['api'],
+): { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } }[] {
+  const ns30 = ns(30_000);
+  return [
+    {
+      stream: streams.hub,
+      config: {
+        durable_name: consumers.ingest,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: ns(60_000),
+        max_deliver: -1,
+        max_ack_pending: 20_000,
+      },
+    },
+    ...apiInstances.flatMap((id) =>
+      [
+        [streams.hub, consumers.api(id)],
+        [streams.derived, consumers.apiDerived(id)],
+      ].map(([stream, durable]) => ({
+        stream: stream!,
+        config: {
+          durable_name: durable!,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: ns30,
+          max_ack_pending: 20_000,
+        },
+      })),
+    ),
+  ];
+}
+
+/**
+ * Everything the hub services use at run time but may not create themselves: their durables (created when absent,
+ * updated to these configs otherwise) and the KV buckets, with the hub streams' replicas.
+ */
+export async function provisionHubConsumers(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  opts: { replicas?: number; apiInstances?: readonly string[] } = {},
+): Promise<{ consumers: ConsumerInfo[]; buckets: string[] }> {
+  const made: ConsumerInfo[] = [];
+  for (const d of hubDurables(opts.apiInstances)) made.push(await ensureConsumer(jsm, d.stream, d.config));
+  const replicas = opts.replicas ?? 1;
+  await js.views.kv(TOPOLOGY_BUCKETS.snapshot, { history: 1, replicas });
+  await js.views.kv(TOPOLOGY_BUCKETS.state, { history: 1, replicas });
+  // The lease expires by the bucket's max_age: route analysis's default lease_ttl.
+  await js.views.kv(TOPOLOGY_BUCKETS.lease, { history: 1, replicas, ttl: TOPOLOGY_LEASE_TTL_S * 1000 });
+  return { consumers: made, buckets: Object.values(TOPOLOGY_BUCKETS) };
 }

@@ -1,4 +1,4 @@
-import { msgIds, SCHEMA_VERSION, streams, subjects, type TraceOutcome } from '@mmm/schemas';
+import { consumers, msgIds, SCHEMA_VERSION, streams, subjects, type TraceOutcome } from '@mmm/schemas';
 import { type NatsServer, startNatsServer } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,7 @@ describe('restoreRouteCache (real nats-server)', () => {
       js: nc.jetstream(),
       stream: streams.site(SITE),
       subject: subjects.trace(SITE, 'agent1'),
+      consumer: consumers.restore('agent1'),
       sinceMs: Date.now() - 24 * H,
       scheduler,
       log: quietLog(),

@@ -10,6 +10,10 @@ export interface RestoreOptions {
   stream: string;
   /** This agent's trace subject: only its own outcomes seed its cache. */
   subject: string;
+  /**
+   * Name of the reader: fixed per agent, because its credential may create only this consumer, pinned to `subject`.
+   */
+  consumer: string;
   /** Outcomes finished before this (ms) cannot hold a live cache entry and are not read. */
   sinceMs: number;
   scheduler: TraceScheduler;
@@ -33,8 +37,11 @@ const DEADLINE_MS = 30_000;
  */
 export async function restoreRouteCache(o: RestoreOptions): Promise<RestoreResult> {
   const result: RestoreResult = { outcomes: 0, routes: 0 };
-  // A plain ephemeral pull consumer (ordered consumers deliver nothing on nats-server 2.9).
+  // A plain pull consumer that ends itself when idle (ordered consumers deliver nothing on nats-server 2.9). One
+  // left by a crashed start (until its inactive threshold) would refuse the new start time: remove it first.
+  await o.jsm.consumers.delete(o.stream, o.consumer).catch(() => undefined);
   const ci = await o.jsm.consumers.add(o.stream, {
+    name: o.consumer,
     filter_subject: o.subject,
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: new Date(o.sinceMs).toISOString(),

@@ -177,6 +177,120 @@ describe('mmm up', () => {
     UP_TIMEOUT_MS * 2 + 120_000,
   );
 
+  it(
+    'runs the hub as three nodes with R3 streams and buckets, reports the kill -9 of the MESH leader and carries on: the API answers and new receptions arrive',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up3-'));
+      dirs.push(dataDir);
+      const [api, nats, leaf, leafnode, monitor, ops, sim, cluster] = (await Promise.all(
+        Array.from({ length: 8 }, () => freePort()),
+      )) as [number, number, number, number, number, number, number, number];
+      const up = startUp([
+        '--hub-nodes',
+        '3',
+        '--data-dir',
+        dataDir,
+        '--port',
+        String(api),
+        '--nats-port',
+        String(nats),
+        '--leaf-port',
+        String(leaf),
+        '--leafnode-port',
+        String(leafnode),
+        '--monitor-port',
+        String(monitor),
+        '--cluster-port',
+        String(cluster),
+        '--ops-port-base',
+        String(ops),
+        '--sim-port',
+        String(sim),
+        '--sim-rate',
+        '5',
+        '--ready-timeout',
+        '150',
+      ]);
+      leftovers.push(up.proc);
+      await whenUp(up, UP_TIMEOUT_MS);
+      const pids = tablePids(up.out());
+      expect([...pids.keys()].sort()).toEqual([
+        'agent',
+        'api',
+        'hub-a-nats',
+        'hub-b-nats',
+        'hub-c-nats',
+        'ingest',
+        'leaf-nats',
+        'route-analysis',
+        'sim',
+      ]);
+      const leafConf = readFileSync(join(dataDir, 'config', 'leaf-nats.conf'), 'utf8');
+      for (const p of [leafnode, leafnode + 10, leafnode + 20])
+        expect(leafConf).toContain(`nats-leaf://127.0.0.1:${p}`);
+      const urls = [nats, nats + 10, nats + 20].map((p) => `nats://127.0.0.1:${p}`);
+      const nc = await connect({ servers: urls, maxReconnectAttempts: -1 });
+      try {
+        // Generous request timeouts, and reads retried: two shared cores run nine processes here.
+        const jsm = await nc.jetstreamManager({ timeout: 20_000 });
+        const info = (name: string) => waitFor(`stream ${name}`, () => jsm.streams.info(name), 60_000, 500);
+        const mesh = await info('MESH');
+        expect(mesh.config.num_replicas).toBe(3);
+        expect(mesh.cluster?.replicas?.length).toBe(2);
+        for (const kv of ['KV_mesh_topology', 'KV_mesh_topology_state', 'KV_mesh_topology_lease']) {
+          expect((await info(kv)).config.num_replicas, kv).toBe(3);
+        }
+        const stats = async () => {
+          const res = await fetch(`http://127.0.0.1:${api}/api/stats`, { signal: AbortSignal.timeout(5000) });
+          return ((await res.json()) as { packets: { total: number } }).packets.total;
+        };
+        const before = await waitFor(
+          'receptions in /api/stats',
+          async () => ((await stats()) > 0 ? stats() : undefined),
+          90_000,
+          500,
+        );
+
+        // kill -9 the node that leads MESH: the hardest one to lose.
+        const leader = mesh.cluster!.leader!;
+        const victim = pids.get(`${leader}-nats`)!;
+        process.kill(victim, 'SIGKILL');
+        await waitFor(
+          'mmm up to report the lost hub node',
+          () =>
+            new RegExp(
+              `hub node ${leader}-nats \\(pid ${victim}\\) died \\(signal SIGKILL\\); the hub carries on with 2 of 3`,
+            ).test(up.out()),
+          30_000,
+          250,
+        );
+        expect(up.out()).toMatch(new RegExp(`${leader}-nats\\s+${victim}\\s+DOWN \\(signal SIGKILL\\)`));
+        expect(up.proc.exitCode).toBe(null);
+        // The API keeps answering and receptions published after the kill keep arriving through the other nodes.
+        const atKill = (await info('MESH')).state.messages;
+        await waitFor(
+          'MESH to grow after the kill',
+          async () => (await jsm.streams.info('MESH')).state.messages > atKill + 10,
+          120_000,
+          1000,
+        );
+        await waitFor(
+          'the API to show receptions published after the kill',
+          async () => (await stats()) > before + 10,
+          120_000,
+          1000,
+        );
+        expect((await fetch(`http://127.0.0.1:${api}/readyz`)).status).toBe(200);
+      } finally {
+        await nc.close();
+      }
+      up.proc.kill('SIGINT');
+      expect(await up.exit).toBe(0);
+      for (const [name, pid] of pids) expect(alive(pid), `${name} (pid ${pid}) still running`).toBe(false);
+    },
+    UP_TIMEOUT_MS + 360_000,
+  );
+
   it('names the missing system package and its install command when nats-server is absent', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
     dirs.push(dataDir);
@@ -226,6 +340,7 @@ describe('mmm up', () => {
     for (const extra of [
       {},
       { clickhouse: 'http://127.0.0.1:8123', radio: { kind: 'serial', path: '/dev/ttyUSB0' } },
+      { hubNodes: 3 },
     ]) {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
       dirs.push(dataDir);

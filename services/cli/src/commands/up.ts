@@ -1,9 +1,20 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_PORTS, parseCount, parsePort, parseRadio, parseToken, parseUrl, toUpOptions } from './up/options.js';
+import {
+  DEFAULT_PORTS,
+  HUB_NODE_PORT_STEP,
+  parseCount,
+  parseHubNodes,
+  parsePort,
+  parseRadio,
+  parseToken,
+  parseUrl,
+  toUpOptions,
+} from './up/options.js';
 
 const HELP_AFTER = `
 What runs (in this order, each waited for until ready):
   hub-nats        hub nats-server (JetStream domain "hub"); stream MESH sources the site stream
+                  (with --hub-nodes 3: hub-a-nats, hub-b-nats, hub-c-nats, one JetStream cluster)
   leaf-nats       the site's leaf nats-server (JetStream domain = --site), linked to the hub as a leafnode
   streams         mmm streams provision: MESH (sourcing the site), MESH_DERIVED, MESH_DLQ  (one-shot)
   sim             a simulated mesh on --sim-port, unless --radio names a real one
@@ -18,12 +29,21 @@ Ctrl-C or SIGTERM stops the services in reverse order, waits for each, and kills
 A service that exits on its own is reported with the end of its log and the whole stack stops (exit code 1):
 nothing is restarted silently. For unattended operation use the systemd units (docs/operations.md).
 
+A three-node hub on one machine (--hub-nodes 3), to try what a clustered hub does: the nodes are hub-a, hub-b and
+hub-c, node i listening on each hub port + ${HUB_NODE_PORT_STEP}*i (client --nats-port, --leafnode-port, --monitor-port,
+--cluster-port for the routes between them). Streams and the route-analysis KV buckets get 3 replicas, the leaf lists
+all three leafnode URLs and every service all three client URLs. When one hub node dies, mmm up says so (a line on
+stderr and the status table again, the node marked DOWN) and the stack carries on: two nodes are a quorum, so
+streams keep accepting and serving messages. A second node's loss leaves no quorum and stops the stack.
+Real deployments put each node on its own machine (docs/operations.md, "The hub as a cluster").
+
 Examples:
   npm start                                   the same as: mmm up
   mmm up --port 9090 --data-dir /srv/mmm      another port and data directory
   mmm up --radio tcp:192.168.1.50             a real radio over TCP (port 4403 unless given)
   mmm up --radio serial:/dev/ttyUSB0          a real radio on a serial port
   mmm up --clickhouse http://127.0.0.1:8123   history in ClickHouse instead of SQLite
+  mmm up --hub-nodes 3                        the hub as a three-node JetStream cluster (R3 streams)
 
 Exit codes: 0 after Ctrl-C/SIGTERM; 1 if something could not start or crashed, or a flag value is invalid;
 2 if flags conflict (two equal ports) or differ from the ones the data directory was set up with.`;
@@ -55,6 +75,16 @@ export function register(program: Command): void {
       '--monitor-port <port>',
       `hub monitor port; the leaf's is this + 1 (default: ${DEFAULT_PORTS.monitor})`,
       parsePort('--monitor-port'),
+    )
+    .option(
+      '--hub-nodes <n>',
+      'hub nats-servers: 1, or 3 for a JetStream cluster on this machine (default: 1)',
+      parseHubNodes,
+    )
+    .option(
+      '--cluster-port <port>',
+      `with --hub-nodes 3: route port of the first hub node (default: ${DEFAULT_PORTS.cluster})`,
+      parsePort('--cluster-port'),
     )
     .option(
       '--ops-port-base <port>',

@@ -1,3 +1,4 @@
+import { isPermissionError, NotProvisionedError } from '@mmm/common';
 import type { JetStreamClient, KV } from 'nats';
 import type { KvWrites } from '../application/analyzer.js';
 import { type StateMeta, stateKeys } from '../application/keys.js';
@@ -10,9 +11,15 @@ export class SnapshotTooLargeError extends Error {
   override readonly name = 'SnapshotTooLargeError';
 }
 
-export async function openBucket(js: JetStreamClient, name: string): Promise<KV> {
+export async function openBucket(js: JetStreamClient, name: string, replicas = 1): Promise<KV> {
   // history 1: only the current value matters; the stream is the history.
-  return js.views.kv(name, { history: 1 });
+  return js.views.kv(name, { history: 1, replicas }).catch((err: unknown) => {
+    if (!isPermissionError(err)) throw err;
+    throw new NotProvisionedError(
+      `KV bucket ${name} does not exist and this NATS user may not create it: provision it with \`mmm streams provision\` as admin`,
+      { cause: err },
+    );
+  });
 }
 
 export async function listKeys(kv: KV): Promise<string[]> {

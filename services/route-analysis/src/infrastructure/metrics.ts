@@ -9,6 +9,7 @@ export interface RouteAnalysisMetrics {
   readonly lastSeq: Gauge;
   readonly flushSeconds: Histogram;
   readonly snapshotSkipped: Counter;
+  readonly writer: Gauge;
 }
 
 export function createMetrics(): RouteAnalysisMetrics {
@@ -42,6 +43,11 @@ export function createMetrics(): RouteAnalysisMetrics {
     snapshotSkipped: new Counter({
       name: 'mmm_route_analysis_snapshot_skipped_total',
       help: 'Snapshot values too large for one NATS message (the links array of a very large mesh)',
+      registers: [registry],
+    }),
+    writer: new Gauge({
+      name: 'mmm_route_analysis_writer',
+      help: '1 while this copy holds the writer lease (consumes and writes), 0 while it stands by',
       registers: [registry],
     }),
   };

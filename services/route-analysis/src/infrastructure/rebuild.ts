@@ -1,4 +1,4 @@
-import { streams } from '@mmm/schemas';
+import { consumers, streams } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 
 /** The rebuild consumer vanishes on its own this long after a crashed rebuild stopped pulling. */
@@ -19,7 +19,10 @@ export async function readWholeStream(
   const info = await jsm.streams.info(streams.hub);
   const target = info.state.last_seq;
   if (info.state.messages === 0 || target === 0) return 0;
+  // Named, so a least-privilege credential can be allowed exactly this reader; one left by a crash goes first.
+  await jsm.consumers.delete(streams.hub, consumers.routeAnalysisRebuild).catch(() => undefined);
   const ci = await jsm.consumers.add(streams.hub, {
+    name: consumers.routeAnalysisRebuild,
     ack_policy: AckPolicy.None,
     deliver_policy: DeliverPolicy.All,
     inactive_threshold: INACTIVE_THRESHOLD_MS * 1_000_000,

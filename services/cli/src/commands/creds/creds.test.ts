@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { ensureConsumer, ensureStream } from '@mmm/common';
 import { streams, subjects } from '@mmm/schemas';
 import { freePort, httpOk, requireBinary, ServerProcess, waitFor } from '@mmm/testkit';
+import { Command } from 'commander';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { register } from '../creds.js';
 import { generateCreds } from './generate.js';
 import { readState } from './store.js';
 
@@ -81,9 +83,20 @@ describe('mmm creds against real nats-servers', () => {
   });
 
   it('lets an agent publish its own events, and refuses it publishing as another agent (nothing stored)', async () => {
-    const gw1 = await as(`${SITE}.gw-1`, ports.leaf);
-    // The agent's own permissions suffice to create its site stream on the leaf, as it does at start.
-    await ensureStream(await gw1.jetstreamManager(), { name: streams.site(SITE), subjects: [subjects.siteAll(SITE)] });
+    // The site admin provisions the stream; the agent may only look it up and publish its own subjects.
+    const siteAdmin = await as(`admin-${SITE}`, ports.leaf);
+    await ensureStream(await siteAdmin.jetstreamManager(), {
+      name: streams.site(SITE),
+      subjects: [subjects.siteAll(SITE)],
+    });
+    const gw1 = await connect({
+      servers: `nats://127.0.0.1:${ports.leaf}`,
+      user: `${SITE}.gw-1`,
+      pass: secret(`${SITE}.gw-1`),
+      inboxPrefix: `_INBOX_${SITE}.gw-1`,
+      maxReconnectAttempts: 0,
+    });
+    open.push(gw1);
     const js = gw1.jetstream();
     const ack = await js.publish(subjects.rx(SITE, 'gw-1', 'text'), new TextEncoder().encode('{}'), { msgID: 'own-1' });
     expect(ack.seq).toBe(1);
@@ -131,13 +144,25 @@ describe('mmm creds against real nats-servers', () => {
     await ensureStream(await admin.jetstreamManager(), {
       name: streams.hub,
       subjects: [],
-      sources: [{ name: streams.site(SITE), external: { api: `$JS.${SITE}.API`, deliver: '' } }],
+      sources: [
+        {
+          name: streams.site(SITE),
+          external: { api: `$JS.${SITE}.API`, deliver: streams.sourceDeliverPrefix(SITE) },
+        },
+      ],
     });
-    const ingest = await as('ingest', ports.hub);
-    await ensureConsumer(await ingest.jetstreamManager(), streams.hub, {
+    await ensureConsumer(await admin.jetstreamManager(), streams.hub, {
       durable_name: 'ingest',
       ack_policy: AckPolicy.Explicit,
     });
+    const ingest = await connect({
+      servers: `nats://127.0.0.1:${ports.hub}`,
+      user: 'ingest',
+      pass: secret('ingest'),
+      inboxPrefix: '_INBOX_ingest',
+      maxReconnectAttempts: 0,
+    });
+    open.push(ingest);
     const consumer = await ingest.jetstream().consumers.get(streams.hub, 'ingest');
     const got = await waitFor(
       'the sourced message',
@@ -270,5 +295,57 @@ describe('mmm creds against real nats-servers', () => {
         rotate: false,
       }),
     ).toThrow(/site id/);
+  });
+
+  it('writes inbox prefixes into every snippet and refuses consumer names, profiles and relays it cannot honour', () => {
+    const out = join(dir, 'profiles');
+    generateCreds({
+      outDir: out,
+      sites: { [SITE]: ['gw-1'] },
+      hubLeafUrls: ['nats-leaf://h:7422'],
+      hubUrl: 'nats://h:4222',
+      leafUrl: 'nats://l:4222',
+      tls: {},
+      rotate: false,
+      consumers: [{ name: 'dash', profile: 'consumer-public' }],
+      legacyDestinations: { [`${SITE}.gw-1`]: ['primary'] },
+    });
+    expect(readFileSync(join(out, `leaf-${SITE}/agents/gw-1.ini`), 'utf8')).toMatch(
+      /^inbox_prefix = _INBOX_north\.gw-1$/m,
+    );
+    expect(readFileSync(join(out, 'services/ingest.ini'), 'utf8')).toMatch(/^inbox_prefix = _INBOX_ingest$/m);
+    expect(readFileSync(join(out, 'consumers/dash.ini'), 'utf8')).toMatch(/^inbox_prefix = _INBOX_dash$/m);
+    const hubConf = readFileSync(join(out, 'hub/authorization.conf'), 'utf8');
+    expect(hubConf).toMatch(/"leaf-north"[\s\S]*allowed_connection_types: \["LEAFNODE"\]/);
+    expect(hubConf).not.toContain('"_INBOX.>"');
+    expect(readFileSync(join(out, `leaf-${SITE}/authorization.conf`), 'utf8')).toContain(
+      '$JS.API.CONSUMER.CREATE.MESH_north.legacy_gw-1_primary.mesh.v1.north.gw-1.>',
+    );
+    const base = { sites: { [SITE]: ['gw-1'] }, hubLeafUrls: [], hubUrl: '', leafUrl: '', tls: {}, rotate: false };
+    expect(() =>
+      generateCreds({ ...base, outDir: join(dir, 'x1'), consumers: [{ name: 'ingest', profile: 'consumer-full' }] }),
+    ).toThrow(/taken by a service/);
+    expect(() =>
+      generateCreds({ ...base, outDir: join(dir, 'x2'), consumers: [{ name: 'leaf-x', profile: 'consumer-full' }] }),
+    ).toThrow(/taken/);
+    expect(() =>
+      generateCreds({ ...base, outDir: join(dir, 'x3'), consumers: [{ name: 'bot', profile: 'consumer-site' }] }),
+    ).toThrow(/site id/);
+    expect(() =>
+      generateCreds({ ...base, outDir: join(dir, 'x4'), legacyDestinations: { 'north.gw-9': ['primary'] } }),
+    ).toThrow(/no such <site>\.<agent>/);
+  });
+
+  it('parses --consumer and --legacy, and names what is wrong with them', async () => {
+    const run = async (...args: string[]) => {
+      const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      register(program);
+      program.commands[0]!.exitOverride();
+      await program.parseAsync(['creds', '--site', 'north:gw-1', '-o', join(dir, 'cli'), ...args], { from: 'user' });
+    };
+    await expect(run('--consumer', 'bot:consumer-secret')).rejects.toThrow(/NAME:PROFILE\[:SITE\]/);
+    await expect(run('--consumer', 'bot:consumer-site')).rejects.toThrow(/consumer-site takes a site/);
+    await expect(run('--consumer', 'bot:consumer-full:north')).rejects.toThrow(/the others take none/);
+    await expect(run('--legacy', 'gw-1:primary')).rejects.toThrow(/SITE\.AGENT:DESTINATION/);
   });
 });

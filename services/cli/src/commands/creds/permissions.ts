@@ -1,90 +1,247 @@
-import { streams, subjects } from '@mmm/schemas';
+import { consumers, streams, subjects, TOPOLOGY_BUCKETS } from '@mmm/schemas';
 
 export interface Permissions {
   publish: string[];
   subscribe: string[];
 }
 
-/** Replies to requests (JetStream API answers, publish acks) arrive on the client's inbox. */
-const INBOX = '_INBOX.>';
-
 /**
- * An agent on its site's leaf: publish its own events only (`mesh.v1.<site>.<agent>.>`), and the JetStream API
- * calls it makes on the leaf: look up / create / update the site stream, and run durable consumers on it for the
- * original's HTTP destinations. It cannot write another agent's or another site's subjects.
+ * Each user's replies (JetStream API answers, publish acks, pull batches) arrive under its own prefix; the nats.js
+ * `inboxPrefix` option and `[nats] inbox_prefix` set it. Nobody may subscribe to `_INBOX.>`, so no user reads the
+ * replies meant for another.
  */
-export function agentPermissions(site: string, agent: string): Permissions {
-  const stream = streams.site(site);
-  const own = subjects.siteAll(site).replace(/\.>$/, `.${agent}.>`);
-  return {
-    publish: [
-      own,
-      '$JS.API.INFO',
-      `$JS.API.STREAM.INFO.${stream}`,
-      `$JS.API.STREAM.CREATE.${stream}`,
-      `$JS.API.STREAM.UPDATE.${stream}`,
-      `$JS.API.CONSUMER.INFO.${stream}.*`,
-      `$JS.API.CONSUMER.CREATE.${stream}.>`,
-      `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
-      `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
-      `$JS.ACK.${stream}.>`,
-    ],
-    subscribe: [INBOX],
-  };
+export function inboxPrefix(user: string): string {
+  return `_INBOX_${user}`;
 }
 
-/** What each hub service does on the hub (consumers on MESH, its own output subjects, its KV buckets). */
-export function servicePermissions(service: 'ingest' | 'route-analysis' | 'api', legacySite = 'legacy'): Permissions {
-  const consume = (stream: string) => [
-    `$JS.API.STREAM.INFO.${stream}`,
-    `$JS.API.CONSUMER.INFO.${stream}.*`,
-    `$JS.API.CONSUMER.CREATE.${stream}.>`,
-    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
-    `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
-    `$JS.API.CONSUMER.DELETE.${stream}.*`,
-    `$JS.ACK.${stream}.>`,
+const API = '$JS.API';
+
+/**
+ * Pull from a named durable that an admin provisioned: look it up, fetch, ack it (and no other consumer's messages:
+ * an ack subject names its consumer, `$JS.ACK.<stream>.<consumer>.<...>`).
+ */
+function pullFrom(stream: string, consumer: string): string[] {
+  return [
+    `${API}.CONSUMER.INFO.${stream}.${consumer}`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+    `$JS.ACK.${stream}.${consumer}.>`,
   ];
-  const base = ['$JS.API.INFO', ...consume(streams.hub)];
+}
+
+/**
+ * Create (or update) one named consumer, pinned to a filter. nats-server 2.9 takes the name and the filter in the
+ * subject (`CONSUMER.CREATE.<stream>.<name>.<filter>`) and refuses a body whose filter differs, so the permission
+ * fixes both. `filter` undefined pins "no filter". A `*` in the filter also admits narrower filters.
+ * The unnamed `CONSUMER.CREATE.<stream>` is never granted: its body may name an existing consumer and rewrite it.
+ */
+function createPinned(stream: string, consumer: string, filter?: string): string {
+  return `${API}.CONSUMER.CREATE.${stream}.${consumer}${filter ? `.${filter}` : ''}`;
+}
+
+/** Run-time consumers of an agent on its leaf: short-lived reader of its own trace outcomes, legacy relays. */
+export interface AgentConsumers {
+  /** Names of the agent's legacy HTTP destinations ([legacy] / [server_*] sections of its INI). */
+  legacyDestinations?: readonly string[];
+}
+
+/**
+ * An agent on its site's leaf: publish its own events only (`mesh.v1.<site>.<agent>.>`), look up the site stream an
+ * admin provisioned, and run its own consumers, each pinned by name and filter to its own subjects. It may not
+ * create, update or delete the stream, create other consumers, or ack another consumer's messages.
+ */
+export function agentPermissions(site: string, agent: string, o: AgentConsumers = {}): Permissions {
+  const stream = streams.site(site);
+  const own = `${subjects.siteAll(site).replace(/\.>$/, '')}.${agent}`;
+  const restore = consumers.restore(agent);
+  const publish = [
+    `${own}.>`,
+    `${API}.INFO`,
+    `${API}.STREAM.INFO.${stream}`,
+    createPinned(stream, restore, subjects.trace(site, agent)),
+    `${API}.CONSUMER.INFO.${stream}.${restore}`,
+    `${API}.CONSUMER.MSG.NEXT.${stream}.${restore}`,
+    `${API}.CONSUMER.DELETE.${stream}.${restore}`,
+  ];
+  for (const dest of o.legacyDestinations ?? []) {
+    const name = consumers.legacy(agent, dest);
+    publish.push(createPinned(stream, name, `${own}.>`), ...pullFrom(stream, name));
+  }
+  return { publish, subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`] };
+}
+
+export const SERVICES = ['ingest', 'route-analysis', 'api'] as const;
+export type Service = (typeof SERVICES)[number];
+
+/** KV buckets of route-analysis (streams `KV_<bucket>`): the public snapshot, its checkpoint and its writer lease. */
+const ROUTE_ANALYSIS_BUCKETS = Object.values(TOPOLOGY_BUCKETS);
+
+function kvReadWrite(bucket: string): string[] {
+  const stream = `KV_${bucket}`;
+  return [
+    `$KV.${bucket}.>`,
+    `${API}.STREAM.INFO.${stream}`,
+    `${API}.STREAM.MSG.GET.${stream}`,
+    `${API}.DIRECT.GET.${stream}.>`,
+    // Listing keys runs an ordered consumer on the bucket's own stream: harmless there, the bucket is the
+    // service's own; its flow-control replies go to $JS.FC.
+    `${API}.CONSUMER.CREATE.${stream}`,
+    `${API}.CONSUMER.CREATE.${stream}.>`,
+    `${API}.CONSUMER.DELETE.${stream}.*`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/**
+ * What each hub service does at run time on the hub: pull from its own durables (provisioned by an admin; the
+ * route analyser re-creates its own durable and rebuild reader by name), publish its own output subjects and dead
+ * letters, use its KV buckets. Default durable names; a renamed durable needs its permissions edited too.
+ */
+export function servicePermissions(service: Service, legacySite = 'legacy'): Permissions {
+  const base = [`${API}.INFO`, `${API}.STREAM.INFO.${streams.hub}`, `${API}.STREAM.NAMES`];
+  const subscribe = [`${inboxPrefix(service)}.>`];
   switch (service) {
     case 'ingest':
       return {
-        publish: [...base, subjects.deadLetter('ingest'), `$JS.API.STREAM.INFO.${streams.deadLetters}`],
-        subscribe: [INBOX],
+        publish: [
+          ...base,
+          ...pullFrom(streams.hub, consumers.ingest),
+          subjects.deadLetter('ingest'),
+          `${API}.STREAM.INFO.${streams.deadLetters}`,
+        ],
+        subscribe,
       };
-    case 'route-analysis':
+    case 'route-analysis': {
+      const durable = consumers.routeAnalysis;
+      const rebuild = consumers.routeAnalysisRebuild;
       return {
         publish: [
           ...base,
+          `${API}.STREAM.INFO.${streams.derived}`,
+          `${API}.STREAM.INFO.${streams.deadLetters}`,
+          // It restarts its durable right after its checkpoint at every start: its own name, no filter.
+          createPinned(streams.hub, durable),
+          `${API}.CONSUMER.DELETE.${streams.hub}.${durable}`,
+          ...pullFrom(streams.hub, durable),
+          createPinned(streams.hub, rebuild),
+          `${API}.CONSUMER.DELETE.${streams.hub}.${rebuild}`,
+          `${API}.CONSUMER.INFO.${streams.hub}.${rebuild}`,
+          `${API}.CONSUMER.MSG.NEXT.${streams.hub}.${rebuild}`,
           subjects.topologyAll,
           subjects.deadLetter('route-analysis'),
-          // KV buckets are streams named KV_<bucket>; the snapshot and the analyser's checkpoint.
-          '$KV.mesh_topology.>',
-          '$KV.mesh_topology_state.>',
-          '$JS.API.STREAM.INFO.KV_mesh_topology',
-          '$JS.API.STREAM.INFO.KV_mesh_topology_state',
-          '$JS.API.STREAM.CREATE.KV_mesh_topology',
-          '$JS.API.STREAM.CREATE.KV_mesh_topology_state',
-          '$JS.API.STREAM.MSG.GET.KV_mesh_topology',
-          '$JS.API.STREAM.MSG.GET.KV_mesh_topology_state',
-          '$JS.API.DIRECT.GET.KV_mesh_topology.>',
-          '$JS.API.DIRECT.GET.KV_mesh_topology_state.>',
+          ...ROUTE_ANALYSIS_BUCKETS.flatMap(kvReadWrite),
         ],
-        subscribe: [INBOX],
+        subscribe,
       };
+    }
     case 'api':
       return {
         publish: [
           ...base,
-          ...consume(streams.derived),
+          `${API}.STREAM.INFO.${streams.derived}`,
+          ...pullFrom(streams.hub, consumers.api()),
+          ...pullFrom(streams.derived, consumers.apiDerived()),
           // The original agents' HTTP API republishes as the legacy site.
           subjects.siteAll(legacySite),
           subjects.deadLetter('api'),
-          '$JS.API.STREAM.INFO.KV_mesh_topology',
-          '$JS.API.STREAM.MSG.GET.KV_mesh_topology',
-          '$JS.API.DIRECT.GET.KV_mesh_topology.>',
         ],
-        // Core subscriptions for the live feed as well as replies.
-        subscribe: [INBOX, 'mesh.v1.>', '$KV.mesh_topology.>'],
+        subscribe,
       };
   }
+}
+
+export const CONSUMER_PROFILES = ['consumer-full', 'consumer-public', 'consumer-site'] as const;
+export type ConsumerProfile = (typeof CONSUMER_PROFILES)[number];
+
+/**
+ * Subjects without message text or raw packet bytes. Every reception (`rx.<port>`) carries the packet's raw bytes
+ * (base64), whatever its port, so public readers get the node-DB snapshots instead (each node's latest user info,
+ * position and device telemetry), agent status, traceroute outcomes and the derived topology.
+ */
+export const PUBLIC_SUBJECTS = {
+  site: ['nodedb', 'status', 'trace'].map((k) => subjects.kindFilter(k as 'nodedb' | 'status' | 'trace')),
+  derived: subjects.topologyAll,
+} as const;
+
+/** Consumer names a downstream user may own: its user name on every stream, or `<user>_<kind>` for public ones. */
+function readerConsumers(user: string, stream: string, filters: (string | undefined)[], suffixes: string[]): string[] {
+  return filters.flatMap((f, i) => {
+    const name = suffixes[i] ? `${user}_${suffixes[i]}` : user;
+    const create =
+      f === undefined
+        ? [createPinned(stream, name), `${createPinned(stream, name)}.>`]
+        : [createPinned(stream, name, f)];
+    return [...create, `${API}.CONSUMER.DELETE.${stream}.${name}`, ...pullFrom(stream, name)];
+  });
+}
+
+/**
+ * Downstream readers on the hub (bots, dashboards, analytics): read only. Live core subscriptions on their subjects;
+ * history through their own named consumers (named after the user, so no reader can touch another's or a
+ * service's consumer; nats-server 2.9 would let a create request rewrite an existing consumer of the same name).
+ * - consumer-full: every event subject (`mesh.v1.>`); durable `<user>` on MESH and MESH_DERIVED with any filter.
+ * - consumer-public: `PUBLIC_SUBJECTS` only; durables `<user>_nodedb`, `_status`, `_trace` on MESH and
+ *   `<user>_topology` on MESH_DERIVED, each pinned to its filter (or a narrower one).
+ * - consumer-site: one site's events; durable `<user>` on MESH filtered to that site.
+ */
+export function consumerPermissions(profile: ConsumerProfile, user: string, site?: string): Permissions {
+  const common = [`${API}.INFO`, `${API}.STREAM.INFO.${streams.hub}`];
+  const subscribe = [`${inboxPrefix(user)}.>`];
+  switch (profile) {
+    case 'consumer-full':
+      return {
+        publish: [
+          ...common,
+          `${API}.STREAM.INFO.${streams.derived}`,
+          ...readerConsumers(user, streams.hub, [undefined], ['']),
+          ...readerConsumers(user, streams.derived, [undefined], ['']),
+        ],
+        // Every event subject, dead letters included (they are events too, and carry what failed).
+        subscribe: [...subscribe, 'mesh.v1.>'],
+      };
+    case 'consumer-public':
+      return {
+        publish: [
+          ...common,
+          `${API}.STREAM.INFO.${streams.derived}`,
+          ...readerConsumers(user, streams.hub, [...PUBLIC_SUBJECTS.site], ['nodedb', 'status', 'trace']),
+          ...readerConsumers(user, streams.derived, [PUBLIC_SUBJECTS.derived], ['topology']),
+        ],
+        subscribe: [...subscribe, ...PUBLIC_SUBJECTS.site, PUBLIC_SUBJECTS.derived],
+      };
+    case 'consumer-site': {
+      if (!site) throw new Error('consumer-site needs a site');
+      const all = subjects.siteAll(site);
+      return {
+        publish: [...common, ...readerConsumers(user, streams.hub, [all], [''])],
+        subscribe: [...subscribe, all],
+      };
+    }
+  }
+}
+
+/** Deliver-subject prefix of the hub's source consumer on a site stream (`external.deliver` of MESH's source). */
+export function sourcingDeliverPrefix(site: string): string {
+  return streams.sourceDeliverPrefix(site);
+}
+
+/**
+ * A site's leafnode link on the hub, from the link's side (nats-server applies a leafnode user's permissions to what
+ * the leaf may send into the hub, "publish", and what the hub passes to the leaf, "subscribe"). Measured on
+ * nats-server 2.9.10, MESH sourcing `MESH_<site>` across JetStream domains uses: hub -> leaf
+ * `$JS.<site>.API.CONSUMER.CREATE.MESH_<site>` (and DELETE when a source is reset) with the reply on `$JSC.R.<id>`,
+ * flow-control replies on `$JS.FC.MESH_<site>.>`; leaf -> hub the API reply on `$JSC.R.<id>` and the messages on the
+ * deliver subject, `<external.deliver>.S.<id>`, which provisioning sets to a per-site prefix. `$LDS.>` is the servers'
+ * loop detection. The leaf's own subjects cross as core messages too (live subscribers on the hub).
+ */
+export function leafnodePermissions(site: string): Permissions {
+  const stream = streams.site(site);
+  return {
+    publish: [subjects.siteAll(site), '$JSC.R.*', `${sourcingDeliverPrefix(site)}.>`, '$LDS.>'],
+    subscribe: [
+      `$JS.${streams.domain(site)}.API.CONSUMER.CREATE.${stream}`,
+      `$JS.${streams.domain(site)}.API.CONSUMER.DELETE.${stream}.*`,
+      `$JS.FC.${stream}.>`,
+      '$LDS.>',
+    ],
+  };
 }

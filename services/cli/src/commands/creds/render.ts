@@ -10,6 +10,8 @@ export interface ConfUser {
   user: string;
   hash: string;
   permissions?: Permissions;
+  /** e.g. ["LEAFNODE"]: a site's link user cannot log in as a client. */
+  connectionTypes?: string[];
 }
 
 function permissionsBlock(p: Permissions, indent: string): string {
@@ -21,6 +23,7 @@ function permissionsBlock(p: Permissions, indent: string): string {
 export function authorizationBlock(users: ConfUser[], comment: string): string {
   const entries = users.map((u) => {
     const lines = [`    {`, `      user: ${q(u.user)}`, `      password: ${q(u.hash)}`];
+    if (u.connectionTypes) lines.push(`      allowed_connection_types: [${u.connectionTypes.map(q).join(', ')}]`);
     if (u.permissions) lines.push(permissionsBlock(u.permissions, '      '));
     lines.push('    }');
     return lines.join('\n');

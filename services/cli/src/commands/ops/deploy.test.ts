@@ -2,13 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { agentConfigSpec } from '@mmm/agent';
+import { agentConfigSpec, ensureSiteStream, provisionHub } from '@mmm/agent';
 import { apiConfigSpec } from '@mmm/api';
 import { type ConfigSpec, parseConfig } from '@mmm/common';
 import { ingestConfigSpec } from '@mmm/ingest';
 import { routeAnalysisConfig } from '@mmm/route-analysis';
-import { describe, expect, it } from 'vitest';
+import { waitFor } from '@mmm/testkit';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import {
+  disposeAll,
+  type ManifestServer,
+  type Running,
+  renderManifest,
+  startRendered,
+  waitMonitor,
+} from './test-manifest-nats.js';
 
 const DEPLOY = join(import.meta.dirname, '../../../../../deploy');
 const COMPOSE = join(DEPLOY, 'compose/compose.yaml');
@@ -64,13 +74,31 @@ describe('compose file', () => {
       'provision',
       'ingest',
       'route-analysis',
-      'api',
+      'api-1',
+      'api-2',
+      'api-lb',
       'nats-leaf',
       'sim',
       'agent',
     ]) {
       expect(services[s], s).toBeDefined();
     }
+  });
+
+  it('runs what the tests run: R3 provisioning, two copies of ingest, route-analysis and the API, each API its own id and volume', () => {
+    expect(services.provision!.command.join(' ')).toMatch(/--replicas 3\b/);
+    expect(services.ingest!.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(services['route-analysis']!.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    const apis = Object.entries(services).filter(([, v]) => mmmService(v.command) === 'api');
+    expect(apis.length).toBeGreaterThanOrEqual(2);
+    const ids = apis.map(([, v]) => v.environment?.MMM_SERVER_INSTANCE_ID);
+    expect(new Set(ids).size, 'distinct instance ids').toBe(apis.length);
+    const vols = apis.map(([, v]) => String(v.volumes?.[0]).split(':')[0]);
+    expect(new Set(vols).size, 'one projection volume each').toBe(apis.length);
+    const lb = readFileSync(join(DEPLOY, 'compose', doc.configs['api-lb'].file), 'utf8');
+    for (const [name] of apis) expect(lb).toContain(`server ${name}:8082`);
+    const ra = readFileSync(join(DEPLOY, 'compose', doc.configs['route-analysis'].file), 'utf8');
+    expect(ra).toMatch(/^replicas = 3$/m);
   });
 
   it('resolves every reference: images, depends_on, volumes, configs, networks, host ports', () => {
@@ -279,4 +307,152 @@ describe('Kubernetes manifests', () => {
   it('ships a collector config whose pipelines use only defined components', () => {
     checkCollector(parse(find('ConfigMap', 'otel-collector-config')!.data['config.yaml']) as Obj);
   });
+});
+
+const started: Running[] = [];
+afterAll(() => disposeAll(started));
+
+interface ClusterManifest {
+  hubs: (ManifestServer & { serverName: string })[];
+  leaf: ManifestServer;
+  /** The manifest's own `mmm streams provision` arguments. */
+  provision: string[];
+}
+
+function flagValues(args: string[], flag: string): string[] {
+  const i = args.indexOf(flag);
+  if (i < 0) return [];
+  const out: string[] = [];
+  for (let j = i + 1; j < args.length && !args[j]!.startsWith('--'); j++) out.push(args[j]!);
+  return out;
+}
+
+/**
+ * Starts a manifest's three hub configs and its leaf config with nats-server, provisions the hub streams with the
+ * manifest's own provisioning arguments, and proves the cluster does what the tests rely on: R3 streams, the leaf's
+ * site stream sourced into MESH, and after kill -9 of MESH's leader the leaf (listing every hub node) still reaches
+ * the hub and everything arrives once.
+ */
+async function proveCluster(m: ClusterManifest): Promise<void> {
+  const rendered = await renderManifest([...m.hubs, m.leaf]);
+  const hubs = rendered.slice(0, m.hubs.length).map(startRendered);
+  started.push(...hubs);
+  // The full /healthz is ok once a node joined the JetStream meta group, which needs the routes to work.
+  await Promise.all(hubs.map((h) => waitMonitor(h, '/healthz', (b) => (b as { status?: string }).status === 'ok')));
+  const leaf = startRendered(rendered[m.hubs.length]!);
+  started.push(leaf);
+  await waitMonitor(leaf, '/leafz', (b) => ((b as { leafnodes?: number }).leafnodes ?? 0) > 0);
+
+  const hubArg = flagValues(m.provision, '--hub').join(',');
+  for (const h of m.hubs.filter((x) => x.aliases?.length)) {
+    expect(hubArg, `provisioning names ${h.name}`).toMatch(new RegExp(`//(${h.aliases!.join('|')}):`));
+  }
+  const sites = flagValues(m.provision, '--site');
+  const replicas = Number(flagValues(m.provision, '--replicas')[0]);
+  expect(replicas).toBe(m.hubs.length);
+  const site = sites[0]!;
+
+  let nc: NatsConnection | undefined;
+  let leafNc: NatsConnection | undefined;
+  try {
+    nc = await connect({ servers: hubs.map((h) => h.url), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const jsm = await nc.jetstreamManager({ timeout: 20_000 });
+    await waitFor('provisioning on the fresh cluster', () => provisionHub(jsm, { sites, replicas }), 60_000, 1000);
+    const mesh = await jsm.streams.info('MESH');
+    expect(mesh.config.num_replicas).toBe(3);
+    expect(mesh.cluster?.replicas?.length).toBe(2);
+
+    leafNc = await connect({ servers: leaf.url });
+    const leafJs = leafNc.jetstream();
+    await ensureSiteStream(await leafNc.jetstreamManager(), site);
+    const publish = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 50) {
+        await Promise.all(
+          Array.from({ length: Math.min(50, to - i) }, (_, k) =>
+            leafJs.publish(`mesh.v1.${site}.agent-1.rx.text`, `{"n":${i + k}}`, { msgID: `manifest-${i + k}` }),
+          ),
+        );
+      }
+    };
+    const hubHas = (n: number) =>
+      waitFor(
+        `MESH on the hub to hold ${n}`,
+        async () => (await jsm.streams.info('MESH')).state.messages === n,
+        90_000,
+        250,
+      );
+    await publish(0, 200);
+    await hubHas(200);
+
+    const leader = (await jsm.streams.info('MESH')).cluster!.leader!;
+    const victim = hubs.find((h) => m.hubs.find((x) => x.name === h.server.name)!.serverName === leader)!;
+    expect(victim, `leader ${leader} among the hub nodes`).toBeDefined();
+    await victim.kill();
+    await publish(200, 300);
+    await hubHas(300);
+    const after = await jsm.streams.info('MESH');
+    expect(after.cluster?.leader).not.toBe(leader);
+    expect(after.state.last_seq).toBe(300);
+  } finally {
+    await leafNc?.close();
+    await nc?.close();
+  }
+}
+
+describe('the manifests NATS configs, started with nats-server (ports remapped)', () => {
+  it('compose: three hub nodes form the cluster, R3 MESH sources the leaf, which survives the leader’s kill -9', async () => {
+    const doc = parse(readFileSync(COMPOSE, 'utf8'), { merge: true }) as Obj;
+    const services = doc.services as Record<string, Obj>;
+    const fileOf = (svc: Obj) =>
+      readFileSync(resolve(dirname(COMPOSE), doc.configs[(svc.configs as Obj[])[0]!.source].file), 'utf8');
+    const hubs = Object.entries(services)
+      .filter(([, v]) => (v.configs as Obj[] | undefined)?.[0]?.source === 'nats-hub')
+      .map(([name, v]) => ({
+        name,
+        text: fileOf(v),
+        env: v.environment as Record<string, string>,
+        aliases: [name],
+        serverName: (v.environment as Record<string, string>).SERVER_NAME!,
+      }));
+    expect(hubs.map((h) => h.name)).toEqual(['nats-1', 'nats-2', 'nats-3']);
+    await proveCluster({
+      hubs,
+      leaf: { name: 'nats-leaf', text: fileOf(services['nats-leaf']!), aliases: ['nats-leaf'] },
+      provision: services.provision!.command as string[],
+    });
+  }, 240_000);
+
+  it('k8s: the StatefulSet’s three pods form the cluster, R3 MESH sources the site leaf, which survives the leader’s kill -9', async () => {
+    const dir = join(DEPLOY, 'k8s');
+    const objects = ['nats.yaml', 'site.yaml', 'provision-job.yaml'].flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as Obj),
+    );
+    const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name)!;
+    const sts = find('StatefulSet', 'nats');
+    const hubText = find('ConfigMap', 'nats-hub-config').data['nats.conf'] as string;
+    const pods = Array.from({ length: sts.spec.replicas as number }, (_, i) => `nats-${i}`);
+    expect(pods).toHaveLength(3);
+    await proveCluster({
+      hubs: pods.map((pod) => ({
+        name: pod,
+        text: hubText,
+        env: { POD_NAME: pod },
+        aliases: [`${pod}.${sts.spec.serviceName}.meshymcmapface.svc`],
+        serverName: pod,
+      })),
+      leaf: { name: 'leaf-site1', text: find('ConfigMap', 'site1-config').data['nats.conf'], aliases: ['leaf-site1'] },
+      provision: find('Job', 'provision-streams').spec.template.spec.containers[0].args as string[],
+    });
+  }, 240_000);
+
+  it('infra/nats: hub-a, hub-b, hub-c and the leaf template form the same cluster', async () => {
+    const infra = join(DEPLOY, '../infra/nats');
+    const read = (f: string) => readFileSync(join(infra, f), 'utf8');
+    await proveCluster({
+      hubs: ['hub-a', 'hub-b', 'hub-c'].map((n) => ({ name: n, text: read(`${n}.conf`), serverName: n })),
+      leaf: { name: 'leaf', text: read('leaf.conf') },
+      // docs/operations.md and the configs' own comments: mmm streams provision --replicas 3 for the template's site.
+      provision: ['streams', 'provision', '--hub', 'nats://127.0.0.1:4222', '--site', 'site1', '--replicas', '3'],
+    });
+  }, 240_000);
 });

@@ -14,6 +14,8 @@ export interface ChildSpec {
   address: string;
   /** Resolves true once the service does its work; polled until the start timeout. */
   ready: () => Promise<boolean>;
+  /** One node of a three-node hub: its loss is reported and the stack carries on while two remain. */
+  hubNode?: boolean;
 }
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };

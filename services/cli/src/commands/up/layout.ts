@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { UpOptions } from './options.js';
+import { type HubNodes, hubNodePorts, type UpOptions } from './options.js';
 
 /** Where everything of one `mmm up` lives under the data directory. */
 export interface Layout {
@@ -9,39 +9,64 @@ export interface Layout {
   lock: string;
   configDir: string;
   logDir: string;
-  config: { hub: string; leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string };
-  natsStore: { hub: string; leaf: string };
+  /** One entry per hub node: its server name, config file and JetStream store. */
+  hubs: { name: string; config: string; store: string }[];
+  config: { leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string };
+  natsStore: { leaf: string };
   historyDb: string;
   apiDb: string;
 }
 
-export function layout(dataDir: string): Layout {
+/** Server names of the hub nodes: one hub keeps the name it always had; a cluster's nodes are hub-a, hub-b, hub-c. */
+export function hubNames(hubNodes: HubNodes): string[] {
+  return hubNodes === 1 ? ['hub'] : ['hub-a', 'hub-b', 'hub-c'];
+}
+
+export function layout(dataDir: string, hubNodes: HubNodes = 1): Layout {
   const c = join(dataDir, 'config');
   return {
+    hubs: hubNames(hubNodes).map((name) => ({
+      name,
+      config: join(c, `${name}-nats.conf`),
+      store: join(dataDir, 'nats', name),
+    })),
     root: dataDir,
     state: join(dataDir, 'up.json'),
     lock: join(dataDir, 'up.pid'),
     configDir: c,
     logDir: join(dataDir, 'logs'),
     config: {
-      hub: join(c, 'hub-nats.conf'),
       leaf: join(c, 'leaf-nats.conf'),
       agent: join(c, 'agent.ini'),
       ingest: join(c, 'ingest.ini'),
       routeAnalysis: join(c, 'route-analysis.ini'),
       api: join(c, 'api.ini'),
     },
-    natsStore: { hub: join(dataDir, 'nats', 'hub'), leaf: join(dataDir, 'nats', 'leaf') },
+    natsStore: { leaf: join(dataDir, 'nats', 'leaf') },
     historyDb: join(dataDir, 'history.db'),
     apiDb: join(dataDir, 'api.db'),
   };
 }
 
 /** What the generated configs depend on; recorded so a restart with other flags is noticed instead of ignored. */
-export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'ports' | 'radio' | 'clickhouse'>;
+export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'hubNodes' | 'ports' | 'radio' | 'clickhouse'>;
 
 export function setupOf(o: UpOptions): Setup {
-  return { site: o.site, agentId: o.agentId, ports: o.ports, radio: o.radio, clickhouse: o.clickhouse };
+  return {
+    site: o.site,
+    agentId: o.agentId,
+    hubNodes: o.hubNodes,
+    ports: o.ports,
+    radio: o.radio,
+    clickhouse: o.clickhouse,
+  };
+}
+
+/** Every hub node's client URL, comma-separated as the services' [nats] url takes them. */
+export function hubUrls(s: Setup): string {
+  return hubNodePorts(s)
+    .map((n) => `nats://127.0.0.1:${n.nats}`)
+    .join(',');
 }
 
 /** sync_interval (fsync per write) exists from nats-server 2.10; Debian 12's 2.9.10 refuses the key. */
@@ -52,20 +77,37 @@ export function syncLine(natsVersion: [number, number]): string {
     : '# sync_interval: always  (nats-server >= 2.10)';
 }
 
-export function hubConf(s: Setup, l: Layout, sync: string): string {
-  return `# Hub nats-server of \`mmm up\` (written once; edit freely, it is reused).
-server_name: hub
-listen: 127.0.0.1:${s.ports.nats}
-http: 127.0.0.1:${s.ports.monitor}
+export function hubConf(s: Setup, l: Layout, sync: string, node = 0): string {
+  const hub = l.hubs[node]!;
+  const ports = hubNodePorts(s);
+  const me = ports[node]!;
+  const cluster =
+    s.hubNodes > 1
+      ? `
+# One of ${s.hubNodes} nodes of the JetStream cluster "hub" on this machine (a trial: real clusters put each node on
+# its own machine, see docs/operations.md). Streams and KV buckets have ${s.hubNodes} replicas; two nodes are a quorum.
+cluster {
+  name: hub
+  listen: 127.0.0.1:${me.cluster}
+  routes: [
+${ports.map((p) => `    nats-route://127.0.0.1:${p.cluster}`).join('\n')}
+  ]
+}
+`
+      : '';
+  return `# Hub nats-server ${hub.name} of \`mmm up\` (written once; edit freely, it is reused).
+server_name: ${hub.name}
+listen: 127.0.0.1:${me.nats}
+http: 127.0.0.1:${me.monitor}
 jetstream {
-  store_dir: ${JSON.stringify(l.natsStore.hub)}
+  store_dir: ${JSON.stringify(hub.store)}
   domain: hub
   ${sync}
 }
 leafnodes {
-  listen: 127.0.0.1:${s.ports.leafnode}
+  listen: 127.0.0.1:${me.leafnode}
 }
-`;
+${cluster}`;
 }
 
 export function leafConf(s: Setup, l: Layout, sync: string): string {
@@ -81,7 +123,10 @@ jetstream {
 leafnodes {
   reconnect: 1
   remotes: [
-    { url: "nats-leaf://127.0.0.1:${s.ports.leafnode}" }
+    # Every hub node: the link fails over by itself when one is down.
+    { urls: [${hubNodePorts(s)
+      .map((n) => `"nats-leaf://127.0.0.1:${n.leafnode}"`)
+      .join(', ')}] }
   ]
 }
 `;
@@ -113,7 +158,7 @@ ops_port = ${s.ports.opsBase}
 export function ingestIni(s: Setup, l: Layout): string {
   return `# Ingest of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm ingest --help, docs/ingest.md.
 [nats]
-url = nats://127.0.0.1:${s.ports.nats}
+url = ${hubUrls(s)}
 
 [ingest]
 # mmm up provisions the hub streams (MESH sourcing the site) before ingest starts.
@@ -126,8 +171,8 @@ ${s.clickhouse ? `[clickhouse]\nurl = ${s.clickhouse}\n` : `[sqlite]\npath = ${l
 export function routeAnalysisIni(s: Setup): string {
   return `# Route analysis of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm route-analysis --help.
 [nats]
-url = nats://127.0.0.1:${s.ports.nats}
-
+url = ${hubUrls(s)}
+${s.hubNodes > 1 ? `\n[route_analysis]\n# Its KV buckets (snapshot, checkpoint, writer lease) on every hub node.\nreplicas = ${s.hubNodes}\n` : ''}
 [ops]
 port = ${s.ports.opsBase + 2}
 `;
@@ -140,7 +185,7 @@ host = 127.0.0.1
 port = ${s.ports.api}
 
 [nats]
-url = nats://127.0.0.1:${s.ports.nats}
+url = ${hubUrls(s)}
 
 [database]
 path = ${l.apiDb}
@@ -158,11 +203,12 @@ export class SetupChangedError extends Error {
  * Returns the files written.
  */
 export function prepare(o: UpOptions, natsVersion: [number, number]): { layout: Layout; written: string[] } {
-  const l = layout(o.dataDir);
-  for (const d of [l.root, l.configDir, l.logDir, l.natsStore.hub, l.natsStore.leaf]) mkdirSync(d, { recursive: true });
+  const l = layout(o.dataDir, o.hubNodes);
+  for (const d of [l.root, l.configDir, l.logDir, ...l.hubs.map((h) => h.store), l.natsStore.leaf])
+    mkdirSync(d, { recursive: true });
   const setup = setupOf(o);
   if (existsSync(l.state) && !o.reconfigure) {
-    const before = JSON.parse(readFileSync(l.state, 'utf8')) as Setup;
+    const before = { hubNodes: 1, ...JSON.parse(readFileSync(l.state, 'utf8')) } as Setup;
     const diff = describeDiff(before, setup);
     if (diff) {
       throw new SetupChangedError(
@@ -172,7 +218,7 @@ export function prepare(o: UpOptions, natsVersion: [number, number]): { layout: 
   }
   const sync = syncLine(natsVersion);
   const files: [string, string][] = [
-    [l.config.hub, hubConf(setup, l, sync)],
+    ...l.hubs.map((h, i): [string, string] => [h.config, hubConf(setup, l, sync, i)]),
     [l.config.leaf, leafConf(setup, l, sync)],
     [l.config.agent, agentIni(setup, o.ports.sim)],
     [l.config.ingest, ingestIni(setup, l)],
@@ -199,7 +245,13 @@ function describeDiff(a: Setup, b: Setup): string | undefined {
         : `serial:${s.radio.path}`
       : '(simulator)',
     '--clickhouse': s.clickhouse ?? '(SQLite)',
-    ...Object.fromEntries(Object.entries(s.ports).map(([k, v]) => [`port ${k}`, String(v)])),
+    '--hub-nodes': String(s.hubNodes),
+    ...Object.fromEntries(
+      Object.entries(s.ports)
+        // The cluster port means nothing to one hub node (and data directories from before it have none).
+        .filter(([k]) => k !== 'cluster' || s.hubNodes > 1)
+        .map(([k, v]) => [`port ${k}`, String(v)]),
+    ),
   });
   const fa = flat(a);
   const fb = flat(b);

@@ -10,7 +10,13 @@ export const DEFAULT_PORTS = {
   monitor: 8222,
   sim: 4403,
   opsBase: 9401,
+  cluster: 6222,
 } as const;
+
+/** With --hub-nodes 3, hub node i (0, 1, 2) listens on each hub port + HUB_NODE_PORT_STEP * i. */
+export const HUB_NODE_PORT_STEP = 10;
+export const HUB_NODE_COUNTS = [1, 3] as const;
+export type HubNodes = (typeof HUB_NODE_COUNTS)[number];
 
 export type Radio = { kind: 'tcp'; host: string; port: number } | { kind: 'serial'; path: string };
 
@@ -18,6 +24,8 @@ export interface UpOptions {
   dataDir: string;
   site: string;
   agentId: string;
+  /** 1: one hub nats-server; 3: a JetStream cluster of three on this machine, streams and buckets with 3 replicas. */
+  hubNodes: HubNodes;
   ports: {
     api: number;
     nats: number;
@@ -28,6 +36,8 @@ export interface UpOptions {
     sim: number;
     /** agent ops = base, ingest = base + 1, route-analysis = base + 2. */
     opsBase: number;
+    /** Cluster route port of the first hub node (only with 3 hub nodes). */
+    cluster: number;
   };
   radio?: Radio;
   clickhouse?: string;
@@ -79,6 +89,24 @@ export function parseCount(what: string, min: number) {
   };
 }
 
+export function parseHubNodes(v: string): HubNodes {
+  const n = Number(v);
+  if (!HUB_NODE_COUNTS.includes(n as HubNodes))
+    throw new InvalidArgumentError('--hub-nodes must be 1 (one hub nats-server) or 3 (a three-node cluster)');
+  return n as HubNodes;
+}
+
+/** The client, leafnode, monitor and cluster ports of each hub node. */
+export function hubNodePorts(o: Pick<UpOptions, 'hubNodes' | 'ports'>) {
+  return Array.from({ length: o.hubNodes }, (_, i) => ({
+    index: i,
+    nats: o.ports.nats + HUB_NODE_PORT_STEP * i,
+    leafnode: o.ports.leafnode + HUB_NODE_PORT_STEP * i,
+    monitor: o.ports.monitor + HUB_NODE_PORT_STEP * i,
+    cluster: o.ports.cluster + HUB_NODE_PORT_STEP * i,
+  }));
+}
+
 export function parseUrl(v: string): string {
   try {
     const u = new URL(v);
@@ -99,21 +127,12 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     monitor: (raw.monitorPort as number | undefined) ?? DEFAULT_PORTS.monitor,
     sim: (raw.simPort as number | undefined) ?? DEFAULT_PORTS.sim,
     opsBase: (raw.opsPortBase as number | undefined) ?? DEFAULT_PORTS.opsBase,
+    cluster: (raw.clusterPort as number | undefined) ?? DEFAULT_PORTS.cluster,
   };
-  const all: [string, number][] = [
-    ['--port', ports.api],
-    ['--nats-port', ports.nats],
-    ['--leaf-port', ports.leaf],
-    ['--leafnode-port', ports.leafnode],
-    ['--monitor-port', ports.monitor],
-    ['--monitor-port + 1', ports.monitor + 1],
-    ['--ops-port-base', ports.opsBase],
-    ['--ops-port-base + 1', ports.opsBase + 1],
-    ['--ops-port-base + 2', ports.opsBase + 2],
-  ];
-  if (!raw.radio) all.push(['--sim-port', ports.sim]);
+  const hubNodes = (raw.hubNodes as HubNodes | undefined) ?? 1;
+  const radio = raw.radio as Radio | undefined;
   const seen = new Map<number, string>();
-  for (const [flag, port] of all) {
+  for (const [flag, port] of portList({ hubNodes, ports, radio })) {
     if (port > 65535) throw new InvalidArgumentError(`${flag} is ${port}, beyond 65535`);
     const other = seen.get(port);
     if (other) throw new InvalidArgumentError(`${flag} and ${other} are both ${port}; every port must differ`);
@@ -123,8 +142,9 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     dataDir: resolve((raw.dataDir as string | undefined) ?? 'data'),
     site: (raw.site as string | undefined) ?? 'local',
     agentId: (raw.agentId as string | undefined) ?? 'agent-1',
+    hubNodes,
     ports,
-    radio: raw.radio as Radio | undefined,
+    radio,
     clickhouse: raw.clickhouse as string | undefined,
     simNodes: raw.simNodes as number | undefined,
     simRate: raw.simRate as number | undefined,
@@ -134,4 +154,34 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     reconfigure: raw.reconfigure === true,
     logLevel: (raw.logLevel as string | undefined) ?? 'info',
   };
+}
+
+/** Every port the stack listens on, named by the flag that sets it. */
+export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio'>): [string, number][] {
+  const p = o.ports;
+  const all: [string, number][] = [
+    ['--port', p.api],
+    ['--nats-port', p.nats],
+    ['--leaf-port', p.leaf],
+    ['--leafnode-port', p.leafnode],
+    ['--monitor-port', p.monitor],
+    ['--monitor-port + 1 (leaf monitor)', p.monitor + 1],
+    ['--ops-port-base (agent)', p.opsBase],
+    ['--ops-port-base + 1 (ingest)', p.opsBase + 1],
+    ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
+  ];
+  if (!o.radio) all.push(['--sim-port', p.sim]);
+  if (o.hubNodes > 1) {
+    all.push(['--cluster-port', p.cluster]);
+    for (const n of hubNodePorts(o).slice(1)) {
+      const plus = ` + ${HUB_NODE_PORT_STEP * n.index} (hub node ${n.index + 1})`;
+      all.push(
+        [`--nats-port${plus}`, n.nats],
+        [`--leafnode-port${plus}`, n.leafnode],
+        [`--monitor-port${plus}`, n.monitor],
+        [`--cluster-port${plus}`, n.cluster],
+      );
+    }
+  }
+  return all;
 }

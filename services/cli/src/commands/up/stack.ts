@@ -1,8 +1,8 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, type ChildSpec } from './child.js';
-import { type Layout, prepare } from './layout.js';
-import type { UpOptions } from './options.js';
+import { Child, type ChildSpec, type Exit } from './child.js';
+import { hubUrls, type Layout, prepare, setupOf } from './layout.js';
+import { hubNodePorts, portList, type UpOptions } from './options.js';
 import { findNatsServer, lockDataDir, PreflightError } from './preflight.js';
 import { httpOk, leafLinks, portTaken, tcpOpen } from './probes.js';
 import { renderTable } from './table.js';
@@ -87,15 +87,20 @@ function specs(
 ): { before: ChildSpec[][]; provision: ChildSpec; after: ChildSpec[][] } {
   const p = o.ports;
   const lvl = ['--log-level', o.logLevel];
-  const hub: ChildSpec = {
-    name: 'hub-nats',
+  const nodes = hubNodePorts(o);
+  const hubs: ChildSpec[] = l.hubs.map((h, i) => ({
+    name: `${h.name}-nats`,
     command: natsPath,
-    args: ['-c', l.config.hub],
+    args: ['-c', h.config],
     cwd: o.dataDir,
-    logFile: join(l.logDir, 'hub-nats.log'),
-    address: `nats://127.0.0.1:${p.nats} (monitor :${p.monitor}, leafnodes :${p.leafnode})`,
-    ready: () => httpOk(`http://127.0.0.1:${p.monitor}/healthz?js-enabled-only=true`),
-  };
+    logFile: join(l.logDir, `${h.name}-nats.log`),
+    address: `nats://127.0.0.1:${nodes[i]!.nats} (monitor :${nodes[i]!.monitor}, leafnodes :${nodes[i]!.leafnode}${o.hubNodes > 1 ? `, cluster :${nodes[i]!.cluster}` : ''})`,
+    // A cluster node is healthy once it joined the JetStream meta group (the full /healthz says so); a lone hub
+    // once JetStream runs.
+    ready: () =>
+      httpOk(`http://127.0.0.1:${nodes[i]!.monitor}/healthz${o.hubNodes > 1 ? '' : '?js-enabled-only=true'}`),
+    hubNode: o.hubNodes > 1,
+  }));
   const leaf: ChildSpec = {
     name: 'leaf-nats',
     command: natsPath,
@@ -111,7 +116,18 @@ function specs(
     l,
     'streams',
     // The API republishes legacy (Python) agents' reports under the `legacy` site on the hub itself.
-    ['streams', 'provision', '--hub', `nats://127.0.0.1:${p.nats}`, '--site', o.site, '--hub-site', 'legacy'],
+    [
+      'streams',
+      'provision',
+      '--hub',
+      hubUrls(setupOf(o)),
+      '--site',
+      o.site,
+      '--hub-site',
+      'legacy',
+      '--replicas',
+      String(o.hubNodes),
+    ],
     '',
     async () => false,
   );
@@ -156,23 +172,12 @@ function specs(
       httpOk(`http://127.0.0.1:${p.api}/readyz`),
     ),
   );
-  return { before: [[hub], [leaf]], provision, after: [consumers, [agent]] };
+  // The cluster's nodes start together: each waits for the others to form the JetStream meta group.
+  return { before: [hubs, [leaf]], provision, after: [consumers, [agent]] };
 }
 
 async function portsFree(o: UpOptions): Promise<void> {
-  const p = o.ports;
-  const list: [string, number][] = [
-    ['--port', p.api],
-    ['--nats-port', p.nats],
-    ['--leaf-port', p.leaf],
-    ['--leafnode-port', p.leafnode],
-    ['--monitor-port', p.monitor],
-    ['--monitor-port + 1 (leaf monitor)', p.monitor + 1],
-    ['--ops-port-base (agent)', p.opsBase],
-    ['--ops-port-base + 1 (ingest)', p.opsBase + 1],
-    ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
-  ];
-  if (!o.radio) list.push(['--sim-port', p.sim]);
+  const list = portList(o);
   const taken = [];
   for (const [flag, port] of list) if (await portTaken(port)) taken.push(`${port} (${flag})`);
   if (taken.length) {
@@ -253,28 +258,51 @@ export async function runStack(o: UpOptions, io: UpIo): Promise<number> {
     for (const phase of s.after) await Promise.all(phase.map(startOne));
 
     const running = started.filter((c) => !c.exit);
-    io.out('');
-    io.out(
+    const how = (e: Exit) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
+    const table = () =>
       renderTable(
-        ['service', 'pid', 'address', 'log'],
-        running.map((c) => [c.spec.name, String(c.pid), c.spec.address, rel(c.spec.logFile)]),
-      ),
-    );
+        ['service', 'pid', 'state', 'address', 'log'],
+        running.map((c) => [
+          c.spec.name,
+          String(c.pid),
+          c.exit ? `DOWN (${how(c.exit)})` : 'running',
+          c.spec.address,
+          rel(c.spec.logFile),
+        ]),
+      );
+    io.out('');
+    io.out(table());
     io.out('');
     io.out(
       `MeshyMcMapface is up: open http://127.0.0.1:${o.ports.api}  (Ctrl-C stops everything; data in ${rel(o.dataDir)})`,
     );
 
-    const crashed = await Promise.race([stopSignal, ...running.map((c) => c.done.then(() => c))]);
-    if (crashed === 'signal') {
-      await stopAll();
-      io.out('stopped');
-      return 0;
+    let watched = running;
+    for (;;) {
+      const ended = await Promise.race([stopSignal, ...watched.map((c) => c.done.then(() => c))]);
+      if (ended === 'signal') {
+        await stopAll();
+        io.out('stopped');
+        return 0;
+      }
+      const e = ended.exit!;
+      const hubs = running.filter((c) => c.spec.hubNode);
+      const hubsUp = hubs.filter((c) => !c.exit).length;
+      if (ended.spec.hubNode && hubsUp * 2 > hubs.length) {
+        // Surviving one node's loss is what three nodes are for: report it and carry on (nothing restarts it).
+        io.err(
+          `mmm up: hub node ${ended.spec.name} (pid ${ended.pid}) died (${how(e)}); the hub carries on with ${hubsUp} of ${hubs.length} nodes, a quorum: streams and buckets keep their other replicas and the services and the leaf reconnect to the remaining nodes. Restart the stack to bring it back. Last lines of ${rel(ended.spec.logFile)}:\n${ended.tail(5)}`,
+        );
+        io.out(table());
+        watched = watched.filter((c) => c !== ended);
+        continue;
+      }
+      const quorum = ended.spec.hubNode ? ` (only ${hubsUp} of ${hubs.length} hub nodes left: no quorum)` : '';
+      io.err(
+        `mmm up: ${ended.spec.name} (pid ${ended.pid}) exited on its own (${how(e)})${quorum}; stopping the stack. Last lines of ${rel(ended.spec.logFile)}:\n${ended.tail()}`,
+      );
+      break;
     }
-    const e = crashed.exit!;
-    io.err(
-      `mmm up: ${crashed.spec.name} (pid ${crashed.pid}) exited on its own (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}); stopping the stack. Last lines of ${rel(crashed.spec.logFile)}:\n${crashed.tail()}`,
-    );
     await stopAll();
     return 1;
   } catch (err) {
