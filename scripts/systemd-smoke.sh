@@ -34,9 +34,12 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Killed (a test's timeout): still power the container off and unmount.
+trap 'exit 1' INT TERM
 mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$root"
 
-# The container's own identity, service user and configuration (only in the overlay).
+# The container's own identity, service user and configuration (only in the overlay). MMM_READY_TIMEOUT: on a
+# loaded machine Node services take long to start; still under the units' TimeoutStartSec=90.
 systemd-id128 new >"$root/etc/machine-id"
 chroot "$root" getent passwd meshymcmapface >/dev/null ||
   chroot "$root" useradd --system --no-create-home --shell /usr/sbin/nologin meshymcmapface
@@ -54,7 +57,7 @@ leafnodes {
   listen: 127.0.0.1:7422
 }
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:8222/healthz?js-enabled-only=true' >"$etc/hub-nats.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8222/healthz?js-enabled-only=true' >"$etc/hub-nats.env"
 cat >"$etc/leaf-nats.conf" <<'EOF'
 server_name: smoke-leaf
 listen: 127.0.0.1:4223
@@ -67,7 +70,7 @@ leafnodes {
   remotes: [ { url: "nats-leaf://127.0.0.1:7422" } ]
 }
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:8223/healthz?js-enabled-only=true' >"$etc/leaf-nats.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8223/healthz?js-enabled-only=true' >"$etc/leaf-nats.env"
 cat >"$etc/ingest.ini" <<'EOF'
 [nats]
 url = nats://127.0.0.1:4222
@@ -76,16 +79,16 @@ sites = north
 [sqlite]
 path = ./data/history.db
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
 cat >"$etc/api.ini" <<'EOF'
 [nats]
 url = nats://127.0.0.1:4222
 [history]
 sqlite_path = /var/lib/meshymcmapface/ingest/data/history.db
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:8082/readyz' >"$etc/api.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8082/readyz' >"$etc/api.env"
 printf '[nats]\nurl = nats://127.0.0.1:4222\n' >"$etc/route-analysis.ini"
-echo 'MMM_READY_URL=http://127.0.0.1:9473/readyz' >"$etc/route-analysis.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9473/readyz' >"$etc/route-analysis.env"
 cat >"$etc/agent.ini" <<'EOF'
 [agent]
 id = gw-1
@@ -102,7 +105,7 @@ ops_port = 9480
 [route_discovery]
 enabled = false
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:9480/readyz' >"$etc/agent.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9480/readyz' >"$etc/agent.env"
 chroot "$root" chown -R root:meshymcmapface /etc/meshymcmapface
 chmod 0750 "$etc" && chmod 0640 "$etc"/*
 for u in $UNITS; do
@@ -132,8 +135,12 @@ in_ct() { nsenter -t "$init_pid" -m -u -i -n -p "$@"; }
 }
 
 ok=0
+# One start job per group: the hub services start side by side once the hub answers (After=, ExecStartPost).
+in_ct systemctl start meshymcmapface-hub-nats.service meshymcmapface-leaf-nats.service || ok=1
+in_ct systemctl start meshymcmapface-ingest.service meshymcmapface-route-analysis.service meshymcmapface-api.service ||
+  ok=1
 for u in hub-nats leaf-nats ingest route-analysis api; do
-  if in_ct systemctl start "meshymcmapface-$u.service"; then
+  if in_ct systemctl is-active -q "meshymcmapface-$u.service"; then
     echo "systemd-smoke: meshymcmapface-$u.service active"
   else
     ok=1

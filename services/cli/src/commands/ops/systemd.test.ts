@@ -143,14 +143,14 @@ describe('under a real systemd', () => {
     if (spawnSync('sh', ['-c', 'command -v systemd-nspawn']).status !== 0) {
       throw new Error('systemd-nspawn is not installed; install it with: sudo apt-get install -y systemd-container');
     }
-    const r = spawnSync('bash', [join(ROOT, 'scripts/systemd-smoke.sh')], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('bash', [join(ROOT, 'scripts/systemd-smoke.sh')], { encoding: 'utf8', timeout: 400_000 });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     for (const unit of UNITS) expect(r.stdout).toContain(`${unit} active`);
     expect(r.stdout).toContain('meshymcmapface-agent.service active (TCP-radio drop-in)');
     expect(r.stdout).toContain('ingest history in /var/lib/meshymcmapface/ingest');
     expect(r.stdout).toContain('agent events stored in stream MESH_north');
     expect(r.stdout).toContain("events sourced into the hub's stream MESH");
-  }, 300_000);
+  }, 420_000);
 });
 
 describe('mmm-wait-ready', () => {
