@@ -1,13 +1,12 @@
 #!/bin/bash
 # Starts the hardened units under a real systemd: PID 1 of a systemd-nspawn container whose root is a throw-away
 # overlay of this machine's root (this checkout bound read-only at /opt/meshymcmapface, private network: loopback
-# only). Checks that meshymcmapface-leaf-nats starts (JetStream store in its StateDirectory), that
-# meshymcmapface-ingest starts against it (Node under the unit's sandbox, SQLite in its StateDirectory, ready on
-# /readyz), and that meshymcmapface-agent, with the TCP-radio drop-in, reads a simulated radio (`mmm sim`, started
-# with systemd-run) and stores its events in its site stream on the leaf; then powers the container off and removes
-# the overlay. Needs root and systemd-nspawn
-# (Debian package systemd-container). For machines without systemd as PID 1, such as these.
-# Usage: sudo scripts/systemd-smoke.sh        exit 0 when both units ran, 1 otherwise (the units' journal printed)
+# only). Starts the hub and leaf nats-servers (linked), ingest, route-analysis and api (ready on /readyz), and the
+# agent with the TCP-radio drop-in reading a simulated radio (`mmm sim`, started with systemd-run); checks that each
+# wrote its own StateDirectory and that the agent's events reached the leaf's site stream and, sourced, the hub's
+# stream. Then powers the container off and removes the overlay. Needs root and systemd-nspawn (Debian package
+# systemd-container). For machines without systemd as PID 1, such as these.
+# Usage: sudo scripts/systemd-smoke.sh        exit 0 when every unit ran, 1 otherwise (the units' journals printed)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 command -v systemd-nspawn >/dev/null || {
@@ -19,6 +18,7 @@ command -v systemd-nspawn >/dev/null || {
   exit 2
 }
 
+UNITS='hub-nats leaf-nats ingest route-analysis api agent'
 work=$(mktemp -d /tmp/mmm-systemd-smoke-XXXXXX)
 root=$work/root
 mkdir -p "$work/upper" "$work/work" "$root"
@@ -34,14 +34,30 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Killed (a test's timeout): still power the container off and unmount.
+trap 'exit 1' INT TERM
 mount -t overlay overlay -o "lowerdir=/,upperdir=$work/upper,workdir=$work/work" "$root"
 
-# The container's own identity, service user and configuration (only in the overlay).
+# The container's own identity, service user and configuration (only in the overlay). MMM_READY_TIMEOUT: on a
+# loaded machine Node services take long to start; still under the units' TimeoutStartSec=90.
 systemd-id128 new >"$root/etc/machine-id"
 chroot "$root" getent passwd meshymcmapface >/dev/null ||
   chroot "$root" useradd --system --no-create-home --shell /usr/sbin/nologin meshymcmapface
 etc=$root/etc/meshymcmapface
 mkdir -p "$etc"
+cat >"$etc/hub-nats.conf" <<'EOF'
+server_name: smoke-hub
+listen: 127.0.0.1:4222
+http: 127.0.0.1:8222
+jetstream {
+  store_dir: "/var/lib/meshymcmapface/hub-nats/js"
+  domain: hub
+}
+leafnodes {
+  listen: 127.0.0.1:7422
+}
+EOF
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8222/healthz?js-enabled-only=true' >"$etc/hub-nats.env"
 cat >"$etc/leaf-nats.conf" <<'EOF'
 server_name: smoke-leaf
 listen: 127.0.0.1:4223
@@ -50,18 +66,29 @@ jetstream {
   store_dir: "/var/lib/meshymcmapface/leaf-nats/js"
   domain: north
 }
+leafnodes {
+  remotes: [ { url: "nats-leaf://127.0.0.1:7422" } ]
+}
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:8223/healthz?js-enabled-only=true' >"$etc/leaf-nats.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8223/healthz?js-enabled-only=true' >"$etc/leaf-nats.env"
 cat >"$etc/ingest.ini" <<'EOF'
 [nats]
-url = nats://127.0.0.1:4223
+url = nats://127.0.0.1:4222
 [ingest]
-# Not the agent's site: on one server the hub stream must not capture the site stream's subjects.
-sites = smoke
+sites = north
 [sqlite]
 path = ./data/history.db
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9403/readyz' >"$etc/ingest.env"
+cat >"$etc/api.ini" <<'EOF'
+[nats]
+url = nats://127.0.0.1:4222
+[history]
+sqlite_path = /var/lib/meshymcmapface/ingest/data/history.db
+EOF
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:8082/readyz' >"$etc/api.env"
+printf '[nats]\nurl = nats://127.0.0.1:4222\n' >"$etc/route-analysis.ini"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9473/readyz' >"$etc/route-analysis.env"
 cat >"$etc/agent.ini" <<'EOF'
 [agent]
 id = gw-1
@@ -78,10 +105,10 @@ ops_port = 9480
 [route_discovery]
 enabled = false
 EOF
-echo 'MMM_READY_URL=http://127.0.0.1:9480/readyz' >"$etc/agent.env"
+printf 'MMM_READY_URL=%s\nMMM_READY_TIMEOUT=85\n' 'http://127.0.0.1:9480/readyz' >"$etc/agent.env"
 chroot "$root" chown -R root:meshymcmapface /etc/meshymcmapface
 chmod 0750 "$etc" && chmod 0640 "$etc"/*
-for u in leaf-nats ingest agent; do
+for u in $UNITS; do
   install -m 0644 "$repo/systemd/meshymcmapface-$u.service" "$root/etc/systemd/system/"
 done
 install -D -m 0644 "$repo/systemd/drop-ins/agent-tcp-radio.conf" \
@@ -108,8 +135,12 @@ in_ct() { nsenter -t "$init_pid" -m -u -i -n -p "$@"; }
 }
 
 ok=0
-for u in leaf-nats ingest; do
-  if in_ct systemctl start "meshymcmapface-$u.service"; then
+# One start job per group: the hub services start side by side once the hub answers (After=, ExecStartPost).
+in_ct systemctl start meshymcmapface-hub-nats.service meshymcmapface-leaf-nats.service || ok=1
+in_ct systemctl start meshymcmapface-ingest.service meshymcmapface-route-analysis.service meshymcmapface-api.service ||
+  ok=1
+for u in hub-nats leaf-nats ingest route-analysis api; do
+  if in_ct systemctl is-active -q "meshymcmapface-$u.service"; then
     echo "systemd-smoke: meshymcmapface-$u.service active"
   else
     ok=1
@@ -125,25 +156,23 @@ else
   ok=1
 fi
 if [ "$ok" = 0 ]; then
-  # JetStream wrote ingest's stream into the leaf's StateDirectory; ingest wrote its SQLite file into its own.
-  stream=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -type d -name MESH | head -1)
-  [ -n "$stream" ] && echo "systemd-smoke: stream MESH stored in /var/lib/meshymcmapface/leaf-nats" || ok=1
+  # Each wrote its own StateDirectory: the hub's stream, ingest's SQLite history, the agent's events in the leaf's
+  # site stream, and those sourced over the leafnode link into the hub's stream.
+  js() { find "$root/var/lib/meshymcmapface/$1/js" -path "*/$2/msgs/*.blk" -size +0 2>/dev/null | head -1; }
   [ -f "$root/var/lib/meshymcmapface/ingest/data/history.db" ] &&
     echo "systemd-smoke: ingest history in /var/lib/meshymcmapface/ingest" || ok=1
-  # The agent's events land in its site stream: a non-empty message block.
-  stored=
-  for _ in $(seq 1 60); do
-    stored=$(find "$root/var/lib/meshymcmapface/leaf-nats/js" -path '*/MESH_north/msgs/*.blk' -size +0 | head -1)
-    [ -n "$stored" ] && break
+  for _ in $(seq 1 120); do
+    [ -n "$(js leaf-nats MESH_north)" ] && [ -n "$(js hub-nats MESH)" ] && break
     sleep 0.5
   done
-  [ -n "$stored" ] && echo "systemd-smoke: agent events stored in stream MESH_north" || ok=1
-  for u in leaf-nats ingest agent; do
+  [ -n "$(js leaf-nats MESH_north)" ] && echo "systemd-smoke: agent events stored in stream MESH_north" || ok=1
+  [ -n "$(js hub-nats MESH)" ] && echo "systemd-smoke: events sourced into the hub's stream MESH" || ok=1
+  for u in $UNITS; do
     echo "systemd-smoke: meshymcmapface-$u $(in_ct systemd-analyze security "meshymcmapface-$u.service" | tail -1)"
   done
 fi
 if [ "$ok" != 0 ]; then
-  for u in meshymcmapface-leaf-nats meshymcmapface-ingest mmm-sim meshymcmapface-agent; do
+  for u in $(printf 'meshymcmapface-%s ' $UNITS) mmm-sim; do
     in_ct journalctl -u "$u" --no-pager | tail -30 >&2 || true
   done
   echo "systemd-smoke: FAILED" >&2

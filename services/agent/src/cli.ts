@@ -6,6 +6,7 @@ import {
   createLogShippers,
   createRegistry,
   type Logger,
+  natsTls,
   runService,
   Shutdown,
   serviceOptions,
@@ -86,6 +87,9 @@ Documentation: docs/agent.md`,
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
     .option('--password <password>', 'NATS password')
+    .option('--tls-ca <file>', 'CA to verify the server with (TLS)')
+    .option('--tls-cert <file>', 'client certificate, where the server requires one')
+    .option('--tls-key <file>', 'key of --tls-cert')
     .action(
       async (opts: {
         hub: string;
@@ -96,6 +100,9 @@ Documentation: docs/agent.md`,
         creds?: string;
         user?: string;
         password?: string;
+        tlsCa?: string;
+        tlsCert?: string;
+        tlsKey?: string;
       }) => {
         await runService({}, async () => {
           const log = createLogger({ name: 'streams', level: 'warn' });
@@ -106,6 +113,7 @@ Documentation: docs/agent.md`,
               creds: opts.creds,
               user: opts.user,
               pass: opts.password,
+              tls: natsTls({ tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey }),
               connectTimeoutMs: 10_000,
             },
             log,
@@ -149,6 +157,9 @@ Documentation: docs/agent.md`,
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
     .option('--password <password>', 'NATS password')
+    .option('--tls-ca <file>', 'CA to verify the server with (TLS)')
+    .option('--tls-cert <file>', 'client certificate, where the server requires one')
+    .option('--tls-key <file>', 'key of --tls-cert')
     .action(
       async (opts: {
         leaf: string;
@@ -158,6 +169,9 @@ Documentation: docs/agent.md`,
         creds?: string;
         user?: string;
         password?: string;
+        tlsCa?: string;
+        tlsCert?: string;
+        tlsKey?: string;
       }) => {
         await runService({}, async () => {
           const log = createLogger({ name: 'streams', level: 'warn' });
@@ -168,6 +182,7 @@ Documentation: docs/agent.md`,
               creds: opts.creds,
               user: opts.user,
               pass: opts.password,
+              tls: natsTls({ tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey }),
               connectTimeoutMs: 10_000,
             },
             log,

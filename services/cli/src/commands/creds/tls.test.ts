@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectNats, NatsTlsError, natsSection, natsTls, parseConfig } from '@mmm/common';
 import { subjects } from '@mmm/schemas';
 import { freePort, httpOk, requireBinary, ServerProcess, waitFor } from '@mmm/testkit';
@@ -13,6 +15,7 @@ import { issueForCommand } from './tls-issue.js';
 import { generatedTlsLayout } from './tls-render.js';
 
 const SITE = 'north';
+const BIN = fileURLToPath(new URL('../../../bin/mmm.js', import.meta.url));
 const bin = requireBinary('nats-server', 'nats-server');
 let root: string;
 let out: string;
@@ -302,7 +305,7 @@ describe('mmm creds --tls-generate', () => {
     await rogue.stop();
   });
 
-  it('with --tls-verify-clients the client port takes only clients with a certificate from the CA', async () => {
+  it('with --tls-verify-clients the client port takes only clients with a certificate from the CA (provisioning too)', async () => {
     const dir = join(root, 'mtls');
     await makeCreds(dir, true, { [SITE]: ['gw-1'] });
     const [port, mon] = [await freePort(), await freePort()];
@@ -310,7 +313,7 @@ describe('mmm creds --tls-generate', () => {
       'hub-mtls',
       join(dir, 'hub/hub.conf'),
       mon,
-      `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${mon}\ninclude "authorization.conf"\ninclude "tls.conf"\n`,
+      `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${mon}\njetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }\ninclude "authorization.conf"\ninclude "tls.conf"\n`,
     );
     const s = { ...snippet('services/ingest.ini', dir), servers: [`nats://127.0.0.1:${port}`] };
     expect(s.tls?.certFile).toBe(join(dir, 'tls/clients/ingest.pem'));
@@ -329,6 +332,33 @@ describe('mmm creds --tls-generate', () => {
       }),
     ).rejects.toThrow();
     await waitFor('server refusing the client', () => /didn't provide a certificate/.test(hub.log), 30_000);
+    // Provisioning is the admin's job: the command takes the admin's certificate too.
+    const admin = snippet('services/admin.ini', dir);
+    const r = spawnSync(
+      'node',
+      [
+        BIN,
+        'streams',
+        'provision',
+        '--hub',
+        `nats://127.0.0.1:${port}`,
+        '--site',
+        SITE,
+        '--user',
+        admin.user!,
+        '--password',
+        admin.pass!,
+        '--tls-ca',
+        admin.tls!.caFile!,
+        '--tls-cert',
+        admin.tls!.certFile!,
+        '--tls-key',
+        admin.tls!.keyFile!,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^MESH: /m);
   });
 
   it('renews only the certificate whose names changed (a hub node added)', async () => {
