@@ -127,10 +127,10 @@ describe('systemd units', () => {
     }
   });
 
-  it('reloads only where the process re-reads its configuration on SIGHUP (nats-server)', () => {
+  it('reloads only where the process re-reads its configuration on SIGHUP (nats-server, the API tokens file)', () => {
     for (const unit of UNITS) {
       const reload = values(unit, 'ExecReload');
-      if (unit.includes('nats')) expect(reload).toEqual(['/bin/kill -HUP $MAINPID']);
+      if (unit.includes('nats') || unit.includes('-api')) expect(reload).toEqual(['/bin/kill -HUP $MAINPID']);
       else expect(reload, unit).toEqual([]);
     }
   });
