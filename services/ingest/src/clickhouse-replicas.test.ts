@@ -230,4 +230,22 @@ describe('ClickHouse replicas: one killed at a time while ingest runs', () => {
       await Promise.all([store.close(), onA.close(), onB.close()]);
     }
   });
+
+  it('counts two batches whose rollup rows are identical twice (only source blocks are deduplicated)', async () => {
+    // A quiet mesh: each batch holds one reception of the same node, hour, port and agent, so the rows the views
+    // add to packets_hourly are the same bytes; dropping the second as a repeat would undercount.
+    const store = new ClickHouseStore({ url: `${a.url}, ${b.url}`, database: 'quiet', layout: 'replicated' });
+    try {
+      await store.init();
+      const hour = Date.UTC(2026, 0, 1, 10);
+      await store.write(itemsOf(bulkReceptions(1, hour, 3, 100)), Date.now(), false);
+      await store.write(itemsOf(bulkReceptions(1, hour + 1_000, 3, 200)), Date.now(), false);
+      const [r] = await store.query<{ n: number; rollup: number; first: number }>(
+        'SELECT (SELECT count() FROM receptions) AS n, (SELECT sum(receptions) FROM packets_hourly) AS rollup, (SELECT sum(packets) FROM packets_hourly) AS first',
+      );
+      expect([r!.n, r!.rollup, r!.first].map(Number)).toEqual([2, 2, 2]);
+    } finally {
+      await store.close();
+    }
+  });
 });
