@@ -23,7 +23,9 @@ import { defaultBase } from './testing/sim-hour.js';
 
 // Two ClickHouse replicas (ReplicatedMergeTree, one ZooKeeper) with ingest listing both. Each replica is killed
 // with SIGKILL while ingest runs: first the one ingest is not writing to, then the one it is writing to (ingest
-// fails over). After each comes back, both replicas must hold every reception exactly once.
+// fails over). After each comes back, both replicas must hold every reception exactly once. Then, on the same
+// servers: starting with a listed replica down, a retried batch meeting the block the dead replica committed, and
+// rollup rows that repeat byte for byte.
 
 const PER_PHASE = 12_000;
 const DB = 'replicas';
