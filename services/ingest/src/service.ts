@@ -34,6 +34,7 @@ export function createStore(config: IngestConfig, log?: Logger): HistoryStore {
       password: ch.password,
       layout: ch.layout as Layout,
       onFailover: (e) => log?.warn(e, 'ClickHouse replica failed; writing to the next one'),
+      onTablesFailed: (url, error) => log?.warn({ url, error }, 'cannot create the tables on a ClickHouse replica yet'),
     });
   }
   return new SqliteStore(config.sqlite.path, { cacheMb: config.sqlite.cache_mb });

@@ -24,8 +24,11 @@ export interface ClickHouseOptions {
   readonly macros?: Readonly<Record<string, string>>;
 }
 
-/** A ZooKeeper session lasts this long after its server died, so a restarted replica is active again soon after. */
-const ZOOKEEPER_SESSION_MS = 4_000;
+/**
+ * A ZooKeeper session outlives its killed server by this long, so a restarted replica is active again soon after; long
+ * enough that a loaded two-core machine's pauses do not end live sessions (10 s is the kit ZooKeeper's upper bound).
+ */
+const ZOOKEEPER_SESSION_MS = 10_000;
 
 function replicationXml(opts: ClickHouseOptions): string {
   const parts: string[] = [];

@@ -10,6 +10,8 @@ export interface Replica {
   readonly client: ClickHouseClient;
   /** The database and tables exist here (DDL applied since this process started). */
   tablesReady: boolean;
+  /** The DDL being applied now, so concurrent callers share one attempt. */
+  creating?: Promise<void> | undefined;
 }
 
 export interface Credentials {

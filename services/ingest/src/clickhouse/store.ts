@@ -27,10 +27,14 @@ export interface ClickHouseOptions {
   layout?: Layout;
   /** Writes moved to another replica (for the log). */
   onFailover?: (e: FailoverEvent) => void;
+  /** The tables could not be created on a replica; retried (for the log). */
+  onTablesFailed?: (url: string, error: string) => void;
 }
 
 /** Keys per lookup query: keeps every query well below 18.16's 256 KiB max_query_size. */
 const LOOKUP_CHUNK = 2_000;
+/** How often a replica without tables is offered the DDL again (checked when a batch is written). */
+const TABLES_RETRY_MS = 10_000;
 
 /**
  * ClickHouse history. Without transactions, a batch is made idempotent by looking up what is stored before inserting:
@@ -51,6 +55,7 @@ export class ClickHouseStore implements HistoryStore {
    * bytes would defeat the replicated insert dedup, which compares whole blocks.
    */
   private readonly batchTimes = new WeakMap<readonly Item[], number>();
+  private tablesRetriedAt = Date.now();
 
   constructor(private readonly opts: ClickHouseOptions) {
     sqlIdentifier(opts.database);
@@ -88,14 +93,35 @@ export class ClickHouseStore implements HistoryStore {
         first ??= replica;
       } catch (err) {
         errors.push((err as Error).message);
+        if (this.replicas.size > 1) this.opts.onTablesFailed?.(replica.url, (err as Error).message);
       }
     }
     if (!first) throw new StoreError(errors.join('; '));
     this.replicas.use(first);
   }
 
-  private async ensureTables(replica: Replica): Promise<void> {
-    if (replica.tablesReady) return;
+  private ensureTables(replica: Replica): Promise<void> {
+    if (replica.tablesReady) return Promise.resolve();
+    replica.creating ??= this.createTables(replica).finally(() => {
+      replica.creating = undefined;
+    });
+    return replica.creating;
+  }
+
+  /**
+   * A replica that missed the DDL (down or failing at start) gets it in the background: without its tables it does
+   * not replicate at all, and should it only get them when ingest fails over to it, the other replica, the one it
+   * would copy from, is the one that just failed.
+   */
+  private retryMissingTables(now: number): void {
+    if (now - this.tablesRetriedAt < TABLES_RETRY_MS) return;
+    this.tablesRetriedAt = now;
+    for (const r of this.replicas.replicas) {
+      if (!r.tablesReady) this.ensureTables(r).catch((err) => this.opts.onTablesFailed?.(r.url, err.message));
+    }
+  }
+
+  private async createTables(replica: Replica): Promise<void> {
     const admin = createAdminClient(replica.url, this.opts);
     try {
       await admin.command({ query: createDatabaseSql(this.opts.database) });
@@ -126,6 +152,7 @@ export class ClickHouseStore implements HistoryStore {
   }
 
   async write(items: readonly Item[], now: number, suspect: boolean): Promise<WriteResult> {
+    this.retryMissingTables(Date.now());
     const at = this.batchTimes.get(items) ?? now;
     this.batchTimes.set(items, at);
     const errors: string[] = [];
