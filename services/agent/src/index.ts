@@ -7,6 +7,7 @@ export {
   provisionHub,
   provisionHubConsumers,
   provisionSite,
+  publicReaderDurables,
   TOPOLOGY_BUCKETS,
 } from './streams/provision.js';
 export { TraceScheduler } from './trace/scheduler.js';
