@@ -330,6 +330,30 @@ describe('who may do what', () => {
         jsm.consumers.add(streams.hub, { durable_name: name, filter_subject: filter, ack_policy: AckPolicy.None }),
       ).rejects.toThrow(/permissions violation/i);
     await expect(jsm.consumers.delete(streams.hub, name)).rejects.toThrow(/permissions violation/i);
+
+    // The same trick on a live subscription: the permission matches, but nats-server refuses the subject itself.
+    const got: string[] = [];
+    const errors: string[] = [];
+    nc.subscribe('mesh.v1.*.>.nodedb', {
+      callback: (err, m) => (err ? errors.push(err.message) : got.push(m.subject)),
+    });
+    const control = nc.subscribe(`mesh.v1.${E.site}.*.nodedb`);
+    const controlGot = (async () => {
+      for await (const m of control) return m.subject;
+    })();
+    await nc.flush();
+    const agent = (await login(`${E.site}.${E.agent}`, ports.leaf)).nc;
+    await waitFor(
+      'the control subscription gets a node-DB event',
+      async () => {
+        agent.publish(`mesh.v1.${E.site}.${E.agent}.rx.text`, enc({ text: 'secret' }));
+        agent.publish(`mesh.v1.${E.site}.${E.agent}.nodedb`, enc({}));
+        await agent.flush();
+        return Promise.race([controlGot, new Promise((r) => setTimeout(() => r(undefined), 200))]);
+      },
+      20_000,
+    );
+    expect(got.filter((s) => s.endsWith('.rx.text'))).toEqual([]);
   });
 });
 
