@@ -11,7 +11,14 @@ export { BROADCAST_NUM, nodeIdFromNum, nodeNumFromId, ROLE_NAMES, roleName } fro
 export { PORTNUM, portFromPortnum } from './ports.js';
 export { renderSchema } from './render.js';
 export { msgIdOf, subjectOf } from './routing.js';
-export { consumers, DUPLICATE_WINDOW_MS, msgIds, streams, TOPOLOGY_BUCKET } from './streams.js';
+export {
+  consumers,
+  DUPLICATE_WINDOW_MS,
+  msgIds,
+  streams,
+  TOPOLOGY_BUCKET,
+  TOPOLOGY_STATE_BUCKET,
+} from './streams.js';
 export {
   isPort,
   type ParsedSubject,

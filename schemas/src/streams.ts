@@ -78,6 +78,8 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /** Key-value bucket holding the latest topology snapshot. */
 export const TOPOLOGY_BUCKET = 'mesh_topology';
+/** Key-value bucket holding route-analysis's checkpoint (its `[route_analysis] state_bucket` default). */
+export const TOPOLOGY_STATE_BUCKET = `${TOPOLOGY_BUCKET}_state`;
 
 /**
  * `Nats-Msg-Id` rules. Every id starts with the event kind and carries site and agent, because the hub stream dedupes

@@ -1,5 +1,12 @@
 import { bindOrEnsureStream, ensureConsumer, ensureStream, type Logger } from '@mmm/common';
-import { consumers, DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
+import {
+  consumers,
+  DUPLICATE_WINDOW_MS,
+  streams,
+  subjects,
+  TOPOLOGY_BUCKET,
+  TOPOLOGY_STATE_BUCKET,
+} from '@mmm/schemas';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -165,7 +172,7 @@ export function publicReaderDurables(readers: readonly string[]): {
 }
 
 /** Route-analysis's KV buckets: the public topology snapshot and its checkpoint. */
-export const TOPOLOGY_BUCKETS = ['mesh_topology', 'mesh_topology_state'] as const;
+export const TOPOLOGY_BUCKETS = [TOPOLOGY_BUCKET, TOPOLOGY_STATE_BUCKET] as const;
 
 /**
  * Everything the hub services use at run time but may not create themselves: their durables (created when absent,

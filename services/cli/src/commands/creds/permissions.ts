@@ -1,4 +1,4 @@
-import { consumers, streams, subjects } from '@mmm/schemas';
+import { consumers, streams, subjects, TOPOLOGY_BUCKET, TOPOLOGY_STATE_BUCKET } from '@mmm/schemas';
 
 export interface Permissions {
   publish: string[];
@@ -31,7 +31,9 @@ function pullFrom(stream: string, consumer: string): string[] {
 /**
  * Create (or update) one named consumer, pinned to a filter. nats-server 2.9 takes the name and the filter in the
  * subject (`CONSUMER.CREATE.<stream>.<name>.<filter>`) and refuses a body whose filter differs, so the permission
- * fixes both. `filter` undefined pins "no filter". A `*` in the filter also admits narrower filters.
+ * fixes both. `filter` undefined pins "no filter". Only the filter's literal tokens bind: a `*` or `>` of the
+ * pattern admits any token there, a literal `>` too (so `mesh.v1.*.*.nodedb` would admit `mesh.v1.*.>.nodedb`; see
+ * consumers.publicReader). Every pinned filter here starts with the owner's own literal subject tokens.
  * The unnamed `CONSUMER.CREATE.<stream>` is never granted: its body may name an existing consumer and rewrite it.
  */
 function createPinned(stream: string, consumer: string, filter?: string): string {
@@ -40,7 +42,7 @@ function createPinned(stream: string, consumer: string, filter?: string): string
 
 /** Run-time consumers of an agent on its leaf: short-lived reader of its own trace outcomes, legacy relays. */
 export interface AgentConsumers {
-  /** Names of the agent's legacy HTTP destinations ([legacy] / [server_*] sections of its INI). */
+  /** The `<name>`s of the agent's `[server_<name>]` legacy HTTP destinations. */
   legacyDestinations?: readonly string[];
 }
 
@@ -73,7 +75,7 @@ export const SERVICES = ['ingest', 'route-analysis', 'api'] as const;
 export type Service = (typeof SERVICES)[number];
 
 /** KV buckets of route-analysis (streams `KV_<bucket>`): the public snapshot and its own checkpoint. */
-export const TOPOLOGY_BUCKETS = ['mesh_topology', 'mesh_topology_state'] as const;
+export const TOPOLOGY_BUCKETS = [TOPOLOGY_BUCKET, TOPOLOGY_STATE_BUCKET] as const;
 
 function kvReadWrite(bucket: string): string[] {
   const stream = `KV_${bucket}`;
