@@ -54,6 +54,23 @@ export const consumers = {
   apiDerived(instance = 'api'): string {
     return `api-${instance}-${streams.derived.toLowerCase().replace(/[^a-z0-9]/g, '-')}`;
   },
+  /**
+   * The durables of a public reader (consumer-public of mmm creds): subjects without text or raw packet bytes. An
+   * admin creates them: a reader allowed to create its own with a filter like `mesh.v1.*.*.nodedb` could send
+   * `mesh.v1.*.>.nodedb` (a subject permission's `*` matches a literal `>`), which nats-server 2.9 accepts on a
+   * stream that only sources and treats as `mesh.v1.*.>` (measured: it delivered text).
+   */
+  publicReader(user: string): { stream: string; name: string; filter: string }[] {
+    const u = assertToken('reader name', user);
+    return [
+      ...(['nodedb', 'status', 'trace'] as const).map((kind) => ({
+        stream: streams.hub,
+        name: `${u}_${kind}`,
+        filter: `${SUBJECT_ROOT}.*.*.${kind}`,
+      })),
+      { stream: streams.derived, name: `${u}_topology`, filter: `${SUBJECT_ROOT}.derived.topology.>` },
+    ];
+  },
 } as const;
 
 /** Dedupe window of every stream: long enough to cover a publish retry after a reconnect. */
@@ -61,6 +78,8 @@ export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 /** Key-value bucket holding the latest topology snapshot. */
 export const TOPOLOGY_BUCKET = 'mesh_topology';
+/** Key-value bucket holding route-analysis's checkpoint (its `[route_analysis] state_bucket` default). */
+export const TOPOLOGY_STATE_BUCKET = `${TOPOLOGY_BUCKET}_state`;
 
 /**
  * Route analysis's KV buckets (streams `KV_<bucket>`): the public snapshot, its own checkpoint, and the writer lease

@@ -84,6 +84,10 @@ Documentation: docs/agent.md`,
     )
     .option('--replicas <n>', 'stream and KV replicas (3 on the hub cluster)', (v) => Number.parseInt(v, 10), 1)
     .option('--api-instance <id...>', "the API instances' [server] instance_id (one pair of durables each)", ['api'])
+    .option(
+      '--public-reader <name...>',
+      'consumer-public users of mmm creds: their durables <name>_nodedb, _status, _trace, _topology (they may not make their own)',
+    )
     .option('--creds <file>', 'NATS .creds file')
     .option('--user <name>', 'NATS user')
     .option('--password <password>', 'NATS password')
@@ -97,6 +101,7 @@ Documentation: docs/agent.md`,
         hubSite?: string[];
         replicas: number;
         apiInstance: string[];
+        publicReader?: string[];
         creds?: string;
         user?: string;
         password?: string;
@@ -128,6 +133,7 @@ Documentation: docs/agent.md`,
             const made = await provisionHubConsumers(jsm, nc.jetstream(), {
               replicas: opts.replicas,
               apiInstances: opts.apiInstance,
+              publicReaders: opts.publicReader ?? [],
             });
             for (const i of infos) {
               const src = i.config.sources?.map((s) => s.name).join(', ');

@@ -7,5 +7,6 @@ export {
   provisionHub,
   provisionHubConsumers,
   provisionSite,
+  publicReaderDurables,
 } from './streams/provision.js';
 export { TraceScheduler } from './trace/scheduler.js';

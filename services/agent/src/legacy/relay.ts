@@ -1,4 +1,4 @@
-import { bindOrEnsureConsumer, type Logger } from '@mmm/common';
+import { bindOrEnsureConsumer, isPermissionError, type Logger, NotProvisionedError } from '@mmm/common';
 import {
   consumers,
   type NodeDbSnapshot,
@@ -59,22 +59,30 @@ export class LegacyRelay {
 
   async start(): Promise<void> {
     const { site, agent } = this.o.settings;
-    // The name and filter are what `mmm creds --legacy` permits this agent to create, pull and ack.
-    await bindOrEnsureConsumer(
-      this.o.jsm,
-      streams.site(site),
-      {
-        durable_name: this.durable,
-        filter_subject: `${SUBJECT_ROOT}.${site}.${agent}.>`,
-        ack_policy: AckPolicy.Explicit,
-        // A new destination starts with what is published from now on; the original server keeps no dedup, so
-        // replaying a long site history into it would be a flood, not a migration.
-        deliver_policy: DeliverPolicy.New,
-        ack_wait: ACK_WAIT_MS * 1_000_000,
-        max_ack_pending: Math.max(1000, this.o.dest.batchSize * 2),
-      },
-      this.o.log,
-    );
+    try {
+      // The name and filter are what `mmm creds --legacy` permits this agent to create, pull and ack.
+      await bindOrEnsureConsumer(
+        this.o.jsm,
+        streams.site(site),
+        {
+          durable_name: this.durable,
+          filter_subject: `${SUBJECT_ROOT}.${site}.${agent}.>`,
+          ack_policy: AckPolicy.Explicit,
+          // A new destination starts with what is published from now on; the original server keeps no dedup, so
+          // replaying a long site history into it would be a flood, not a migration.
+          deliver_policy: DeliverPolicy.New,
+          ack_wait: ACK_WAIT_MS * 1_000_000,
+          max_ack_pending: Math.max(1000, this.o.dest.batchSize * 2),
+        },
+        this.o.log,
+      );
+    } catch (err) {
+      if (!isPermissionError(err)) throw err;
+      throw new NotProvisionedError(
+        `this agent's NATS user may not run the relay consumer ${this.durable}: add the destination to its credential with \`mmm creds --legacy ${site}.${agent}:${this.o.dest.name}\``,
+        { cause: err },
+      );
+    }
     this.loop = this.run();
   }
 

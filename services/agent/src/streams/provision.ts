@@ -149,16 +149,40 @@ export function hubDurables(
 }
 
 /**
+ * The durables of public readers (consumer-public of mmm creds), which may not create their own: the latest event per
+ * subject first (every agent's last node DB and status, the current topology; traceroutes from the start), then new.
+ */
+export function publicReaderDurables(readers: readonly string[]): {
+  stream: string;
+  config: Partial<ConsumerConfig> & { durable_name: string };
+}[] {
+  return readers.flatMap((r) =>
+    consumers.publicReader(r).map((c) => ({
+      stream: c.stream,
+      config: {
+        durable_name: c.name,
+        filter_subject: c.filter,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: c.name.endsWith('_trace') ? DeliverPolicy.All : DeliverPolicy.LastPerSubject,
+        ack_wait: ns(30_000),
+        max_ack_pending: 1000,
+      },
+    })),
+  );
+}
+
+/**
  * Everything the hub services use at run time but may not create themselves: their durables (created when absent,
  * updated to these configs otherwise) and the KV buckets, with the hub streams' replicas.
  */
 export async function provisionHubConsumers(
   jsm: JetStreamManager,
   js: JetStreamClient,
-  opts: { replicas?: number; apiInstances?: readonly string[] } = {},
+  opts: { replicas?: number; apiInstances?: readonly string[]; publicReaders?: readonly string[] } = {},
 ): Promise<{ consumers: ConsumerInfo[]; buckets: string[] }> {
   const made: ConsumerInfo[] = [];
-  for (const d of hubDurables(opts.apiInstances)) made.push(await ensureConsumer(jsm, d.stream, d.config));
+  const durables = [...hubDurables(opts.apiInstances), ...publicReaderDurables(opts.publicReaders ?? [])];
+  for (const d of durables) made.push(await ensureConsumer(jsm, d.stream, d.config));
   const replicas = opts.replicas ?? 1;
   await js.views.kv(TOPOLOGY_BUCKETS.snapshot, { history: 1, replicas });
   await js.views.kv(TOPOLOGY_BUCKETS.state, { history: 1, replicas });

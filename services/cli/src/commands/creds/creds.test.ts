@@ -128,6 +128,15 @@ describe('mmm creds against real nats-servers', () => {
     await expect(
       connect({ servers: `nats://127.0.0.1:${ports.hub}`, user: 'ingest', pass: 'wrong', maxReconnectAttempts: 0 }),
     ).rejects.toThrow(/authorization/i);
+    // A site's link user may connect as a leafnode only, never as a client.
+    await expect(
+      connect({
+        servers: `nats://127.0.0.1:${ports.hub}`,
+        user: `leaf-${SITE}`,
+        pass: secret(`leaf-${SITE}`),
+        maxReconnectAttempts: 0,
+      }),
+    ).rejects.toThrow(/authorization/i);
     // An agent's user exists only on its leaf, not on the hub.
     await expect(
       connect({

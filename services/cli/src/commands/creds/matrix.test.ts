@@ -206,7 +206,10 @@ beforeAll(async () => {
   const admin = (await login('admin', ports.hub)).nc;
   const jsm = await admin.jetstreamManager();
   await provisionHub(jsm, { sites: [E.site], hubSites: ['legacy'] });
-  await provisionHubConsumers(jsm, admin.jetstream());
+  await provisionHubConsumers(jsm, admin.jetstream(), { publicReaders: [E.readers.public] });
+  // Route-analysis makes its durable itself at start, as here; readers' durables exist once they made them.
+  for (const name of [consumers.routeAnalysis, E.readers.full, E.readers.site])
+    await jsm.consumers.add(streams.hub, { durable_name: name, ack_policy: AckPolicy.Explicit });
 }, 120_000);
 
 afterAll(async () => {
@@ -241,11 +244,15 @@ describe('who may do what', () => {
     expectCells('consumer-public', {
       'live-nodedb': true,
       'live-topology': true,
-      'own-consumer-nodedb': true,
+      'pull-own': true,
       'live-text': false,
       'live-raw': false,
+      // Its durables are made by the admin: a filter it chose could smuggle a `>` past a pattern's `*`.
+      'own-consumer-nodedb': false,
       'own-consumer-text': false,
+      'widen-filter': false,
     });
+    expectCells('consumer-site', { 'widen-filter': false, 'pull-own': true });
     expectCells('consumer-site', { 'live-site': true, 'live-other-site': false, 'own-consumer-text': true });
     expectCells('consumer-full', { 'live-text': true, 'live-raw': true, 'own-consumer-text': true });
     expectCells('leaf-link', {
@@ -298,17 +305,10 @@ describe('who may do what', () => {
     expect(site.config.max_age).toBe(0);
   });
 
-  it('a public reader follows node-DB snapshots through its own durable, as in schemas/README.md', async () => {
+  it('a public reader follows node-DB snapshots through the durable the admin made, and cannot change or widen it', async () => {
     const nc = (await login(E.readers.public, ports.hub)).nc;
     const jsm = await nc.jetstreamManager();
     const name = `${E.readers.public}_nodedb`;
-    // Its own name, whatever an earlier cell left there.
-    await jsm.consumers.delete(streams.hub, name).catch(() => {});
-    await jsm.consumers.add(streams.hub, {
-      durable_name: name,
-      filter_subject: 'mesh.v1.*.*.nodedb',
-      ack_policy: AckPolicy.Explicit,
-    });
     const c = await nc.jetstream().consumers.get(streams.hub, name);
     const subject = await waitFor(
       'a node-DB snapshot',
@@ -322,14 +322,38 @@ describe('who may do what', () => {
       30_000,
     );
     expect(subject).toMatch(/\.nodedb$/);
-    // The same durable may not be re-pointed at text messages.
-    await expect(
-      jsm.consumers.add(streams.hub, {
-        durable_name: name,
-        filter_subject: 'mesh.v1.*.*.rx.text',
-        ack_policy: AckPolicy.Explicit,
-      }),
-    ).rejects.toThrow(/permissions violation/i);
+    // Measured on nats-server 2.9.10: MESH (sourcing from a leaf domain) accepts the filter `mesh.v1.*.>.nodedb` and
+    // delivers text with it, and a permission `...mesh.v1.*.*.nodedb` would let it through (`*` matches `>`). So the
+    // public reader may create no consumer at all.
+    for (const filter of ['mesh.v1.*.>.nodedb', 'mesh.v1.*.*.rx.text', 'mesh.v1.*.*.nodedb'])
+      await expect(
+        jsm.consumers.add(streams.hub, { durable_name: name, filter_subject: filter, ack_policy: AckPolicy.None }),
+      ).rejects.toThrow(/permissions violation/i);
+    await expect(jsm.consumers.delete(streams.hub, name)).rejects.toThrow(/permissions violation/i);
+
+    // The same trick on a live subscription: the permission matches, but nats-server refuses the subject itself.
+    const got: string[] = [];
+    const errors: string[] = [];
+    nc.subscribe('mesh.v1.*.>.nodedb', {
+      callback: (err, m) => (err ? errors.push(err.message) : got.push(m.subject)),
+    });
+    const control = nc.subscribe(`mesh.v1.${E.site}.*.nodedb`);
+    const controlGot = (async () => {
+      for await (const m of control) return m.subject;
+    })();
+    await nc.flush();
+    const agent = (await login(`${E.site}.${E.agent}`, ports.leaf)).nc;
+    await waitFor(
+      'the control subscription gets a node-DB event',
+      async () => {
+        agent.publish(`mesh.v1.${E.site}.${E.agent}.rx.text`, enc({ text: 'secret' }));
+        agent.publish(`mesh.v1.${E.site}.${E.agent}.nodedb`, enc({}));
+        await agent.flush();
+        return Promise.race([controlGot, new Promise((r) => setTimeout(() => r(undefined), 200))]);
+      },
+      20_000,
+    );
+    expect(got.filter((s) => s.endsWith('.rx.text'))).toEqual([]);
   });
 });
 

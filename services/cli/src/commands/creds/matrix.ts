@@ -37,7 +37,7 @@ export interface Profile {
   user: string;
   /** undefined: no restrictions (admins). */
   permissions: Permissions | undefined;
-  /** Name of the reader's own consumer for a kind of event (consumer profiles only). */
+  /** Name of its own consumer on MESH for a kind of event (readers; a service's durable). */
   ownConsumer?: (kind: 'text' | 'nodedb') => string;
 }
 
@@ -66,6 +66,8 @@ export const PROFILES: readonly Profile[] = [
     place: 'hub' as const,
     user: s,
     permissions: servicePermissions(s),
+    ownConsumer: () =>
+      ({ ingest: consumers.ingest, 'route-analysis': consumers.routeAnalysis, api: consumers.api() })[s],
   })),
   {
     id: 'consumer-full',
@@ -236,6 +238,20 @@ export const ACTIONS: readonly Action[] = [
     subject: (p) => `$JS.API.CONSUMER.CREATE.${streams.hub}.${readerName(p, 'nodedb')}.${readerFilter(p, 'nodedb')}`,
   },
   {
+    id: 'widen-filter',
+    label: 'own consumer with a misplaced `>` in its filter',
+    place: 'hub',
+    op: 'pub',
+    subject: (p) => `$JS.API.CONSUMER.CREATE.${streams.hub}.${readerName(p, 'nodedb')}.mesh.v1.*.>.nodedb`,
+  },
+  {
+    id: 'pull-own',
+    label: 'pull its own durable',
+    place: 'hub',
+    op: 'pub',
+    subject: (p) => `$JS.API.CONSUMER.MSG.NEXT.${streams.hub}.${readerName(p, 'nodedb')}`,
+  },
+  {
     id: 'hijack-ingest',
     label: "rewrite ingest's durable",
     place: 'hub',
@@ -373,7 +389,7 @@ export function renderMatrix(): string {
     for (const p of profiles)
       out.push(`| ${p.label} | ${actions.map((a) => (permits(p, a) ? 'yes' : 'no')).join(' | ')} |`);
     out.push('', '| action | operation |', '| --- | --- |');
-    const example = profiles.find((p) => p.ownConsumer) ?? profiles[0]!;
+    const example = profiles.find((p) => p.id === 'consumer-full') ?? profiles[0]!;
     for (const a of actions)
       out.push(`| ${a.label} | ${a.op === 'pub' ? 'publish' : 'subscribe'} \`${a.subject(example)}\` |`);
     out.push('');

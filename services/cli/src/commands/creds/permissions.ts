@@ -31,7 +31,9 @@ function pullFrom(stream: string, consumer: string): string[] {
 /**
  * Create (or update) one named consumer, pinned to a filter. nats-server 2.9 takes the name and the filter in the
  * subject (`CONSUMER.CREATE.<stream>.<name>.<filter>`) and refuses a body whose filter differs, so the permission
- * fixes both. `filter` undefined pins "no filter". A `*` in the filter also admits narrower filters.
+ * fixes both. `filter` undefined pins "no filter". Only the filter's literal tokens bind: a `*` or `>` of the
+ * pattern admits any token there, a literal `>` too (so `mesh.v1.*.*.nodedb` would admit `mesh.v1.*.>.nodedb`; see
+ * consumers.publicReader). Every pinned filter here starts with the owner's own literal subject tokens.
  * The unnamed `CONSUMER.CREATE.<stream>` is never granted: its body may name an existing consumer and rewrite it.
  */
 function createPinned(stream: string, consumer: string, filter?: string): string {
@@ -40,7 +42,7 @@ function createPinned(stream: string, consumer: string, filter?: string): string
 
 /** Run-time consumers of an agent on its leaf: short-lived reader of its own trace outcomes, legacy relays. */
 export interface AgentConsumers {
-  /** Names of the agent's legacy HTTP destinations ([legacy] / [server_*] sections of its INI). */
+  /** The `<name>`s of the agent's `[server_<name>]` legacy HTTP destinations. */
   legacyDestinations?: readonly string[];
 }
 
@@ -162,26 +164,28 @@ export const PUBLIC_SUBJECTS = {
   derived: subjects.topologyAll,
 } as const;
 
-/** Consumer names a downstream user may own: its user name on every stream, or `<user>_<kind>` for public ones. */
-function readerConsumers(user: string, stream: string, filters: (string | undefined)[], suffixes: string[]): string[] {
-  return filters.flatMap((f, i) => {
-    const name = suffixes[i] ? `${user}_${suffixes[i]}` : user;
-    const create =
-      f === undefined
-        ? [createPinned(stream, name), `${createPinned(stream, name)}.>`]
-        : [createPinned(stream, name, f)];
-    return [...create, `${API}.CONSUMER.DELETE.${stream}.${name}`, ...pullFrom(stream, name)];
-  });
+/**
+ * A reader's own durable, named after its user: create it with any filter that starts with `prefix` (every literal
+ * token of the prefix pins the filter; the create subject carries the filter and nats-server refuses a body whose
+ * filter differs), delete it, pull and ack it. `prefix` undefined: any filter, or none.
+ */
+function ownReader(user: string, stream: string, prefix?: string): string[] {
+  const create = createPinned(stream, user);
+  return [
+    ...(prefix ? [`${create}.${prefix}`] : [create, `${create}.>`]),
+    `${API}.CONSUMER.DELETE.${stream}.${user}`,
+    ...pullFrom(stream, user),
+  ];
 }
 
 /**
  * Downstream readers on the hub (bots, dashboards, analytics): read only. Live core subscriptions on their subjects;
- * history through their own named consumers (named after the user, so no reader can touch another's or a
- * service's consumer; nats-server 2.9 would let a create request rewrite an existing consumer of the same name).
- * - consumer-full: every event subject (`mesh.v1.>`); durable `<user>` on MESH and MESH_DERIVED with any filter.
- * - consumer-public: `PUBLIC_SUBJECTS` only; durables `<user>_nodedb`, `_status`, `_trace` on MESH and
- *   `<user>_topology` on MESH_DERIVED, each pinned to its filter (or a narrower one).
- * - consumer-site: one site's events; durable `<user>` on MESH filtered to that site.
+ * history through consumers named after the user, so no reader can touch another's or a service's consumer
+ * (nats-server 2.9 lets a create request rewrite an existing consumer of the same name).
+ * - consumer-full: every event subject (`mesh.v1.>`); its durable `<user>` on MESH and MESH_DERIVED, any filter.
+ * - consumer-public: `PUBLIC_SUBJECTS` only; pulls the durables `consumers.publicReader(user)` that an admin made
+ *   (`mmm streams provision --public-reader`): its filters contain `*`, which a permission cannot pin (see there).
+ * - consumer-site: one site's events; its durable `<user>` on MESH, any filter within `mesh.v1.<site>.`.
  */
 export function consumerPermissions(profile: ConsumerProfile, user: string, site?: string): Permissions {
   const common = [`${API}.INFO`, `${API}.STREAM.INFO.${streams.hub}`];
@@ -192,8 +196,8 @@ export function consumerPermissions(profile: ConsumerProfile, user: string, site
         publish: [
           ...common,
           `${API}.STREAM.INFO.${streams.derived}`,
-          ...readerConsumers(user, streams.hub, [undefined], ['']),
-          ...readerConsumers(user, streams.derived, [undefined], ['']),
+          ...ownReader(user, streams.hub),
+          ...ownReader(user, streams.derived),
         ],
         // Every event subject, dead letters included (they are events too, and carry what failed).
         subscribe: [...subscribe, 'mesh.v1.>'],
@@ -203,8 +207,7 @@ export function consumerPermissions(profile: ConsumerProfile, user: string, site
         publish: [
           ...common,
           `${API}.STREAM.INFO.${streams.derived}`,
-          ...readerConsumers(user, streams.hub, [...PUBLIC_SUBJECTS.site], ['nodedb', 'status', 'trace']),
-          ...readerConsumers(user, streams.derived, [PUBLIC_SUBJECTS.derived], ['topology']),
+          ...consumers.publicReader(user).flatMap((c) => pullFrom(c.stream, c.name)),
         ],
         subscribe: [...subscribe, ...PUBLIC_SUBJECTS.site, PUBLIC_SUBJECTS.derived],
       };
@@ -212,7 +215,7 @@ export function consumerPermissions(profile: ConsumerProfile, user: string, site
       if (!site) throw new Error('consumer-site needs a site');
       const all = subjects.siteAll(site);
       return {
-        publish: [...common, ...readerConsumers(user, streams.hub, [all], [''])],
+        publish: [...common, ...ownReader(user, streams.hub, all)],
         subscribe: [...subscribe, all],
       };
     }

@@ -239,6 +239,14 @@ describe('the services with least-privilege credentials', () => {
 
     await agent?.stop();
     agent = undefined;
+    // A legacy destination its credential does not name.
+    const withBackup = `${snippet(`leaf-${SITE}/agents/${AGENT}.ini`)}[agent]\nid = ${AGENT}\nlocation_name = Bench\n[meshtastic]\nconnection_type = tcp\ntcp_host = 127.0.0.1:${sim.port}\n[server_backup]\nurl = http://127.0.0.1:${ports.legacy}/\napi_key = k\n`;
+    await expect(
+      startAgent(resolveSettings(parseConfig(agentConfigSpec, withBackup, 'agent.ini', { env: {} })), { log: log() }),
+    ).rejects.toThrow(
+      /legacy_gw-1_backup: add the destination to its credential with `mmm creds --legacy north\.gw-1:backup`/,
+    );
+
     await (await admins[0]!.jetstreamManager()).streams.delete(streams.site(SITE));
     const agentIni = `${snippet(`leaf-${SITE}/agents/${AGENT}.ini`)}[agent]\nid = ${AGENT}\nlocation_name = Bench\n[meshtastic]\nconnection_type = tcp\ntcp_host = 127.0.0.1:${sim.port}\n`;
     await expect(
