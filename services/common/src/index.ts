@@ -1,6 +1,12 @@
 export { envName, type LoadOptions, loadConfig, parseConfig, sampleConfig } from './config/load.js';
 export { logSection, natsSection } from './config/sections.js';
 export { type ConfigSpec, type ConfigValue, defineConfig, type FieldSpec, type SectionSpec } from './config/spec.js';
+export {
+  consumeDurable,
+  DEFAULT_PULL_EXPIRES_MS,
+  DEFAULT_STALL_MS,
+  type DurableConsumeOptions,
+} from './durable-consume.js';
 export { BrokerError, ConfigError } from './errors.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogOptions, normaliseLevel } from './log.js';
 export {

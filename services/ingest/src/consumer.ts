@@ -1,7 +1,7 @@
 import type { Logger } from '@mmm/common';
 import { withBatchSpan } from '@mmm/common';
 import { decodeEvent, type MeshEvent } from '@mmm/schemas';
-import type { Consumer, JsMsg } from 'nats';
+import type { JsMsg } from 'nats';
 import { Batcher } from './batcher.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
@@ -9,7 +9,11 @@ import type { Item } from './plan/planner.js';
 import type { HistoryStore } from './store.js';
 
 export interface BatchLoopOptions {
-  consumer: Consumer;
+  /**
+   * The durable consumer's messages until the signal aborts, riding through broker faults (`consumeDurable`); the
+   * loop stops when it ends.
+   */
+  messages: (signal: AbortSignal) => AsyncIterable<JsMsg>;
   store: HistoryStore;
   deadLetters: DeadLetterSink;
   metrics: IngestMetrics;
@@ -25,7 +29,6 @@ export interface BatchLoopOptions {
 /** Store retry backoff: doubles from 250 ms to 10 s; the batch is held (not acked) meanwhile. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
-const PULL_EXPIRES_MS = 5_000;
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -72,32 +75,15 @@ export class BatchLoop {
     }
   }
 
-  /** Pulls continuously (consume), re-subscribing with backoff when the broker goes away. */
+  /** Pulls continuously; re-binding after broker faults is the message source's job. */
   private async pump(batcher: Batcher, signal: AbortSignal): Promise<void> {
-    let delay = RETRY_MIN_MS;
-    while (!signal.aborted) {
-      try {
-        // Short pull expiry: a pull request outlives a killed process on the server, and what it delivers meanwhile
-        // waits for ack_wait before redelivery.
-        const messages = await this.o.consumer.consume({ max_messages: this.o.batchMax, expires: PULL_EXPIRES_MS });
-        const stop = () => messages.stop();
-        signal.addEventListener('abort', stop, { once: true });
-        try {
-          for await (const m of messages) {
-            batcher.push(m);
-            delay = RETRY_MIN_MS;
-          }
-        } finally {
-          signal.removeEventListener('abort', stop);
-        }
-      } catch (err) {
-        if (signal.aborted) break;
-        this.o.log.warn({ err: (err as Error).message }, 'consuming the hub stream failed, retrying');
-      }
-      await sleep(delay, signal);
-      delay = Math.min(RETRY_MAX_MS, delay * 2);
+    try {
+      for await (const m of this.o.messages(signal)) batcher.push(m);
+    } catch (err) {
+      if (!signal.aborted) this.o.log.error({ err: (err as Error).message }, 'consuming the hub stream failed');
+    } finally {
+      batcher.end();
     }
-    batcher.end();
   }
 
   /** Returns false when stopped before the batch was stored (it will be redelivered). */

@@ -14,6 +14,7 @@ export interface IngestMetrics {
   readonly ackPending: Gauge<string>;
   readonly retentionDropped: Counter<'table'>;
   readonly lastCommit: Gauge<string>;
+  readonly rebinds: Counter<'reason'>;
 }
 
 export function createMetrics(): IngestMetrics {
@@ -65,6 +66,12 @@ export function createMetrics(): IngestMetrics {
     lastCommit: new Gauge({
       name: 'ingest_last_commit_timestamp_seconds',
       help: 'When the last batch was committed',
+      registers,
+    }),
+    rebinds: new Counter({
+      name: 'ingest_consumer_rebinds_total',
+      help: 'Times the durable consumer was bound again after a broker fault (node loss, consumer leader change)',
+      labelNames: ['reason'],
       registers,
     }),
   };

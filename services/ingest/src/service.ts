@@ -1,6 +1,7 @@
 import {
   ConfigError,
   connectNats,
+  consumeDurable,
   ensureConsumer,
   ensureStream,
   type Logger,
@@ -109,7 +110,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     const jsm = await nc.jetstreamManager();
     const durableDlq = await ensureStreams(jsm, config, log);
     const ackWaitMs = config.ingest.ack_wait * 1000;
-    await ensureConsumer(jsm, config.ingest.stream, {
+    const consumerConfig = {
       durable_name: config.ingest.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
@@ -117,13 +118,24 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       max_deliver: -1,
       // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
       max_ack_pending: config.ingest.batch_max * 2,
-    });
-    const consumer = await nc.jetstream().consumers.get(config.ingest.stream, config.ingest.durable);
+    };
+    await ensureConsumer(jsm, config.ingest.stream, consumerConfig);
     const deadLetters = new DeadLetterSink(nc, durableDlq, log);
     shutdown.add('dead letters', () => deadLetters.close());
 
     const loop = new BatchLoop({
-      consumer,
+      // Every copy of ingest binds the same durable: JetStream hands each pulled message to one of them.
+      messages: (signal) =>
+        consumeDurable({
+          nc,
+          stream: config.ingest.stream,
+          durable: config.ingest.durable,
+          maxMessages: config.ingest.batch_max,
+          ensure: (j) => ensureConsumer(j, config.ingest.stream, consumerConfig),
+          signal,
+          log,
+          onRebind: (reason) => metrics.rebinds.inc({ reason: reason.split(':')[0] ?? reason }),
+        }),
       store,
       deadLetters,
       metrics,

@@ -11,7 +11,7 @@ describe('three-node hub cluster + leaf (real nats-servers)', () => {
   let leafNc: NatsConnection;
   let hubNc: NatsConnection;
   beforeAll(async () => {
-    hub = await startHubCluster({ nodes: 3, sites: ['site1'] });
+    hub = await startHubCluster({ nodes: 3, sites: ['site1', 'site2'], cuttableSites: ['site2'] });
     leafNc = await connect({ servers: hub.leaves.site1!.url, maxReconnectAttempts: -1 });
     hubNc = await connect({ servers: hub.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     await waitFor('leaf link', async () => (await leafConnections(hub.leaves.site1!)) > 0);
@@ -86,4 +86,17 @@ describe('three-node hub cluster + leaf (real nats-servers)', () => {
     await hub.waitForHealthy(60_000);
     expect(await hubCount()).toBe(500);
   }, 180_000);
+
+  it('cuts a site off every hub node and heals it: the leaf keeps running and links again', async () => {
+    const leaf = hub.leaves.site2!;
+    await waitFor('site2 linked', async () => (await leafConnections(leaf)) > 0, 30_000);
+    await hub.cutSite('site2');
+    await waitFor('site2 cut off', async () => (await leafConnections(leaf)) === 0, 30_000);
+    // still unreachable a few reconnect attempts later (the leaf retries every second)
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await leafConnections(leaf)).toBe(0);
+    expect(leaf.process.running).toBe(true);
+    await hub.healSite('site2');
+    await waitFor('site2 linked again', async () => (await leafConnections(leaf)) > 0, 30_000);
+  }, 90_000);
 });

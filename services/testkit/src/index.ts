@@ -20,3 +20,4 @@ export {
   waitFor,
 } from './proc.js';
 export { mulberry32 } from './random.js';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';

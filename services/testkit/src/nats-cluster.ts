@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { type NatsServer, startNatsServer } from './nats-server.js';
 import { freePort, waitFor } from './proc.js';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 export interface HubClusterOptions {
   /** Hub nodes (3 for R3 streams: JetStream needs every replica's node up to create one, two to write). */
@@ -15,6 +16,11 @@ export interface HubClusterOptions {
   leafExtraConfig?: string;
   /** Options appended inside each leaf's remote block, e.g. `credentials: "..."`. */
   remoteExtra?: string;
+  /**
+   * Sites whose leaf reaches the hub nodes through TCP relays, so `cutSite` can take the site off every hub node
+   * while the leaf (and its publishers) keep running.
+   */
+  cuttableSites?: string[];
 }
 
 /** One hub node: a NatsServer that is also a cluster member. */
@@ -45,6 +51,10 @@ export interface HubCluster {
   consumerLeader(stream: string, consumer: string): Promise<HubNode | undefined>;
   /** Waits until the stream has a leader and, when `current` is set, every replica is current. */
   waitForStreamLeader(stream: string, opts?: { current?: boolean; timeoutMs?: number }): Promise<HubNode>;
+  /** Cuts a cuttable site's links to every hub node (the leaf keeps running and buffering). */
+  cutSite(site: string): Promise<void>;
+  /** Lets a cut site reach the hub nodes again (the leaf reconnects by itself). */
+  healSite(site: string): Promise<void>;
   /** Waits until every running node's full `/healthz` is ok (JetStream assets current after a restart). */
   waitForHealthy(timeoutMs?: number): Promise<void>;
   dispose(): Promise<void>;
@@ -64,6 +74,10 @@ export async function startHubCluster(opts: HubClusterOptions = {}): Promise<Hub
   const name = opts.name ?? 'hub';
   const clusterPorts = await Promise.all(Array.from({ length: count }, () => freePort()));
   const routes = clusterPorts.map((p) => `nats-route://127.0.0.1:${p}`);
+  const cuttable = (opts.cuttableSites?.length ?? 0) > 0;
+  // A leaf adds the leafnode address a hub node announces to its remote's URLs: with relays in front of the hub that
+  // address must lead nowhere, or a cut site would reach the hub directly. A port nothing listens on.
+  const deadPort = cuttable ? await freePort() : 0;
   const started = await Promise.allSettled(
     clusterPorts.map((port, index) =>
       // Concurrently: a clustered node reports JetStream ready only once it has routes to its peers.
@@ -71,6 +85,8 @@ export async function startHubCluster(opts: HubClusterOptions = {}): Promise<Hub
         name: `${name}-${index}`,
         domain: 'hub',
         leafListen: true,
+        leafNoAdvertise: cuttable,
+        leafAdvertise: cuttable ? `127.0.0.1:${deadPort}` : undefined,
         cluster: { name, port, routes },
         extraConfig: opts.hubExtraConfig,
       }).then((s) => toHubNode(s, index, port)),
@@ -84,16 +100,23 @@ export async function startHubCluster(opts: HubClusterOptions = {}): Promise<Hub
   }
   const leafUrls = nodes.map((n) => `nats-leaf://127.0.0.1:${n.leafPort}`);
   const leaves: Record<string, NatsServer> = {};
+  const proxies: Record<string, TcpProxy[]> = {};
   const disposeAll = async () => {
     await Promise.all(Object.values(leaves).map((s) => s.dispose()));
+    await Promise.all(Object.values(proxies).flatMap((ps) => ps.map((p) => p.close())));
     await Promise.all(nodes.map((n) => n.dispose()));
   };
   try {
     for (const site of opts.sites ?? []) {
+      let urls = leafUrls;
+      if (opts.cuttableSites?.includes(site)) {
+        proxies[site] = await Promise.all(nodes.map((n) => startTcpProxy(n.leafPort)));
+        urls = proxies[site].map((p) => `nats-leaf://127.0.0.1:${p.port}`);
+      }
       leaves[site] = await startNatsServer({
         name: `leaf-${site}`,
         domain: site,
-        remoteUrls: leafUrls,
+        remoteUrls: urls,
         remoteExtra: opts.remoteExtra,
         extraConfig: opts.leafExtraConfig,
       });
@@ -102,7 +125,7 @@ export async function startHubCluster(opts: HubClusterOptions = {}): Promise<Hub
     await disposeAll();
     throw err;
   }
-  const cluster = new Cluster(nodes, leaves, leafUrls, disposeAll);
+  const cluster = new Cluster(nodes, leaves, leafUrls, proxies, disposeAll);
   try {
     await cluster.waitForMetaLeader(30_000);
   } catch (err) {
@@ -144,9 +167,24 @@ class Cluster implements HubCluster {
     readonly nodes: readonly HubNode[],
     readonly leaves: Record<string, NatsServer>,
     readonly leafUrls: string[],
+    private readonly proxies: Record<string, TcpProxy[]>,
     readonly dispose: () => Promise<void>,
   ) {
     this.urls = nodes.map((n) => n.url);
+  }
+
+  private relays(site: string): TcpProxy[] {
+    const ps = this.proxies[site];
+    if (!ps) throw new Error(`site ${site} was not started among cuttableSites`);
+    return ps;
+  }
+
+  async cutSite(site: string): Promise<void> {
+    await Promise.all(this.relays(site).map((p) => p.cut()));
+  }
+
+  async healSite(site: string): Promise<void> {
+    await Promise.all(this.relays(site).map((p) => p.heal()));
   }
 
   node(name: string): HubNode {

@@ -9,6 +9,13 @@ export interface NatsServerOptions {
   domain?: string;
   /** Accept leafnode connections on a free port. */
   leafListen?: boolean;
+  /**
+   * Do not tell leaves about the other cluster nodes' leafnode URLs (a leaf would otherwise add them to its remote
+   * and bypass a relay in front of the hub).
+   */
+  leafNoAdvertise?: boolean;
+  /** The leafnode address this server tells leaves about (its own INFO carries it even with no_advertise). */
+  leafAdvertise?: string;
   /** Leafnode remotes (URLs of hubs' leafnode ports), one remote per URL. */
   remotes?: string[];
   /**
@@ -66,7 +73,14 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     opts.domain ? `  domain: ${opts.domain}` : '',
     '}',
   ];
-  if (leafPort) lines.push('leafnodes {', `  listen: 127.0.0.1:${leafPort}`, '}');
+  if (leafPort)
+    lines.push(
+      'leafnodes {',
+      `  listen: 127.0.0.1:${leafPort}`,
+      opts.leafNoAdvertise ? '  no_advertise: true' : '',
+      opts.leafAdvertise ? `  advertise: ${JSON.stringify(opts.leafAdvertise)}` : '',
+      '}',
+    );
   if (opts.remotes?.length || opts.remoteUrls?.length) {
     lines.push('leafnodes {', '  reconnect: 1', '  remotes: [');
     for (const url of opts.remotes ?? []) lines.push(`    { url: ${JSON.stringify(url)} ${opts.remoteExtra ?? ''} }`);

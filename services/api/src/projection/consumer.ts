@@ -1,4 +1,4 @@
-import { ensureConsumer, inBatchSpan } from '@mmm/common';
+import { consumeDurable, ensureConsumer, inBatchSpan } from '@mmm/common';
 import { type DeadLetter, decodeEvent, type MeshEvent, SCHEMA_VERSION, subjects } from '@mmm/schemas';
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -11,7 +11,6 @@ import { type Changes, emptyChanges } from './changes.js';
 const MAX_BATCH = 1000;
 /** How long a message may wait for companions before its batch is committed: bounds live latency. */
 const BATCH_DELAY_MS = 5;
-const RETRY_MS = 3000;
 
 export interface ConsumerOptions {
   nc: NatsConnection;
@@ -29,9 +28,8 @@ export interface ConsumerOptions {
  * the commit, so a crash redelivers them and the idempotent writer makes that a no-op.
  */
 export class ProjectionConsumer {
-  private stopped = false;
+  private readonly abort = new AbortController();
   private readonly loops: Promise<void>[] = [];
-  private readonly active = new Set<{ stop: () => void }>();
   readonly lag = new Map<string, number>();
   connected = new Set<string>();
 
@@ -46,43 +44,46 @@ export class ProjectionConsumer {
       stream === this.o.streams[0]
         ? this.o.durable
         : `${this.o.durable}-${stream.toLowerCase().replace(/[^a-z0-9]/g, '-')}`;
-    while (!this.stopped) {
-      try {
-        const jsm = await this.o.nc.jetstreamManager();
-        await ensureConsumer(jsm, stream, {
-          durable_name: durable,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: 30_000_000_000,
-          max_ack_pending: 20_000,
-        });
-        const consumer = await this.o.nc.jetstream().consumers.get(stream, durable);
-        const messages = await consumer.consume({ max_messages: MAX_BATCH });
-        const handle = { stop: () => messages.stop() };
-        this.active.add(handle);
-        this.connected.add(stream);
-        this.o.log.info({ stream, durable }, 'projection consumer started');
-        const lagTimer = setInterval(() => {
-          consumer
-            .info(true)
-            .then((i) => {
-              this.lag.set(stream, i.num_pending);
-              this.o.metrics.consumerLag.set({ stream }, i.num_pending);
-            })
-            .catch(() => {});
-        }, 2000);
-        try {
-          await this.drain(messages);
-        } finally {
-          clearInterval(lagTimer);
-          this.active.delete(handle);
-          this.connected.delete(stream);
-        }
-      } catch (err) {
-        if (this.stopped) return;
-        this.o.log.warn({ err: (err as Error).message, stream }, 'projection consumer unavailable, retrying');
-      }
-      if (!this.stopped) await new Promise((r) => setTimeout(r, RETRY_MS));
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30_000_000_000,
+      max_ack_pending: 20_000,
+    };
+    const lagTimer = setInterval(() => {
+      this.o.nc
+        .jetstreamManager()
+        .then((jsm) => jsm.consumers.info(stream, durable))
+        .then((i) => {
+          this.lag.set(stream, i.num_pending);
+          this.o.metrics.consumerLag.set({ stream }, i.num_pending);
+        })
+        .catch(() => {});
+    }, 2000);
+    try {
+      await this.drain(
+        consumeDurable({
+          nc: this.o.nc,
+          stream,
+          durable,
+          maxMessages: MAX_BATCH,
+          ensure: (jsm) => ensureConsumer(jsm, stream, config),
+          signal: this.abort.signal,
+          log: this.o.log,
+          onBound: (bound) => {
+            if (bound) this.connected.add(stream);
+            else this.connected.delete(stream);
+            if (bound) this.o.log.info({ stream, durable }, 'projection consumer started');
+          },
+        }),
+      );
+    } catch (err) {
+      if (!this.abort.signal.aborted)
+        this.o.log.error({ err: (err as Error).message, stream }, 'projection consumer ended');
+    } finally {
+      clearInterval(lagTimer);
+      this.connected.delete(stream);
     }
   }
 
@@ -159,8 +160,7 @@ export class ProjectionConsumer {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const a of this.active) a.stop();
+    this.abort.abort();
     await Promise.allSettled(this.loops);
   }
 }
