@@ -117,7 +117,7 @@ export async function* consumeDurable(o: DurableConsumeOptions): AsyncGenerator<
         yield m;
       }
     } catch (err) {
-      if (o.signal.aborted) break;
+      if (o.signal.aborted || o.nc.isClosed()) break;
       reason = `bind failed: ${(err as Error).message}`;
       o.log?.warn(
         { stream: o.stream, durable: o.durable, err: (err as Error).message },
@@ -131,7 +131,8 @@ export async function* consumeDurable(o: DurableConsumeOptions): AsyncGenerator<
         o.onBound?.(false);
       }
     }
-    if (o.signal.aborted) break;
+    // A closed connection never comes back (nats.js reconnects by itself until then): the service is stopping.
+    if (o.signal.aborted || o.nc.isClosed()) break;
     await sleep(delay, o.signal);
     delay = Math.min(REBIND_MAX_MS, delay * 2);
   }

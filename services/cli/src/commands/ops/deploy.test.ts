@@ -400,6 +400,19 @@ async function proveCluster(m: ClusterManifest): Promise<void> {
 }
 
 describe('the manifests NATS configs, started with nats-server (ports remapped)', () => {
+  it('refuses to render a config whose routes or remotes name a server the manifest does not run', async () => {
+    const hub = (routes: string) =>
+      `server_name: $SERVER_NAME\nlisten: 0.0.0.0:4222\nhttp: 0.0.0.0:8222\ncluster {\n  listen: 0.0.0.0:6222\n  routes: [${routes}]\n}\n`;
+    const servers = (routes: string) =>
+      ['nats-1', 'nats-2'].map((name) => ({ name, text: hub(routes), env: { SERVER_NAME: name }, aliases: [name] }));
+    const ok = await renderManifest(servers('nats-route://nats-1:6222, nats-route://nats-2:6222'));
+    expect(ok[0]!.rendered).toContain(`nats-route://127.0.0.1:${ok[1]!.ports.get(6222)}`);
+    await expect(renderManifest(servers('nats-route://nats-1:6222, nats-route://nats-4:6222'))).rejects.toThrow(
+      /nats-4:6222 names no server of this manifest/,
+    );
+    for (const s of ok) rmSync(s.dir, { recursive: true, force: true });
+  });
+
   it('compose: three hub nodes form the cluster, R3 MESH sources the leaf, which survives the leader’s kill -9', async () => {
     const doc = parse(readFileSync(COMPOSE, 'utf8'), { merge: true }) as Obj;
     const services = doc.services as Record<string, Obj>;

@@ -73,6 +73,16 @@ export async function renderManifest(servers: ManifestServer[]): Promise<Rendere
       dir: mkdtempSync(join(tmpdir(), `mmm-manifest-${s.name}-`)),
     });
   }
+  try {
+    renderAll(out, dropSync);
+  } catch (err) {
+    for (const s of out) rmSync(s.dir, { recursive: true, force: true });
+    throw err;
+  }
+  return out;
+}
+
+function renderAll(out: RenderedServer[], dropSync: boolean): void {
   const selfOf = new Map(out.map((s) => [s, selfAddresses(s.text)]));
   for (const s of out) {
     const self = selfOf.get(s)!;
@@ -96,7 +106,6 @@ export async function renderManifest(servers: ManifestServer[]): Promise<Rendere
     mkdirSync(join(s.dir, 'js'), { recursive: true });
     writeFileSync(join(s.dir, 'nats.conf'), s.rendered);
   }
-  return out;
 }
 
 export interface Running {
