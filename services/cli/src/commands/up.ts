@@ -16,7 +16,8 @@ What runs (in this order, each waited for until ready):
   hub-nats        hub nats-server (JetStream domain "hub"); stream MESH sources the site stream
                   (with --hub-nodes 3: hub-a-nats, hub-b-nats, hub-c-nats, one JetStream cluster)
   leaf-nats       the site's leaf nats-server (JetStream domain = --site), linked to the hub as a leafnode
-  streams         mmm streams provision: MESH (sourcing the site), MESH_DERIVED, MESH_DLQ  (one-shot)
+  streams         mmm streams provision: MESH (sourcing the site), MESH_DERIVED, MESH_DLQ, the services' durables
+                  and route analysis's KV buckets (one-shot)
   sim             a simulated mesh on --sim-port, unless --radio names a real one
   agent           reads the radio, publishes to the leaf
   ingest          history into SQLite (<data-dir>/history.db), or ClickHouse with --clickhouse

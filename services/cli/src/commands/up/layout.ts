@@ -161,7 +161,7 @@ export function ingestIni(s: Setup, l: Layout): string {
 url = ${hubUrls(s)}
 
 [ingest]
-# mmm up provisions the hub streams (MESH sourcing the site) before ingest starts.
+# mmm up provisions the hub streams (MESH sourcing the site), durables and KV buckets before ingest starts.
 ensure_streams = false
 ops_port = ${s.ports.opsBase + 1}
 

@@ -339,7 +339,7 @@ async function waitReady(c: Child, timeoutMs: number, interrupted: () => boolean
 
 async function runOnce(c: Child, timeoutMs: number, io: UpIo): Promise<void> {
   c.start();
-  io.out(`provisioning streams (pid ${c.pid}) ...`);
+  io.out(`provisioning streams, durables and buckets (pid ${c.pid}) ...`);
   const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
   const result = await Promise.race([c.done, timer]);
   if (result === 'timeout') {
