@@ -57,7 +57,7 @@ export class ClusterStack {
       const cfg = join(dir, `ingest-${i}.ini`);
       writeFileSync(
         cfg,
-        `[nats]\nurl = ${natsUrl}\n[clickhouse]\nurl = ${ch.url}\ndatabase = ${DATABASE}\n[ingest]\ndurable = ${INGEST_DURABLE}\nops_port = 0\nbatch_max = 2000\nbatch_ms = 200\nack_wait = 10\n`,
+        `[nats]\nurl = ${natsUrl}\n[clickhouse]\nurl = ${ch.url}\ndatabase = ${DATABASE}\n[ingest]\ndurable = ${INGEST_DURABLE}\nops_port = 0\nbatch_max = 2000\nbatch_ms = 200\nack_wait = 30\n`,
       );
       ingest.push(new ServiceProcess(`ingest-${i}`, 'ingest', cfg, join(dir, `ingest-${i}.pid`), 'ingest running'));
     }
