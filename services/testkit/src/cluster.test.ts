@@ -39,7 +39,8 @@ describe('three-node hub cluster + leaf (real nats-servers)', () => {
   it('keeps an R3 stream sourcing a leaf exactly once across a kill -9 of the stream leader', async () => {
     const ljsm = await leafNc.jetstreamManager();
     await ljsm.streams.add({ name: 'MESH_site1', subjects: ['mesh.v1.site1.>'], duplicate_window: 120_000_000_000 });
-    const hjsm = await hubNc.jetstreamManager();
+    // Long API timeouts: on a loaded two-core box an R3 create or a lookup right after an election takes seconds.
+    const hjsm = await hubNc.jetstreamManager({ timeout: 30_000 });
     await hjsm.streams.add({
       name: 'MESH',
       num_replicas: 3,
@@ -61,7 +62,12 @@ describe('three-node hub cluster + leaf (real nats-servers)', () => {
     const next = await hub.waitForStreamLeader('MESH');
     expect(next).not.toBe(victim);
 
-    const consumer = await hubNc.jetstream().consumers.get('MESH', 'reader');
+    // The consumer's own leader is elected after the stream's: look it up until it answers.
+    const consumer = await waitFor(
+      'the durable consumer after the election',
+      () => hubNc.jetstream({ timeout: 30_000 }).consumers.get('MESH', 'reader'),
+      60_000,
+    );
     const seen = new Map<string, number>();
     await waitFor(
       'the durable consumer to deliver all 500',
