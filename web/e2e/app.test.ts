@@ -99,9 +99,9 @@ describe('web app against the simulated stack', () => {
     await w.page.waitForSelector('[data-testid="open-receptions"]', { timeout: 30_000 });
     // pause the live append so the row we open stays where it is
     await w.page.click('[data-testid="pause"]');
-    // the oldest row shown: long since in the API's store
-    const buttons = await w.page.$$('[data-testid="open-receptions"]');
-    await buttons.at(-1)!.click();
+    // the oldest row shown: long since in the API's store. A locator, not an element handle: the list may re-render
+    // once more as the pause takes effect, and a locator finds the row again where a handle would be detached.
+    await w.page.locator('[data-testid="open-receptions"]').last().click();
     try {
       await w.page.waitForFunction(() =>
         document.querySelector('[data-testid="receptions"] td')?.textContent?.includes('agent-1'),
