@@ -36,7 +36,8 @@ const DEFAULT_MAX_MISSED_HEARTBEATS = 4;
 const REBIND_MIN_MS = 250;
 const REBIND_MAX_MS = 2_000;
 
-const sleep = (ms: number, signal: AbortSignal) =>
+/** Waits ms, or less when the signal aborts (never rejects: the caller checks the signal). */
+export const sleepUnlessAborted = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
     signal.addEventListener(
@@ -133,7 +134,7 @@ export async function* consumeDurable(o: DurableConsumeOptions): AsyncGenerator<
     }
     // A closed connection never comes back (nats.js reconnects by itself until then): the service is stopping.
     if (o.signal.aborted || o.nc.isClosed()) break;
-    await sleep(delay, o.signal);
+    await sleepUnlessAborted(delay, o.signal);
     delay = Math.min(REBIND_MAX_MS, delay * 2);
   }
 }

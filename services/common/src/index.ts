@@ -6,6 +6,7 @@ export {
   DEFAULT_PULL_EXPIRES_MS,
   DEFAULT_STALL_MS,
   type DurableConsumeOptions,
+  sleepUnlessAborted,
 } from './durable-consume.js';
 export { BrokerError, ConfigError, NatsTlsError } from './errors.js';
 export { createLogger, LOG_LEVELS, type Logger, type LogOptions, normaliseLevel } from './log.js';

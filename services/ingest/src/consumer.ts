@@ -1,5 +1,5 @@
 import type { Logger } from '@mmm/common';
-import { withBatchSpan } from '@mmm/common';
+import { sleepUnlessAborted, withBatchSpan } from '@mmm/common';
 import { decodeEvent, type MeshEvent } from '@mmm/schemas';
 import type { JsMsg } from 'nats';
 import { Batcher } from './batcher.js';
@@ -29,19 +29,6 @@ export interface BatchLoopOptions {
 /** Store retry backoff: doubles from 250 ms to 10 s; the batch is held (not acked) meanwhile. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 function portOf(ev: MeshEvent): string {
   return ev.kind === 'reception' ? ev.port : '';
@@ -144,7 +131,7 @@ export class BatchLoop {
           log.warn({ err: (err as Error).message, retryInMs: delay }, 'store write failed; batch held, not acked');
           // A failed write may have stored part of the batch.
           suspect = true;
-          await sleep(delay, signal);
+          await sleepUnlessAborted(delay, signal);
           delay = Math.min(RETRY_MAX_MS, delay * 2);
         }
       }
