@@ -16,7 +16,8 @@ export const CERT_DAYS = 397;
 export const RENEW_BEFORE_DAYS = 30;
 
 const subtle = webcrypto.subtle;
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+// Node's WebCrypto, typed as the library's provider (the build has no DOM lib, so no global `Crypto` type).
+x509.cryptoProvider.set(webcrypto as never);
 
 /** A certificate or its key cannot be made or read. */
 export class TlsIssueError extends Error {
@@ -45,7 +46,7 @@ const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
 
 interface Issuer {
   cert: x509.X509Certificate;
-  key: CryptoKey;
+  key: webcrypto.CryptoKey;
   pem: string;
 }
 
@@ -55,7 +56,7 @@ function writeFile(file: string, text: string, mode: number): void {
   chmodSync(file, mode);
 }
 
-async function exportKey(key: CryptoKey): Promise<string> {
+async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
@@ -96,7 +97,7 @@ async function loadOrMakeCa(certFile: string, issued: string[], kept: string[]):
       });
     }
   }
-  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=MeshyMcMapface NATS CA',
@@ -149,7 +150,7 @@ async function issue(
     kept.push(cert);
     return { cert, key };
   }
-  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
