@@ -19,6 +19,41 @@ import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
 import { loadAgentSettings } from './config/settings.js';
 import { provisionHub, provisionHubConsumers, provisionSite } from './streams/provision.js';
 
+/** How the provisioning commands authenticate: an admin's NATS credential and TLS files. */
+interface AdminAuth {
+  creds?: string;
+  user?: string;
+  password?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function withAdminAuth(cmd: Command): Command {
+  return cmd
+    .option('--creds <file>', 'NATS .creds file')
+    .option('--user <name>', 'NATS user')
+    .option('--password <password>', 'NATS password')
+    .option('--tls-ca <file>', 'CA to verify the server with (TLS)')
+    .option('--tls-cert <file>', 'client certificate, where the server requires one')
+    .option('--tls-key <file>', 'key of --tls-cert');
+}
+
+function connectAdmin(urls: string, name: string, a: AdminAuth, log: Logger) {
+  return connectNats(
+    {
+      servers: urls.split(','),
+      name,
+      creds: a.creds,
+      user: a.user,
+      pass: a.password,
+      tls: natsTls({ tls_ca: a.tlsCa, tls_cert: a.tlsCert, tls_key: a.tlsKey }),
+      connectTimeoutMs: 10_000,
+    },
+    log,
+  );
+}
+
 /** The original's default was multi_agent_config.ini; we keep a shorter name. */
 export const DEFAULT_CONFIG = 'agent.ini';
 
@@ -71,7 +106,7 @@ Documentation: docs/agent.md`,
     });
 
   const streamsCmd = program.command('streams').description('JetStream stream administration');
-  streamsCmd
+  const provisionCmd = streamsCmd
     .command('provision')
     .description(
       'as admin, create or update the hub streams (MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ), the durable consumers of ingest and api, and the KV buckets of route-analysis (idempotent)',
@@ -87,71 +122,50 @@ Documentation: docs/agent.md`,
     .option(
       '--public-reader <name...>',
       'consumer-public users of mmm creds: their durables <name>_nodedb, _status, _trace, _topology (they may not make their own)',
-    )
-    .option('--creds <file>', 'NATS .creds file')
-    .option('--user <name>', 'NATS user')
-    .option('--password <password>', 'NATS password')
-    .option('--tls-ca <file>', 'CA to verify the server with (TLS)')
-    .option('--tls-cert <file>', 'client certificate, where the server requires one')
-    .option('--tls-key <file>', 'key of --tls-cert')
-    .action(
-      async (opts: {
+    );
+  withAdminAuth(provisionCmd).action(
+    async (
+      opts: AdminAuth & {
         hub: string;
         site: string[];
         hubSite?: string[];
         replicas: number;
         apiInstance: string[];
         publicReader?: string[];
-        creds?: string;
-        user?: string;
-        password?: string;
-        tlsCa?: string;
-        tlsCert?: string;
-        tlsKey?: string;
-      }) => {
-        await runService({}, async () => {
-          const log = createLogger({ name: 'streams', level: 'warn' });
-          const nc = await connectNats(
-            {
-              servers: opts.hub.split(','),
-              name: 'mmm-streams-provision',
-              creds: opts.creds,
-              user: opts.user,
-              pass: opts.password,
-              tls: natsTls({ tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey }),
-              connectTimeoutMs: 10_000,
-            },
-            log,
-          );
-          try {
-            const jsm = await nc.jetstreamManager();
-            const infos = await provisionHub(jsm, {
-              sites: opts.site,
-              hubSites: opts.hubSite ?? [],
-              replicas: opts.replicas,
-            });
-            const made = await provisionHubConsumers(jsm, nc.jetstream(), {
-              replicas: opts.replicas,
-              apiInstances: opts.apiInstance,
-              publicReaders: opts.publicReader ?? [],
-            });
-            for (const i of infos) {
-              const src = i.config.sources?.map((s) => s.name).join(', ');
-              const subj = i.config.subjects?.join(', ');
-              process.stdout.write(
-                `${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}${subj ? `, subjects ${subj}` : ''}\n`,
-              );
-            }
-            for (const c of made.consumers) process.stdout.write(`consumer ${c.stream_name}.${c.name}\n`);
-            for (const b of made.buckets) process.stdout.write(`kv bucket ${b}\n`);
-          } finally {
-            await nc.close();
-          }
-        });
       },
-    );
+    ) => {
+      await runService({}, async () => {
+        const log = createLogger({ name: 'streams', level: 'warn' });
+        const nc = await connectAdmin(opts.hub, 'mmm-streams-provision', opts, log);
+        try {
+          const jsm = await nc.jetstreamManager();
+          const infos = await provisionHub(jsm, {
+            sites: opts.site,
+            hubSites: opts.hubSite ?? [],
+            replicas: opts.replicas,
+          });
+          const made = await provisionHubConsumers(jsm, nc.jetstream(), {
+            replicas: opts.replicas,
+            apiInstances: opts.apiInstance,
+            publicReaders: opts.publicReader ?? [],
+          });
+          for (const i of infos) {
+            const src = i.config.sources?.map((s) => s.name).join(', ');
+            const subj = i.config.subjects?.join(', ');
+            process.stdout.write(
+              `${i.config.name}: ${i.state.messages} messages${src ? `, sources ${src}` : ''}${subj ? `, subjects ${subj}` : ''}\n`,
+            );
+          }
+          for (const c of made.consumers) process.stdout.write(`consumer ${c.stream_name}.${c.name}\n`);
+          for (const b of made.buckets) process.stdout.write(`kv bucket ${b}\n`);
+        } finally {
+          await nc.close();
+        }
+      });
+    },
+  );
 
-  streamsCmd
+  const provisionSiteCmd = streamsCmd
     .command('provision-site')
     .description(
       "as the site's admin (admin-<site> of mmm creds), create or update the site stream on its leaf (idempotent)",
@@ -159,54 +173,33 @@ Documentation: docs/agent.md`,
     .requiredOption('--leaf <url>', "the site leaf's NATS URL, e.g. nats://127.0.0.1:4222")
     .requiredOption('--site <id>', 'site id')
     .option('--max-age <hours>', 'retention, as [nats] stream_max_age of the agents (0 = until limits)', Number, 0)
-    .option('--max-bytes <n>', 'size limit, as [nats] stream_max_bytes (-1 = none)', (v) => Number.parseInt(v, 10), -1)
-    .option('--creds <file>', 'NATS .creds file')
-    .option('--user <name>', 'NATS user')
-    .option('--password <password>', 'NATS password')
-    .option('--tls-ca <file>', 'CA to verify the server with (TLS)')
-    .option('--tls-cert <file>', 'client certificate, where the server requires one')
-    .option('--tls-key <file>', 'key of --tls-cert')
-    .action(
-      async (opts: {
+    .option('--max-bytes <n>', 'size limit, as [nats] stream_max_bytes (-1 = none)', (v) => Number.parseInt(v, 10), -1);
+  withAdminAuth(provisionSiteCmd).action(
+    async (
+      opts: AdminAuth & {
         leaf: string;
         site: string;
         maxAge: number;
         maxBytes: number;
-        creds?: string;
-        user?: string;
-        password?: string;
-        tlsCa?: string;
-        tlsCert?: string;
-        tlsKey?: string;
-      }) => {
-        await runService({}, async () => {
-          const log = createLogger({ name: 'streams', level: 'warn' });
-          const nc = await connectNats(
-            {
-              servers: opts.leaf.split(','),
-              name: 'mmm-streams-provision-site',
-              creds: opts.creds,
-              user: opts.user,
-              pass: opts.password,
-              tls: natsTls({ tls_ca: opts.tlsCa, tls_cert: opts.tlsCert, tls_key: opts.tlsKey }),
-              connectTimeoutMs: 10_000,
-            },
-            log,
-          );
-          try {
-            const i = await provisionSite(await nc.jetstreamManager(), opts.site, {
-              maxAgeMs: opts.maxAge * 3_600_000,
-              maxBytes: opts.maxBytes,
-            });
-            process.stdout.write(
-              `${i.config.name}: ${i.state.messages} messages, subjects ${i.config.subjects.join(', ')}\n`,
-            );
-          } finally {
-            await nc.close();
-          }
-        });
       },
-    );
+    ) => {
+      await runService({}, async () => {
+        const log = createLogger({ name: 'streams', level: 'warn' });
+        const nc = await connectAdmin(opts.leaf, 'mmm-streams-provision-site', opts, log);
+        try {
+          const i = await provisionSite(await nc.jetstreamManager(), opts.site, {
+            maxAgeMs: opts.maxAge * 3_600_000,
+            maxBytes: opts.maxBytes,
+          });
+          process.stdout.write(
+            `${i.config.name}: ${i.state.messages} messages, subjects ${i.config.subjects.join(', ')}\n`,
+          );
+        } finally {
+          await nc.close();
+        }
+      });
+    },
+  );
 }
 
 function createConfig(opts: AgentCliOptions): void {
