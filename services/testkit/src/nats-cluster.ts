@@ -285,22 +285,27 @@ class Cluster implements HubCluster {
     await waitFor(
       'every running hub node healthy',
       async () => {
-        const oks = await Promise.all(
+        const bad = await Promise.all(
           this.running().map(async (n) => {
             try {
               const res = await fetch(`http://127.0.0.1:${n.monitorPort}/healthz`, {
                 signal: AbortSignal.timeout(2000),
               });
-              return res.ok;
-            } catch {
-              return false;
+              return res.ok ? undefined : `${n.name}: ${res.status} ${await res.text()}`;
+            } catch (err) {
+              return `${n.name}: ${(err as Error).message}`;
             }
           }),
         );
-        return oks.every(Boolean);
+        const unhealthy = bad.filter(Boolean);
+        // Thrown, not returned: waitFor puts the last error in its timeout message, so a failure says which node
+        // and what its /healthz answered.
+        if (unhealthy.length > 0) throw new Error(unhealthy.join('; '));
+        return true;
       },
       timeoutMs,
       250,
     );
   }
+
 }
