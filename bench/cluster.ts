@@ -231,7 +231,7 @@ async function failoverGaps(hub: HubCluster, hubNc: NatsConnection, leaf: NatsCo
   const sourced: number[] = [];
   try {
     for (let k = 0; k < KILLS; k++) {
-      await hub.waitForHealthy(120_000);
+      await hub.waitForHealthy(120_000, { serverOnly: true });
       const leader = await hub.waitForStreamLeader(streams.hub, { current: true, timeoutMs: 120_000 });
       await new Promise((r) => setTimeout(r, 3000));
       const seen = { ingest: [] as number[], sourced: [] as number[] };
@@ -351,7 +351,7 @@ async function main(): Promise<void> {
       const r3 = await endToEnd({ jsm, urls: hub.urls, dir, name: 'r3', copies: 1, publishers: one, pids: onePids });
       const gaps = await failoverGaps(hub, hubNc, leaves.get(ONE)!, join(dir, 'r3.db'));
       for (const i of r3.ingests) await stopIngest(i);
-      await hub.waitForHealthy(120_000);
+      await hub.waitForHealthy(120_000, { serverOnly: true });
       await hub.waitForStreamLeader(streams.hub, { current: true, timeoutMs: 120_000 });
       line({
         case: 'r3',

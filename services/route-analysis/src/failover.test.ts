@@ -196,8 +196,9 @@ describe('route analysis as two copies with a writer lease', () => {
       await watching;
       expect(both, 'observations of two writers at once').toBe(0);
       await bucketLeader.restart();
-      await hub.waitForHealthy(60_000);
-      await hub.waitForStreamLeader(streams.hub, { current: true, timeoutMs: 60_000 });
+      await hub.waitForHealthy(60_000, { serverOnly: true });
+      for (const stream of [streams.hub, 'KV_mesh_topology_lease', 'KV_mesh_topology_state'])
+        await hub.waitForStreamLeader(stream, { current: true, timeoutMs: 60_000 });
 
       // Now the writer process dies: the standby takes over on the replicated buckets. (Killing a second hub node as
       // well was tried: on the loaded two-core box the degraded cluster then sometimes refused to create the durable
