@@ -7,6 +7,7 @@ import type { JsMsg } from 'nats';
  */
 export class Batcher {
   private readonly queue: JsMsg[] = [];
+  private readonly received = new WeakMap<JsMsg, number>();
   private wake: (() => void) | undefined;
   private ended = false;
 
@@ -16,6 +17,7 @@ export class Batcher {
   ) {}
 
   push(m: JsMsg): void {
+    this.received.set(m, Date.now());
     this.queue.push(m);
     if (this.queue.length >= this.max || this.queue.length === 1) this.notify();
   }
@@ -23,6 +25,13 @@ export class Batcher {
   end(): void {
     this.ended = true;
     this.notify();
+  }
+
+  /** When the oldest of these messages reached this copy (epoch ms; now for messages it never saw). */
+  oldestReceipt(msgs: readonly JsMsg[]): number {
+    let oldest = Date.now();
+    for (const m of msgs) oldest = Math.min(oldest, this.received.get(m) ?? oldest);
+    return oldest;
   }
 
   /** Messages waiting for the next batch (kept alive with in-progress acks while a batch waits for the store). */

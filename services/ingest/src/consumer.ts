@@ -6,7 +6,7 @@ import { Batcher } from './batcher.js';
 import { type DeadLetterSink, deadLetterOf } from './dead-letter.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Item } from './plan/planner.js';
-import type { HistoryStore } from './store.js';
+import { type HistoryStore, HoldExpiredError } from './store.js';
 
 export interface BatchLoopOptions {
   /**
@@ -38,6 +38,12 @@ function portOf(ev: MeshEvent): string {
  * Fetch about one second or batchMax messages, dead-letter the invalid ones, store the rest, then ack them all.
  * Nothing is acked before the store committed; while the store is down the batch is retried with backoff and kept
  * from redelivery with in-progress acks.
+ *
+ * A batch is held at most half of `ack_wait` from when its oldest message arrived (the hold deadline); past it the
+ * copy writes none of its receptions and naks the batch. Why: with several copies on one durable, a consumer leader
+ * change does not honour in-progress acks, so the new leader redelivers a message to another copy `ack_wait` after
+ * the delivery it knows of. The first copy has by then stored the message (and the other copy's lookup sees it) or
+ * given it up, so the two never write the same reception at once.
  */
 export class BatchLoop {
   storeHealthy = true;
@@ -93,6 +99,7 @@ export class BatchLoop {
     const stored = await withBatchSpan('ingest store', msgs, { 'mesh.items': items.length }, () =>
       items.length > 0 ? this.store(items, msgs, signal) : true,
     );
+    if (stored === 'released') return true;
     if (!stored) return false;
     for (const m of msgs) m.ack();
     this.lastCommitAt = Date.now();
@@ -102,8 +109,9 @@ export class BatchLoop {
     return true;
   }
 
-  private async store(items: Item[], msgs: JsMsg[], signal: AbortSignal): Promise<boolean> {
+  private async store(items: Item[], msgs: JsMsg[], signal: AbortSignal): Promise<boolean | 'released'> {
     const { metrics, log, store } = this.o;
+    const commitBy = (this.batcher?.oldestReceipt(msgs) ?? Date.now()) + this.o.ackWaitMs / 2;
     // In-progress acks keep JetStream from redelivering a batch that waits for the store.
     const keepAlive = setInterval(
       () => {
@@ -112,13 +120,21 @@ export class BatchLoop {
       },
       Math.max(1_000, this.o.ackWaitMs / 3),
     );
+    const release = (reason: string): 'released' => {
+      // Redelivered at once (to any copy) and stored there as a suspect batch.
+      for (const m of msgs) m.nak();
+      metrics.released.inc(msgs.length);
+      log.warn({ messages: msgs.length, reason }, 'batch held past its deadline; released (nak), not written');
+      return 'released';
+    };
     let suspect = items.some((i) => i.redelivered);
     let delay = RETRY_MIN_MS;
     try {
       while (!signal.aborted) {
+        if (Date.now() > commitBy) return release('store unavailable until the hold deadline');
         const end = metrics.batchSeconds.startTimer();
         try {
-          const res = await store.write(items, Date.now(), suspect);
+          const res = await store.write(items, Date.now(), suspect, commitBy);
           end();
           this.storeHealthy = true;
           metrics.batches.inc();
@@ -126,12 +142,14 @@ export class BatchLoop {
           for (const [table, n] of Object.entries(res.rows)) if (n > 0) metrics.rows.inc({ table }, n);
           return true;
         } catch (err) {
+          if (err instanceof HoldExpiredError) return release(err.message);
           this.storeHealthy = false;
           metrics.storeErrors.inc();
           log.warn({ err: (err as Error).message, retryInMs: delay }, 'store write failed; batch held, not acked');
           // A failed write may have stored part of the batch.
           suspect = true;
-          await sleepUnlessAborted(delay, signal);
+          // Wake by the hold deadline at the latest, so the batch is released on time.
+          await sleepUnlessAborted(Math.min(delay, Math.max(0, commitBy - Date.now()) + 1), signal);
           delay = Math.min(RETRY_MAX_MS, delay * 2);
         }
       }

@@ -9,6 +9,7 @@ export interface IngestMetrics {
   readonly rows: Counter<'table'>;
   readonly duplicates: Counter<string>;
   readonly storeErrors: Counter<string>;
+  readonly released: Counter<string>;
   readonly batchSeconds: Histogram<string>;
   readonly pending: Gauge<string>;
   readonly ackPending: Gauge<string>;
@@ -41,6 +42,11 @@ export function createMetrics(): IngestMetrics {
       registers,
     }),
     storeErrors: new Counter({ name: 'ingest_store_errors_total', help: 'Failed store writes (retried)', registers }),
+    released: new Counter({
+      name: 'ingest_released_messages_total',
+      help: 'Messages of batches held past the hold deadline (half of ack_wait) and released unwritten with a nak',
+      registers,
+    }),
     batchSeconds: new Histogram({
       name: 'ingest_batch_seconds',
       help: 'Time to store one batch',

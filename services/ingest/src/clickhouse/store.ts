@@ -4,7 +4,15 @@ import { ddlStatements } from '../ddl.js';
 import type { NodeIdentity } from '../plan/node-info.js';
 import { type Item, lookupKeys, packetKey, planBatch } from '../plan/planner.js';
 import { DERIVED_TABLES, KEYS, keyOf, RAW_TABLES, ROLLUP_TABLES, type Row, type TableName } from '../plan/tables.js';
-import { DAY_MS, type HistoryStore, type RetentionPolicy, StoreError, type WriteResult } from '../store.js';
+import {
+  assertHeld,
+  DAY_MS,
+  type HistoryStore,
+  HoldExpiredError,
+  type RetentionPolicy,
+  StoreError,
+  type WriteResult,
+} from '../store.js';
 import { sqlIdentifier } from './literal.js';
 import {
   createDatabaseSql,
@@ -151,7 +159,7 @@ export class ClickHouseStore implements HistoryStore {
     return (await rs.json()) as T[];
   }
 
-  async write(items: readonly Item[], now: number, suspect: boolean): Promise<WriteResult> {
+  async write(items: readonly Item[], now: number, suspect: boolean, commitBy?: number): Promise<WriteResult> {
     this.retryMissingTables(Date.now());
     const at = this.batchTimes.get(items) ?? now;
     this.batchTimes.set(items, at);
@@ -162,8 +170,9 @@ export class ClickHouseStore implements HistoryStore {
       try {
         await this.ensureTables(replica);
         // After a failed attempt part of the batch may be stored (here, or on the replica that failed).
-        return await this.writeBatch(replica.client, items, at, suspect || attempt > 0);
+        return await this.writeBatch(replica.client, items, at, suspect || attempt > 0, commitBy);
       } catch (cause) {
+        if (cause instanceof HoldExpiredError) throw cause;
         this.identities.clear();
         lastCause = cause;
         errors.push(this.replicas.size > 1 ? `${replica.url}: ${(cause as Error).message}` : (cause as Error).message);
@@ -178,7 +187,9 @@ export class ClickHouseStore implements HistoryStore {
     items: readonly Item[],
     now: number,
     suspect: boolean,
+    commitBy: number | undefined,
   ): Promise<WriteResult> {
+    assertHeld(commitBy, 'anything');
     const keys = lookupKeys(items);
     const { msgIds, packets } = await this.storedReceptions(client, keys.receptions);
     const nodeInfo = await this.latestIdentities(client, keys.nodes);
@@ -190,6 +201,9 @@ export class ClickHouseStore implements HistoryStore {
       await this.insert(client, table, rows);
       counts[table] = rows.length;
     }
+    // Receptions last: a stored reception means its batch completed, and the deadline is checked once more right
+    // before them, after the lookups and derived inserts that take the time.
+    assertHeld(commitBy, 'the receptions');
     await this.insert(client, 'receptions', plan.rows.receptions);
     counts.receptions = plan.rows.receptions.length;
     for (const [node, id] of plan.nodeInfo) this.identities.set(node, id);
