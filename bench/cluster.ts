@@ -21,7 +21,7 @@ import { JetStreamPublisher } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, msgIdOf, streams, subjects } from '@mmm/schemas';
 import { type HubCluster, leafConnections, startHubAndLeaves, startHubCluster, waitFor } from '@mmm/testkit';
 import Database from 'better-sqlite3';
-import { connect, type JetStreamManager, type NatsConnection, StorageType } from 'nats';
+import { connect, type JetStreamManager, type NatsConnection, nanos, StorageType } from 'nats';
 import { bulkReceptions } from '../services/ingest/src/testing/bulk.js';
 import { rawPublishRate } from './_baseline.js';
 import { cpuSeconds } from './_proc.js';
@@ -37,7 +37,6 @@ const ONE = 'bsone';
 /** Published on the hub itself and captured by MESH, as the API's legacy site is. */
 const HUB_SITE = 'bshub';
 const log = (...a: unknown[]) => console.error(new Date().toISOString(), ...a);
-const ns = (ms: number) => ms * 1_000_000;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 let clock = Date.now() - 6 * 3_600_000;
@@ -110,7 +109,7 @@ async function siteStream(url: string, site: string): Promise<NatsConnection> {
     name: streams.site(site),
     subjects: [subjects.siteAll(site)],
     storage: StorageType.File,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   });
   return nc;
 }
@@ -121,7 +120,7 @@ async function hubStream(jsm: JetStreamManager, sites: string[], replicas: numbe
     subjects: [subjects.siteAll(HUB_SITE)],
     storage: StorageType.File,
     num_replicas: replicas,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     sources: sites.map((s) => ({
       name: streams.site(s),
       external: { api: `$JS.${streams.domain(s)}.API`, deliver: '' },

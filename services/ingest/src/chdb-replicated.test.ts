@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ddlStatements } from '@mmm/schemas/ddl';
 import { startZooKeeper, type ZooKeeperServer } from '@mmm/testkit';
 import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseSql } from './clickhouse/queries.js';
-import { ddlStatements } from './ddl.js';
 
 // The replicated DDL on a current ClickHouse engine (chdb, in-process) against a real ZooKeeper: every table is
 // created as a registered replica, with {shard}/{replica} from the config and {database} expanded by the engine

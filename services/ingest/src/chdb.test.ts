@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ddlStatements } from '@mmm/schemas/ddl';
 import { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlLiteral } from './clickhouse/literal.js';
@@ -12,7 +13,6 @@ import {
   storedKeysSql,
   storedReceptionsSql,
 } from './clickhouse/queries.js';
-import { ddlStatements } from './ddl.js';
 import { planBatch } from './plan/planner.js';
 import { DERIVED_TABLES, type Row, TABLES, type TableName } from './plan/tables.js';
 import { SqliteStore } from './sqlite/store.js';

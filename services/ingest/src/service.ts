@@ -10,7 +10,15 @@ import {
   startOpsServer,
 } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams, subjects } from '@mmm/schemas';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, type JetStreamManager, RetentionPolicy, StorageType } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
 import type { Layout } from './clickhouse/replicas.js';
 import { ClickHouseStore } from './clickhouse/store.js';
 import type { IngestConfig } from './config.js';
@@ -20,7 +28,6 @@ import { createMetrics } from './metrics.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { HistoryStore } from './store.js';
 
-const ns = (ms: number) => ms * 1_000_000;
 const RETRY_MAX_MS = 10_000;
 const LAG_POLL_MS = 5_000;
 
@@ -63,7 +70,7 @@ async function ensureStreams(jsm: JetStreamManager, config: IngestConfig, log: L
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     num_replicas: 1,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
   const hub = await jsm.streams.info(config.ingest.stream).catch(() => undefined);
   if (!hub) {
@@ -132,7 +139,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
       durable_name: config.ingest.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: ns(ackWaitMs),
+      ack_wait: nanos(ackWaitMs),
       max_deliver: -1,
       // Room for two batches in flight: a full fetch must never be cut short by the ack-pending limit.
       max_ack_pending: config.ingest.batch_max * 2,

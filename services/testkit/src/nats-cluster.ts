@@ -314,5 +314,4 @@ class Cluster implements HubCluster {
       250,
     );
   }
-
 }

@@ -15,12 +15,11 @@ import {
   DiscardPolicy,
   type JetStreamClient,
   type JetStreamManager,
+  nanos,
   RetentionPolicy,
   StorageType,
   type StreamInfo,
 } from 'nats';
-
-const ns = (ms: number) => ms * 1_000_000;
 
 export interface SiteStreamLimits {
   maxAgeMs?: number;
@@ -36,8 +35,8 @@ function siteStreamConfig(site: string, limits: SiteStreamLimits) {
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     num_replicas: 1,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
-    max_age: ns(limits.maxAgeMs ?? 0),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(limits.maxAgeMs ?? 0),
     max_bytes: limits.maxBytes ?? -1,
   };
 }
@@ -80,7 +79,7 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     num_replicas: replicas,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
   const wanted = [...new Set(opts.sites)].sort().map((site) => ({
     name: streams.site(site),
@@ -117,7 +116,7 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
 export function hubDurables(
   apiInstances: readonly string[] = ['api'],
 ): { stream: string; config: Partial<ConsumerConfig> & { durable_name: string } }[] {
-  const ns30 = ns(30_000);
+  const ns30 = nanos(30_000);
   return [
     {
       stream: streams.hub,
@@ -125,7 +124,7 @@ export function hubDurables(
         durable_name: consumers.ingest,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
-        ack_wait: ns(60_000),
+        ack_wait: nanos(60_000),
         max_deliver: -1,
         max_ack_pending: 20_000,
       },
@@ -164,7 +163,7 @@ export function publicReaderDurables(readers: readonly string[]): {
         filter_subject: c.filter,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: c.name.endsWith('_trace') ? DeliverPolicy.All : DeliverPolicy.LastPerSubject,
-        ack_wait: ns(30_000),
+        ack_wait: nanos(30_000),
         max_ack_pending: 1000,
       },
     })),

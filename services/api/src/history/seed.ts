@@ -1,27 +1,8 @@
 // Rows in ingest's history tables (schemas/ddl), for tests and benchmarks that seed a store by direct inserts.
 
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { ddlStatements } from '@mmm/schemas/ddl';
 import type Database from 'better-sqlite3';
-
-const DDL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'schemas', 'ddl');
-
-/** The statements of one DDL file (the README promises `;` at line ends and nowhere else). */
-export function ddlStatements(store: 'sqlite' | 'clickhouse'): string[] {
-  const text = readFileSync(join(DDL_DIR, store, '001_history.sql'), 'utf8');
-  return text
-    .split(/;\s*\n/)
-    .map((s) =>
-      s
-        .split('\n')
-        .filter((l) => !l.trim().startsWith('--'))
-        .join('\n')
-        .trim(),
-    )
-    .filter((s) => s.length > 0);
-}
 
 export function applySqliteDdl(db: Database.Database): void {
   for (const s of ddlStatements('sqlite')) db.exec(s);

@@ -5,12 +5,11 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DUPLICATE_WINDOW_MS, type MeshEvent, streams, subjects } from '@mmm/schemas';
 import { freePort, type HubCluster, waitFor } from '@mmm/testkit';
-import { connect, DiscardPolicy, RetentionPolicy, StorageType } from 'nats';
+import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType } from 'nats';
 import { msgIdOf, rx, status, subjectOf } from '../testing.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const MAIN = join(ROOT, 'services/cli/src/main.ts');
-const ns = (ms: number) => ms * 1_000_000;
 
 /** MESH (R3) sourcing every site's stream from its leaf's domain, and MESH_DERIVED (R3), as provisioning makes them. */
 export async function provisionCluster(hub: HubCluster, sites: readonly string[]): Promise<void> {
@@ -22,7 +21,7 @@ export async function provisionCluster(hub: HubCluster, sites: readonly string[]
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       num_replicas: 3,
-      duplicate_window: ns(DUPLICATE_WINDOW_MS),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     };
     await jsm.streams.add({
       name: streams.hub,
@@ -83,7 +82,7 @@ export async function publishSite(leafUrl: string, site: string, events: readonl
       name: streams.site(site),
       subjects: [subjects.siteAll(site)],
       storage: StorageType.File,
-      duplicate_window: ns(DUPLICATE_WINDOW_MS),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     });
     const js = nc.jetstream();
     for (let i = 0; i < events.length; i += 200) {

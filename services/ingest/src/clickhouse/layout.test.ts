@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@mmm/common';
+import { DDL_DIR, ddlStatements } from '@mmm/schemas/ddl';
 import { describe, expect, it } from 'vitest';
-import { DDL_DIR, ddlStatements } from '../ddl.js';
 import { testConfig } from '../testing/nats.js';
 import { REPLICATED_HEADER, ReplicatedDdlError, replicatedDdl, withDatabase } from './replicated-ddl.js';
 import { ClickHouseStore } from './store.js';

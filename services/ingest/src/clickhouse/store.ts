@@ -1,6 +1,6 @@
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { ConfigError } from '@mmm/common';
-import { ddlStatements } from '../ddl.js';
+import { ddlStatements } from '@mmm/schemas/ddl';
 import type { NodeIdentity } from '../plan/node-info.js';
 import { type Item, lookupKeys, packetKey, planBatch } from '../plan/planner.js';
 import { DERIVED_TABLES, KEYS, keyOf, RAW_TABLES, ROLLUP_TABLES, type Row, type TableName } from '../plan/tables.js';

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ddlStatements } from '@mmm/schemas/ddl';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { ddlStatements } from '../ddl.js';
 import type { NodeIdentity } from '../plan/node-info.js';
 import { type Item, lookupKeys, packetKey, planBatch } from '../plan/planner.js';
 import {

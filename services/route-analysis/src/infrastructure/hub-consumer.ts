@@ -1,11 +1,10 @@
 import { ensureConsumer } from '@mmm/common';
 import { streams } from '@mmm/schemas';
-import { AckPolicy, type ConsumerInfo, DeliverPolicy, type JetStreamManager, ReplayPolicy } from 'nats';
+import { AckPolicy, type ConsumerInfo, DeliverPolicy, type JetStreamManager, nanos, ReplayPolicy } from 'nats';
 
 /** Long enough that events held between two flushes (about a second) are never redelivered meanwhile. */
 export const ACK_WAIT_MS = 60_000;
 
-const ns = (ms: number) => ms * 1_000_000;
 const CONSUMER_NOT_FOUND = 10014;
 
 /**
@@ -31,7 +30,7 @@ export async function ensureHubConsumer(
   if (existing) {
     return ensureConsumer(jsm, streams.hub, {
       durable_name: durable,
-      ack_wait: ns(ACK_WAIT_MS),
+      ack_wait: nanos(ACK_WAIT_MS),
       max_ack_pending: opts.maxAckPending,
     });
   }
@@ -39,7 +38,7 @@ export async function ensureHubConsumer(
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
     replay_policy: ReplayPolicy.Instant,
-    ack_wait: ns(ACK_WAIT_MS),
+    ack_wait: nanos(ACK_WAIT_MS),
     max_ack_pending: opts.maxAckPending,
     max_deliver: -1,
     ...start,

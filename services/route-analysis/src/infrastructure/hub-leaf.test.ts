@@ -1,7 +1,7 @@
 import { createLogger, ensureStream } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, type Link, streams, subjects } from '@mmm/schemas';
 import { type HubAndLeaves, startHubAndLeaves, waitFor } from '@mmm/testkit';
-import { connect, StorageType } from 'nats';
+import { connect, nanos, StorageType } from 'nats';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { T0 } from '../test-events.js';
 import { syntheticMesh } from '../test-mesh.js';
@@ -19,7 +19,6 @@ afterAll(async () => {
 });
 
 it('reads the hub stream as deployed: agents publish on their site leaf, the hub sources every site stream', async () => {
-  const ns = (ms: number) => ms * 1_000_000;
   const mesh = syntheticMesh(5150, { nodes: 20, agents: 2 });
   for (const site of ['s1', 's2']) {
     const leaf = await connect({ servers: net.leaves[site]!.url });
@@ -27,7 +26,7 @@ it('reads the hub stream as deployed: agents publish on their site leaf, the hub
       name: streams.site(site),
       subjects: [subjects.siteAll(site)],
       storage: StorageType.File,
-      duplicate_window: ns(DUPLICATE_WINDOW_MS),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     });
     await publishEvents(
       leaf.jetstream(),
@@ -40,7 +39,7 @@ it('reads the hub stream as deployed: agents publish on their site leaf, the hub
     await ensureStream(await hub.jetstreamManager(), {
       name: streams.hub,
       storage: StorageType.File,
-      duplicate_window: ns(DUPLICATE_WINDOW_MS),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       sources: ['s1', 's2'].map((s) => ({
         name: streams.site(s),
         external: { api: `$JS.${streams.domain(s)}.API`, deliver: '' },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { bindOrEnsureStream, connectNats, type Logger, natsTls } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams } from '@mmm/schemas';
-import { DiscardPolicy, type JetStreamManager, type NatsConnection, RetentionPolicy, StorageType } from 'nats';
+import { DiscardPolicy, type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
 import type { RouteAnalysisConfig } from '../config.js';
 import { WriterLease } from './lease.js';
 import { createMetrics, type RouteAnalysisMetrics } from './metrics.js';
@@ -39,7 +39,6 @@ export interface RunningRouteAnalysis {
   stop(): Promise<void>;
 }
 
-const ns = (ms: number) => ms * 1_000_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startRouteAnalysis(
@@ -87,7 +86,7 @@ async function supervise(
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     num_replicas: r.replicas,
-    duplicate_window: ns(DUPLICATE_WINDOW_MS),
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   };
   await bindOrEnsureStream(jsm, { name: streams.derived, subjects: [...streams.derivedSubjects], ...common }, log);
   await bindOrEnsureStream(

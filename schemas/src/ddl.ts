@@ -2,8 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The storage DDL is part of the contract and lives in schemas/ddl (the same path from src/ and dist/). */
-export const DDL_DIR = fileURLToPath(new URL('../../../schemas/ddl/', import.meta.url));
+/**
+ * The storage DDL is part of the contract: this package owns schemas/ddl and is the one reader of it (the same path
+ * from src/ and dist/). A subpath of its own (`@mmm/schemas/ddl`), so the browser bundle never sees node:fs.
+ */
+export const DDL_DIR = fileURLToPath(new URL('../ddl/', import.meta.url));
 
 export class DdlError extends Error {
   override readonly name = 'DdlError';
