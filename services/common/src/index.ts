@@ -62,4 +62,5 @@ export {
 } from './publisher.js';
 export { runService, type ServiceCliOptions, serviceOptions } from './service.js';
 export { SHUTDOWN_GRACE_MS, Shutdown } from './shutdown.js';
+export { readStreamRange, type StreamRangeOptions, type StreamRangeResult } from './stream-range.js';
 export { VERSION } from './version.js';

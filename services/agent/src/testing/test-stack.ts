@@ -1,8 +1,8 @@
 // Test helpers (not part of the public entry): real nats-servers, an agent config, reading the hub stream.
-import { createLogger, parseConfig } from '@mmm/common';
+import { createLogger, parseConfig, readStreamRange } from '@mmm/common';
 import { streams } from '@mmm/schemas';
 import { type HubAndLeaves, startHubAndLeaves } from '@mmm/testkit';
-import { AckPolicy, connect, type JsMsg, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import {
   type AgentSettings,
   resolveSettings,
@@ -76,37 +76,13 @@ export interface StoredEvent {
   data: Record<string, unknown>;
 }
 
-/**
- * Every event in a stream (optionally filtered), through a plain ephemeral pull consumer that is deleted afterwards.
- * Not an ordered consumer: on nats-server 2.9 those can deliver nothing, and against a restarting server nats.js
- * keeps re-creating one without end, so a poll on it could hang a test past every waitFor deadline. Here a server
- * that is not ready makes the call fail (the request times out) and the caller's waitFor tries again.
- */
+/** Every event in a stream (optionally filtered); a server that is not ready fails the call, so waitFor retries. */
 export async function readStream(nc: NatsConnection, stream = streams.hub, filter?: string): Promise<StoredEvent[]> {
-  const jsm = await nc.jetstreamManager();
-  const ci = await jsm.consumers.add(stream, {
-    ack_policy: AckPolicy.None,
-    inactive_threshold: 30_000 * 1_000_000,
-    ...(filter ? { filter_subject: filter } : {}),
+  const out: StoredEvent[] = [];
+  await readStreamRange(nc.jetstream(), await nc.jetstreamManager(), { stream, filter }, (m) => {
+    out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') || undefined, seq: m.seq, data: m.json() });
   });
-  try {
-    const c = await nc.jetstream().consumers.get(stream, ci.name);
-    const out: StoredEvent[] = [];
-    let pending = ci.num_pending;
-    while (pending > 0) {
-      let got = 0;
-      const iter = await c.fetch({ max_messages: 1000, expires: 1000 });
-      for await (const m of iter as AsyncIterable<JsMsg>) {
-        got++;
-        pending = m.info.pending;
-        out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') || undefined, seq: m.seq, data: m.json() });
-      }
-      if (got === 0) break;
-    }
-    return out;
-  } finally {
-    await jsm.consumers.delete(stream, ci.name).catch(() => undefined);
-  }
+  return out;
 }
 
 export async function streamCount(nc: NatsConnection, stream = streams.hub): Promise<number> {

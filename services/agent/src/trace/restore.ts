@@ -1,6 +1,6 @@
-import type { Logger } from '@mmm/common';
+import { type Logger, readStreamRange } from '@mmm/common';
 import { decodeEvent, type TraceOutcome } from '@mmm/schemas';
-import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from 'nats';
+import type { JetStreamClient, JetStreamManager } from 'nats';
 import type { TraceScheduler } from './scheduler.js';
 
 export interface RestoreOptions {
@@ -37,38 +37,25 @@ const DEADLINE_MS = 30_000;
  */
 export async function restoreRouteCache(o: RestoreOptions): Promise<RestoreResult> {
   const result: RestoreResult = { outcomes: 0, routes: 0 };
-  // A plain pull consumer that ends itself when idle (ordered consumers deliver nothing on nats-server 2.9). One
-  // left by a crashed start (until its inactive threshold) would refuse the new start time: remove it first.
-  await o.jsm.consumers.delete(o.stream, o.consumer).catch(() => undefined);
-  const ci = await o.jsm.consumers.add(o.stream, {
-    name: o.consumer,
-    filter_subject: o.subject,
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: new Date(o.sinceMs).toISOString(),
-    ack_policy: AckPolicy.None,
-    inactive_threshold: 30_000 * 1_000_000,
-  });
-  try {
-    let left = ci.num_pending;
-    const consumer = await o.js.consumers.get(o.stream, ci.name);
-    const deadline = Date.now() + DEADLINE_MS;
-    while (left > 0 && Date.now() < deadline) {
-      const batch = await consumer.fetch({ max_messages: Math.min(BATCH, left), expires: 2_000 });
-      let got = 0;
-      for await (const m of batch) {
-        got++;
-        left = m.info.pending;
-        // The same decoding ingest applies (subject, JSON, contract); anything else on the subject is skipped.
-        const res = decodeEvent(m.subject, m.data);
-        if (!res.ok || res.value.kind !== 'trace') continue;
-        result.outcomes++;
-        if (o.scheduler.restore(res.value as TraceOutcome)) result.routes++;
-      }
-      if (got === 0) break;
-    }
-    if (left > 0) o.log.warn({ left }, 'route cache restore stopped early; the rest is traced again');
-  } finally {
-    await o.jsm.consumers.delete(o.stream, ci.name).catch(() => undefined);
-  }
+  const read = await readStreamRange(
+    o.js,
+    o.jsm,
+    {
+      stream: o.stream,
+      name: o.consumer,
+      filter: o.subject,
+      from: { timeMs: o.sinceMs },
+      batch: BATCH,
+      deadlineMs: DEADLINE_MS,
+    },
+    (m) => {
+      // The same decoding ingest applies (subject, JSON, contract); anything else on the subject is skipped.
+      const res = decodeEvent(m.subject, m.data);
+      if (!res.ok || res.value.kind !== 'trace') return;
+      result.outcomes++;
+      if (o.scheduler.restore(res.value as TraceOutcome)) result.routes++;
+    },
+  );
+  if (read.left > 0) o.log.warn({ left: read.left }, 'route cache restore stopped early; the rest is traced again');
   return result;
 }

@@ -1,7 +1,7 @@
-import { createLogger } from '@mmm/common';
+import { createLogger, readStreamRange } from '@mmm/common';
 import { type Link, streams, subjects, type TopologyUpdate, validateEvent } from '@mmm/schemas';
 import { type NatsServer, startNatsServer, waitFor } from '@mmm/testkit';
-import { AckPolicy, connect, DeliverPolicy, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphSettings } from '../config.js';
 import { TopologyGraph } from '../domain/graph.js';
@@ -221,16 +221,9 @@ async function readStream<T = Record<string, unknown>>(stream: string, atLeast =
     const info = await jsm.streams.info(stream);
     if (info.state.messages < atLeast) return undefined;
     const out: T[] = [];
-    if (info.state.messages === 0) return out;
-    // An explicit ephemeral consumer: nats.js's ordered consumer delivers nothing on nats-server 2.9.
-    const ci = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All });
-    try {
-      const c = await js.consumers.get(stream, ci.name);
-      const it = await c.fetch({ max_messages: info.state.messages, expires: 2000 });
-      for await (const m of it) out.push(m.json<T>());
-    } finally {
-      await jsm.consumers.delete(stream, ci.name).catch(() => undefined);
-    }
+    await readStreamRange(js, jsm, { stream }, (m) => {
+      out.push(m.json<T>());
+    });
     return out.length >= info.state.messages ? out : undefined;
   });
 }
