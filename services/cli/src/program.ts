@@ -26,6 +26,7 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   'route-analysis': () => import('@mmm/route-analysis/cli'),
   api: () => import('@mmm/api/cli'),
   export: () => import('@mmm/api/tools-cli'),
+  'import-original': () => import('@mmm/api/tools-cli'),
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {

@@ -51,6 +51,15 @@ describe('Progress', () => {
     expect(out.at(-1)).toMatch(/\n$/);
   });
 
+  it('counts work done before a resume in done, not in the rate', () => {
+    let t = 0;
+    const { s } = sink(false);
+    const p = new Progress({ label: 'import', total: 1000, initial: 600, sink: s, now: () => t });
+    t = 2000;
+    p.add(200);
+    expect(p.finish()).toMatchObject({ done: 800, rate_per_s: 100, eta_s: 2 });
+  });
+
   it('shows count and rate without a total', () => {
     let t = 0;
     const { out, s } = sink(false);

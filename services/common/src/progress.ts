@@ -10,6 +10,8 @@ export interface ProgressOptions {
   /** Units of work, when known: gives a percentage and an ETA. */
   total?: number;
   unit?: string;
+  /** Done before this run (a resumed job): counted in `done`, not in the rate. */
+  initial?: number;
   sink?: ProgressSink;
   /** How often a non-TTY sink gets a JSON line (ms); a TTY line is redrawn at most every 200 ms. */
   everyMs?: number;
@@ -49,6 +51,7 @@ export class Progress {
     this.now = o.now ?? Date.now;
     this.started = this.now();
     this.last = this.started;
+    this.done = o.initial ?? 0;
   }
 
   add(n: number): void {
@@ -71,7 +74,7 @@ export class Progress {
 
   state(final = false): ProgressState {
     const elapsed = Math.max(1, this.now() - this.started) / 1000;
-    const rate = this.done / elapsed;
+    const rate = (this.done - (this.o.initial ?? 0)) / elapsed;
     const total = this.o.total ?? null;
     const eta = total !== null && rate > 0 ? Math.max(0, (total - this.done) / rate) : null;
     return {
