@@ -73,7 +73,8 @@ async function timeExport(url: string): Promise<{ seconds: number; bytes: number
   const res = await fetch(url);
   if (!res.ok || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
   let bytes = 0;
-  for await (const chunk of res.body) bytes += (chunk as Uint8Array).length;
+  const reader = res.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.length;
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
