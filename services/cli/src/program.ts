@@ -27,6 +27,7 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   api: () => import('@mmm/api/cli'),
   export: () => import('@mmm/api/tools-cli'),
   'import-original': () => import('@mmm/api/tools-cli'),
+  rederive: () => import('./commands/rederive.js'),
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {
