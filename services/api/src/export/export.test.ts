@@ -96,11 +96,15 @@ async function seedProjection(s: Stack) {
       { from: num(2), to: num(NODES - 1), snr: 1, quality: 0.5 },
     ]),
   );
-  await waitFor('projection has the nodes and links', async () => {
-    const g = (await getJson(`${s.url}/api/topology/graph`)).body;
-    const n = (await getJson(`${s.url}/api/nodes/detailed`)).body;
-    return g.links?.length === 3 && n.nodes?.length === NODES;
-  });
+  await waitFor(
+    'projection has the nodes and links',
+    async () => {
+      const g = (await getJson(`${s.url}/api/topology/graph`)).body;
+      const n = (await getJson(`${s.url}/api/nodes/detailed`)).body;
+      return g.links?.length === 3 && n.nodes?.length === NODES;
+    },
+    60_000,
+  );
 }
 
 /** CSV cells as csv-stringify would have to write the API's row, compared after an independent CSV parser read it. */
