@@ -79,7 +79,7 @@ export function register(program: Command): void {
           progress.add(rows.length);
         }
       } catch (err) {
-        return fail(`reading the store failed: ${(err as Error).message}`);
+        return fail(`reading ${o.sqlite ?? o.clickhouse} failed: ${(err as Error).message}`);
       } finally {
         progress.finish();
       }
