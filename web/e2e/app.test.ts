@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@mmm/testkit';
 import type { Browser, Page } from 'playwright-core';
@@ -112,6 +112,28 @@ describe('web app against the simulated stack', () => {
       });
     }
     await shot(w, 'packets');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('packets page downloads the receptions of the filters on screen as a file', async () => {
+    const w = await open('/packets?type=position&hours=1');
+    const link = w.page.locator('[data-testid="download-ndjson"]');
+    await link.waitFor({ timeout: 30_000 });
+    expect(new URL((await link.getAttribute('href'))!, stack.url).searchParams.get('type')).toBe('position');
+    const [download] = await Promise.all([w.page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toMatch(/^packets-\d{8}T\d{6}Z\.ndjson$/);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trimEnd()
+      .split('\n');
+    const rows = lines.map((l) => JSON.parse(l) as { id: string; type: string });
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.type))).toEqual(new Set(['position']));
+    // The store keeps receiving: every downloaded row is one the API lists for the same filters.
+    const listed = new Set(
+      ((await apiJson('/api/packets?type=position&hours=1&limit=5000')).packets as { id: string }[]).map((p) => p.id),
+    );
+    for (const r of rows) expect(listed.has(r.id), r.id).toBe(true);
     expect(w.errors).toEqual([]);
     await w.page.close();
   });

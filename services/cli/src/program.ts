@@ -25,6 +25,16 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   ingest: () => import('@mmm/ingest/cli'),
   'route-analysis': () => import('@mmm/route-analysis/cli'),
   api: () => import('@mmm/api/cli'),
+  // The history tools stream for minutes to hours: the agent's V8 settings keep their garbage from piling up.
+  export: async () => {
+    (await import('@mmm/agent/heap')).compactHeap();
+    return import('@mmm/api/tools-cli');
+  },
+  'import-original': async () => {
+    (await import('@mmm/agent/heap')).compactHeap();
+    return import('@mmm/api/tools-cli');
+  },
+  rederive: () => import('./commands/rederive.js'),
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {

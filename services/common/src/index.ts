@@ -49,6 +49,13 @@ export {
   withSpan,
 } from './otel/index.js';
 export {
+  DEFAULT_PROGRESS_EVERY_MS,
+  Progress,
+  type ProgressOptions,
+  type ProgressSink,
+  type ProgressState,
+} from './progress.js';
+export {
   bindOrEnsureConsumer,
   bindOrEnsureStream,
   isPermissionError,

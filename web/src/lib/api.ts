@@ -83,6 +83,15 @@ export async function getJson(path: string, params?: Params, signal?: AbortSigna
   }
 }
 
+/**
+ * A download of an export (docs/api.md, "Exports"): used as a plain link, so the browser streams the file to disk
+ * instead of holding it in the page. A link cannot carry a header: the read token, when there is one, rides as
+ * `?token=` (which the API accepts on every read).
+ */
+export function exportHref(path: string, params: Params = {}): string {
+  return `/api/export/${path}${query({ ...params, token: readToken() })}`;
+}
+
 /** The list inside `{key: [...]}`, or a bare array. */
 function list(body: unknown, ...keys: string[]): unknown[] {
   if (Array.isArray(body)) return body;

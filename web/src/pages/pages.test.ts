@@ -54,6 +54,25 @@ describe('nodes page', () => {
     await waitFor(() => expect(firstId()).toBe('!10000000'));
   });
 
+  it('offers downloads of the nodes with the time and active filters on screen', async () => {
+    snapshot(rows.slice(0, 5));
+    localStorage.setItem('mmm-token', 'tok en');
+    try {
+      render(Nodes);
+      const csv = () => new URL((screen.getByTestId('download-csv') as HTMLAnchorElement).href);
+      expect(csv().pathname).toBe('/api/export/nodes.csv');
+      // "Any time" is the API's longest look-back; a link carries the read token as ?token=.
+      expect(Object.fromEntries(csv().searchParams)).toEqual({ hours: '8760', token: 'tok en' });
+      await fireEvent.click(screen.getByRole('button', { name: 'Active only' }));
+      await waitFor(() => expect(csv().searchParams.get('active_only')).toBe('true'));
+      const geo = new URL((screen.getByTestId('download-geojson') as HTMLAnchorElement).href);
+      expect(geo.pathname).toBe('/api/export/nodes.geojson');
+      expect(screen.getByTestId('download-csv').hasAttribute('download')).toBe(true);
+    } finally {
+      localStorage.removeItem('mmm-token');
+    }
+  });
+
   it('renders a hostile node name as text', async () => {
     snapshot(rows);
     const { container } = render(Nodes);

@@ -6,6 +6,8 @@ import {
   HistoryUnavailableError,
   type PositionPoint,
   type ReceptionQuery,
+  type ReceptionScan,
+  SCAN_BATCH,
   type TelemetryPoint,
 } from './types.js';
 
@@ -16,6 +18,19 @@ export function chString(s: string): string {
 export function chInt(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer: ${n}`);
   return String(n);
+}
+
+/** The WHERE of a reception query (bare columns: the sort key and the skip indexes apply). */
+function chReceptionWhere(q: ReceptionScan): string {
+  const where = [`received_at >= ${chInt(q.since)}`];
+  if (q.until !== undefined) where.push(`received_at < ${chInt(q.until)}`);
+  if (q.ports) where.push(q.ports.length ? `port IN (${q.ports.map(chString).join(',')})` : '0');
+  if (q.agent !== undefined) where.push(`agent = ${chString(q.agent)}`);
+  if (q.site !== undefined) where.push(`site = ${chString(q.site)}`);
+  if (q.from !== undefined) where.push(`from_node = ${chInt(q.from)}`);
+  if (q.to !== undefined) where.push(`to_node = ${chInt(q.to)}`);
+  if (q.channel !== undefined) where.push(`channel = ${chInt(q.channel)}`);
+  return where.join(' AND ');
 }
 
 const RX_COLS = `msg_id AS id, site, agent, from_node AS from_num, to_node AS to_num, packet_id, port, channel,
@@ -48,14 +63,7 @@ export class ClickHouseHistory implements History {
   }
 
   async receptions(q: ReceptionQuery): Promise<ReceptionDbRow[]> {
-    const where = [`received_at >= ${chInt(q.since)}`];
-    if (q.ports) where.push(q.ports.length ? `port IN (${q.ports.map(chString).join(',')})` : '0');
-    if (q.agent !== undefined) where.push(`agent = ${chString(q.agent)}`);
-    if (q.site !== undefined) where.push(`site = ${chString(q.site)}`);
-    if (q.from !== undefined) where.push(`from_node = ${chInt(q.from)}`);
-    if (q.to !== undefined) where.push(`to_node = ${chInt(q.to)}`);
-    if (q.channel !== undefined) where.push(`channel = ${chInt(q.channel)}`);
-    const filter = where.join(' AND ');
+    const filter = chReceptionWhere(q);
     const order = `ORDER BY received_at DESC LIMIT ${chInt(q.offset)}, ${chInt(q.limit)}`;
     // A node filter hits the primary key (from_node, packet_id) directly.
     if (q.from !== undefined) return this.rows(`SELECT ${RX_COLS} FROM receptions WHERE ${filter} ${order}`);
@@ -66,6 +74,33 @@ export class ClickHouseHistory implements History {
       `SELECT ${RX_COLS} FROM receptions WHERE (from_node, packet_id) IN (SELECT from_node, packet_id FROM (${page}))
          AND msg_id IN (SELECT msg_id FROM (${page})) ORDER BY received_at DESC, msg_id`,
     );
+  }
+
+  async *scanReceptions(q: ReceptionScan): AsyncGenerator<ReceptionDbRow[]> {
+    let rs: Awaited<ReturnType<ClickHouseClient['query']>>;
+    try {
+      rs = await this.client.query({
+        query: `SELECT ${RX_COLS} FROM receptions WHERE ${chReceptionWhere(q)} ORDER BY received_at DESC`,
+        format: 'JSONEachRow',
+      });
+    } catch (err) {
+      throw new HistoryUnavailableError(`ClickHouse query failed: ${(err as Error).message}`, { cause: err });
+    }
+    // The client hands over rows as the HTTP response arrives; the response pauses while the consumer is slow.
+    const stream = rs.stream<ReceptionDbRow>();
+    try {
+      let batch: ReceptionDbRow[] = [];
+      for await (const rows of stream) {
+        for (const r of rows) batch.push(r.json());
+        if (batch.length >= SCAN_BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length) yield batch;
+    } finally {
+      rs.close();
+    }
   }
 
   async receptionsOf(from: number, packetId: number): Promise<ReceptionDbRow[]> {

@@ -1,6 +1,15 @@
+import Database from 'better-sqlite3';
 import type { ReceptionDbRow } from '../rest/rows.js';
 import type { Db } from '../store/db.js';
-import type { History, PositionPoint, ReceptionQuery, TelemetryPoint } from './types.js';
+import {
+  type History,
+  HistoryUnavailableError,
+  type PositionPoint,
+  type ReceptionQuery,
+  type ReceptionScan,
+  SCAN_BATCH,
+  type TelemetryPoint,
+} from './types.js';
 
 interface PayloadRow {
   packet_id: number;
@@ -20,7 +29,7 @@ export function firstPerPacket<T extends { packet_id: number }>(rows: T[]): T[] 
 }
 
 /** The WHERE clause shared by the SQLite stores (bare columns, so the indexes apply). */
-export function receptionWhere(q: ReceptionQuery, col: { from: string; to: string }): { sql: string; args: unknown[] } {
+export function receptionWhere(q: ReceptionScan, col: { from: string; to: string }): { sql: string; args: unknown[] } {
   const where = ['received_at >= ?'];
   const args: unknown[] = [q.since];
   const add = (sql: string, v: unknown) => {
@@ -36,7 +45,49 @@ export function receptionWhere(q: ReceptionQuery, col: { from: string; to: strin
   if (q.from !== undefined) add(`${col.from} = ?`, q.from);
   if (q.to !== undefined) add(`${col.to} = ?`, q.to);
   if (q.channel !== undefined) add('channel = ?', q.channel);
+  if (q.until !== undefined) add('received_at < ?', q.until);
   return { sql: where.join(' AND '), args };
+}
+
+/**
+ * Iterates a query on a connection of its own: an open better-sqlite3 iterator makes its connection refuse every
+ * other statement, and the shared one serves other requests (and, for the projection, its writer) meanwhile. WAL
+ * lets this reader run beside the writer. An in-memory database (tests) has only the one connection.
+ */
+export async function* scanSqlite(
+  path: string,
+  sql: string,
+  args: readonly unknown[],
+  shared?: Database.Database,
+): AsyncGenerator<ReceptionDbRow[]> {
+  let db: Database.Database;
+  try {
+    db = shared ?? new Database(path, { readonly: true, fileMustExist: true });
+    if (!shared) db.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new HistoryUnavailableError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    let batch: ReceptionDbRow[] = [];
+    if (shared) {
+      // One statement at a time on a shared connection: page by offset instead of holding an iterator open.
+      for (let offset = 0; ; offset += SCAN_BATCH) {
+        batch = db.prepare(`${sql} LIMIT ? OFFSET ?`).all(...args, SCAN_BATCH, offset) as ReceptionDbRow[];
+        if (batch.length) yield batch;
+        if (batch.length < SCAN_BATCH) return;
+      }
+    }
+    for (const row of db.prepare(sql).iterate(...args) as IterableIterator<ReceptionDbRow>) {
+      batch.push(row);
+      if (batch.length >= SCAN_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  } finally {
+    if (!shared) db.close();
+  }
 }
 
 /** The projection's own recent receptions (`[database] keep_hours`). */
@@ -55,6 +106,16 @@ export class ProjectionHistory implements History {
     return this.db
       .prepare('SELECT * FROM receptions WHERE from_num = ? AND packet_id = ? ORDER BY received_at ASC')
       .all(from, packetId) as ReceptionDbRow[];
+  }
+
+  scanReceptions(q: ReceptionScan): AsyncIterable<ReceptionDbRow[]> {
+    const w = receptionWhere(q, { from: 'from_num', to: 'to_num' });
+    return scanSqlite(
+      this.db.name,
+      `SELECT * FROM receptions WHERE ${w.sql} ORDER BY received_at DESC`,
+      w.args,
+      this.db.memory ? this.db : undefined,
+    );
   }
 
   private payloads(node: number, port: string, since: number, limit: number): PayloadRow[] {

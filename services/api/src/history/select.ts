@@ -27,6 +27,7 @@ export function selectHistory(cfg: ApiConfig, db: Db): History {
     },
     receptions: (q) => pick().receptions(q),
     receptionsOf: (f, id) => pick().receptionsOf(f, id),
+    scanReceptions: (q) => pick().scanReceptions(q),
     positions: (n, s, l) => pick().positions(n, s, l),
     telemetry: (n, v, f, s, l) => pick().telemetry(n, v, f, s, l),
     close: () => sqlite.close(),

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { ReceptionDbRow } from '../rest/rows.js';
-import { receptionWhere } from './projection.js';
+import { receptionWhere, scanSqlite } from './projection.js';
 import {
   type History,
   HistoryUnavailableError,
   type PositionPoint,
   type ReceptionQuery,
+  type ReceptionScan,
   type TelemetryPoint,
 } from './types.js';
 
@@ -80,6 +81,15 @@ export class SqliteHistory implements History {
       q.limit,
       q.offset,
     );
+  }
+
+  scanReceptions(q: ReceptionScan): AsyncIterable<ReceptionDbRow[]> {
+    if (!this.available())
+      throw new HistoryUnavailableError(
+        `the history database ${this.path} does not exist yet (is mmm ingest running?)`,
+      );
+    const w = receptionWhere(q, { from: 'from_node', to: 'to_node' });
+    return scanSqlite(this.path, `SELECT ${RX_COLS} FROM receptions WHERE ${w.sql} ORDER BY received_at DESC`, w.args);
   }
 
   async receptionsOf(from: number, packetId: number): Promise<ReceptionDbRow[]> {

@@ -13,6 +13,12 @@ export interface ReceptionQuery {
   offset: number;
 }
 
+/** A whole result for an export: every matching reception, received before `until` when given. */
+export type ReceptionScan = Omit<ReceptionQuery, 'limit' | 'offset'> & { until?: number };
+
+/** Rows per batch of a scan: large enough to amortise the per-batch name lookups, small enough to stay flat. */
+export const SCAN_BATCH = 1000;
+
 export interface PositionPoint {
   received_at: number;
   agent: string;
@@ -35,6 +41,11 @@ export interface History {
   readonly kind: 'projection' | 'sqlite' | 'clickhouse';
   receptions(q: ReceptionQuery): Promise<ReceptionDbRow[]>;
   receptionsOf(from: number, packetId: number): Promise<ReceptionDbRow[]>;
+  /**
+   * Every matching reception, newest first, in batches of about SCAN_BATCH, read as the consumer asks for them
+   * (exports: never the whole result in memory). Returning early releases the read.
+   */
+  scanReceptions(q: ReceptionScan): AsyncIterable<ReceptionDbRow[]>;
   /** Newest first, one point per packet. */
   positions(node: number, since: number, limit: number): Promise<PositionPoint[]>;
   /** Newest first, one point per packet; values of one variant (one field when given). */

@@ -6,6 +6,7 @@ import { VERSION } from '@mmm/common';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config.js';
+import { exportRoutes } from '../export/routes.js';
 import { HistoryUnavailableError } from '../history/types.js';
 import { type LegacyOptions, legacyRoutes } from '../legacy/routes.js';
 import type { LiveHub } from '../live/hub.js';
@@ -132,6 +133,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   await app.register(nodeRoutes(d.rest));
   await app.register(topologyRoutes(d.rest));
   await app.register(miscRoutes(d.rest));
+  await app.register(exportRoutes(d.rest));
   await app.register(legacyRoutes({ ...d.legacy, metrics: d.metrics }));
   app.get('/api/live', { websocket: true, schema: { hide: true } }, (socket) => {
     d.live.attach(socket);

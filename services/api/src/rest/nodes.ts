@@ -46,6 +46,37 @@ const VARIANTS = [
   'hostMetrics',
 ] as const;
 
+export interface NodeFilter {
+  hours: number;
+  agent_id?: string;
+  site?: string;
+  active_only: boolean;
+}
+
+/** The node list's filter (also the node exports'): on `nodes n`, bare columns so the indexes apply. */
+export function nodeWhere(q: NodeFilter, now: number): { sql: string; args: unknown[] } {
+  const where = ['n.updated_at >= ?'];
+  const args: unknown[] = [now - q.hours * HOUR];
+  const agent = agentFilter(q.agent_id);
+  if (agent || q.site) {
+    const sub = ['na.num = n.num'];
+    if (agent) {
+      sub.push('na.agent = ?');
+      args.push(agent);
+    }
+    if (q.site) {
+      sub.push('na.site = ?');
+      args.push(q.site);
+    }
+    where.push(`EXISTS (SELECT 1 FROM node_agents na WHERE ${sub.join(' AND ')})`);
+  }
+  if (q.active_only) {
+    where.push('n.last_heard >= ?');
+    args.push(now - ACTIVE_MS);
+  }
+  return { sql: where.join(' AND '), args };
+}
+
 export const nodeRoutes =
   (ctx: RestContext): FastifyPluginAsyncTypebox =>
   async (app) => {
@@ -160,26 +191,7 @@ export const nodeRoutes =
       async (req) => {
         const q = req.query;
         const now = Date.now();
-        const where = ['n.updated_at >= ?'];
-        const args: unknown[] = [now - q.hours * HOUR];
-        const agent = agentFilter(q.agent_id);
-        if (agent || q.site) {
-          const sub = ['na.num = n.num'];
-          if (agent) {
-            sub.push('na.agent = ?');
-            args.push(agent);
-          }
-          if (q.site) {
-            sub.push('na.site = ?');
-            args.push(q.site);
-          }
-          where.push(`EXISTS (SELECT 1 FROM node_agents na WHERE ${sub.join(' AND ')})`);
-        }
-        if (q.active_only) {
-          where.push('n.last_heard >= ?');
-          args.push(now - ACTIVE_MS);
-        }
-        const w = where.join(' AND ');
+        const { sql: w, args } = nodeWhere(q, now);
         const rows = db
           .prepare(`SELECT n.* FROM nodes n WHERE ${w} ORDER BY n.updated_at DESC LIMIT ? OFFSET ?`)
           .all(...args, q.limit, q.offset) as NodeDbRow[];

@@ -17,7 +17,7 @@ import {
 } from './params.js';
 import { packetRows, withLocations } from './rows.js';
 
-const TYPES = [...new Set([...Object.keys(PORT_BY_TYPE), ...PORTS, 'position', 'telemetry'])];
+export const TYPES = [...new Set([...Object.keys(PORT_BY_TYPE), ...PORTS, 'position', 'telemetry'])];
 
 export function portsOfType(type: string | undefined): Port[] | undefined {
   if (!type || type === 'all') return undefined;
