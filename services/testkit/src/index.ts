@@ -19,6 +19,7 @@ export {
   supportsSyncAlways,
   waitFor,
 } from './proc.js';
+export { type MosquittoOptions, type MosquittoServer, startMosquitto } from './mosquitto.js';
 export { mulberry32 } from './random.js';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 export { fourLetter, startZooKeeper, type ZooKeeperServer } from './zookeeper.js';
