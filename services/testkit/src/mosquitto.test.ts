@@ -16,7 +16,18 @@ describe('startMosquitto (real broker)', () => {
 
   it('delivers what mosquitto_pub publishes, and comes back on the same port after kill -9', async () => {
     const sub = (n: number) =>
-      execFileP('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'msh/#', '-C', String(n), '-W', '20']);
+      execFileP('mosquitto_sub', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(broker.port),
+        '-t',
+        'msh/#',
+        '-C',
+        String(n),
+        '-W',
+        '20',
+      ]);
     let got = sub(1);
     // mosquitto_sub subscribes asynchronously: publish (retained) so the order does not matter.
     await broker.pub('msh/test', { text: 'hello' });
@@ -27,7 +38,17 @@ describe('startMosquitto (real broker)', () => {
     await broker.restart();
     expect(broker.pid).not.toBe(pid);
     got = sub(1);
-    await execFileP('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-t', 'msh/r', '-r', '-m', 'again']);
+    await execFileP('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.port),
+      '-t',
+      'msh/r',
+      '-r',
+      '-m',
+      'again',
+    ]);
     expect((await got).stdout.trim()).toBe('again');
   }, 60_000);
 });
