@@ -115,7 +115,7 @@ describe('mmm mqtt under faults (Mosquitto, leaf nats-server)', () => {
     let sent = 0;
     const inFlight = new Set<Promise<unknown>>();
     for (const m of fuzzed(FUZZ_COUNT, 16)) {
-      const p = pub.publishAsync(m.topic, m.payload, { qos: 1 }).then(() => inFlight.delete(p));
+      const p: Promise<unknown> = pub.publishAsync(m.topic, m.payload, { qos: 1 }).then(() => inFlight.delete(p));
       inFlight.add(p);
       sent++;
       if (inFlight.size >= 200) await Promise.race(inFlight);
