@@ -8,8 +8,9 @@ import {
   startOpsServer,
 } from '@mmm/common';
 import type { Command } from 'commander';
+import { channelKeys, readAgentConfig } from '../config/settings.js';
 import { startMqttBridge } from './bridge.js';
-import { loadMqttSettings } from './settings.js';
+import { loadMqttSettings, type MqttBridgeSettings } from './settings.js';
 
 export const DEFAULT_MQTT_CONFIG = 'mqtt.ini';
 
@@ -18,6 +19,7 @@ interface MqttCliOptions {
   logLevel?: string;
   logFile?: string;
   pidFile?: string;
+  keysFrom?: string;
 }
 
 /** `mmm mqtt`: registered by the agent's cli.ts (the bridge shares the agent's decoder and publishing). */
@@ -48,6 +50,10 @@ Exit codes: 0 after SIGINT/SIGTERM, 2 for a configuration problem (file, section
 Documentation: docs/mqtt.md`,
     );
   for (const [flags, description] of serviceOptions) cmd.option(flags, description);
+  cmd.option(
+    '--keys-from <agent.ini>',
+    "also decrypt with the channel keys of an agent's config ([meshtastic] channel_keys), as mmm up does",
+  );
   cmd.action(async (opts: MqttCliOptions) => {
     await runService(opts, () => runBridge(opts));
   });
@@ -55,7 +61,7 @@ Documentation: docs/mqtt.md`,
 
 async function runBridge(opts: MqttCliOptions): Promise<void> {
   const file = opts.config ?? DEFAULT_MQTT_CONFIG;
-  const settings = loadMqttSettings(file);
+  const settings = withAgentKeys(loadMqttSettings(file), opts.keysFrom);
   let log: Logger;
   try {
     log = createLogger({
@@ -83,4 +89,11 @@ async function runBridge(opts: MqttCliOptions): Promise<void> {
     log.info({ port: ops.port }, 'ops endpoints listening');
   }
   await new Promise<void>(() => undefined);
+}
+
+/** One set of channel keys for a site: the agent's config is where an operator already keeps them. */
+function withAgentKeys(settings: MqttBridgeSettings, agentIni?: string): MqttBridgeSettings {
+  if (!agentIni) return settings;
+  const cfg = readAgentConfig(agentIni);
+  return { ...settings, channelKeys: [...settings.channelKeys, ...channelKeys(cfg.meshtastic.channel_keys, agentIni)] };
 }

@@ -63,6 +63,14 @@ function broker(name: string, b: BrokerSection, site: string, file?: string): Br
   }
   if (b.topics.length === 0)
     throw new ConfigError('at least one topic filter is needed', { file, section, key: 'topics' });
+  // `#` starts a comment in INI: `topics = msh/#` arrives as `msh/`, which would subscribe to almost nothing.
+  const cut = b.topics.find((t) => t.endsWith('/') || t === '');
+  if (cut !== undefined) {
+    throw new ConfigError(
+      `topic filter ${JSON.stringify(cut)} ends in "/": # starts a comment in INI, so quote filters (topics = "msh/EU_868/#") or write \\#`,
+      { file, section, key: 'topics' },
+    );
+  }
   if (b.reconnect_max < b.reconnect_min) {
     throw new ConfigError('reconnect_max is below reconnect_min', { file, section, key: 'reconnect_max' });
   }
