@@ -33,7 +33,7 @@ export function registerMqtt(program: Command): void {
       'after',
       `
 The config names the leaf ([nats] url, site), channel keys ([meshtastic] channel_keys) and one [broker_<name>]
-section per broker (url, topics = msh/#, username, password, qos, protocol, silent_timeout, channels, tls_*).
+section per broker (url, topics = "msh/#" (quoted: # starts an INI comment), username, password, qos, protocol, silent_timeout, channels, tls_*).
 Every MQTT gateway becomes an agent gw-<node id> of the site; bad messages go to mesh.v1.dlq.mqtt with a reason.
 
 Example mqtt.ini:
@@ -42,7 +42,7 @@ Example mqtt.ini:
   site = mqtt-public
   [broker_public]
   url = mqtt://mqtt.example.org:1883
-  topics = msh/EU_868/#
+  topics = "msh/EU_868/#"
   username = meshdev
   password = large4cats
 

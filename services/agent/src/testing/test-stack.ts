@@ -82,7 +82,11 @@ export interface StoredEvent {
  * keeps re-creating one without end, so a poll on it could hang a test past every waitFor deadline. Here a server
  * that is not ready makes the call fail (the request times out) and the caller's waitFor tries again.
  */
-export async function readStream(nc: NatsConnection, stream: string = streams.hub, filter?: string): Promise<StoredEvent[]> {
+export async function readStream(
+  nc: NatsConnection,
+  stream: string = streams.hub,
+  filter?: string,
+): Promise<StoredEvent[]> {
   const jsm = await nc.jetstreamManager();
   const ci = await jsm.consumers.add(stream, {
     ack_policy: AckPolicy.None,
