@@ -131,7 +131,7 @@ function fromEnvelope(t: MeshTopic, payload: Uint8Array, ctx: ConvertContext, or
     outcome: event.port === 'encrypted' ? 'no_key' : 'decoded',
     gateway: gatewayId,
     subject: subjects.rx(ctx.site, agent, event.port),
-    msgId: receptionMsgId(ctx.site, agent, event),
+    msgId: msgIds.receptionOf(event),
     event,
   };
 }
@@ -165,16 +165,8 @@ function fromJson(t: MeshTopic, payload: Uint8Array, ctx: ConvertContext, origin
     outcome: 'json',
     gateway: gatewayId,
     subject: subjects.rx(ctx.site, agent, out.port),
-    // Its own id: a gateway that uplinks both forms must not have its JSON copy dedupe the protobuf one away.
-    msgId: `${receptionMsgId(ctx.site, agent, out)}:json`,
+    // Its own id (`:json`): a gateway that uplinks both forms must not have its JSON copy dedupe the protobuf one away.
+    msgId: msgIds.receptionOf(out),
     event: out,
   };
-}
-
-/**
- * The agent's Msg-Id rule, except that a packet without rxTime falls back to 0 instead of the receive time: a
- * broker redelivering it (QoS 1, a persistent session, two overlapping subscriptions) must produce the same id.
- */
-function receptionMsgId(site: string, agent: string, r: Reception): string {
-  return msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, 0);
 }
