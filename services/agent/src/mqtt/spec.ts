@@ -28,7 +28,8 @@ export const mqttConfigSpec = defineConfig({
         },
         max_backlog: {
           type: 'int',
-          default: 10_000,
+          // Each held event costs a few KB; beyond the publish window they only wait, and the broker keeps the rest.
+          default: 1_000,
           min: 10,
           description: 'Envelopes accepted but not yet stored before the brokers are held back (QoS 1 flow control)',
         },
