@@ -17,7 +17,6 @@ import { startAgent } from './agent.js';
 import { natsServerSupportsSync } from './config/nats-version.js';
 import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
 import { loadAgentSettings } from './config/settings.js';
-import { registerMqtt } from './mqtt/cli.js';
 import { provisionHub, provisionHubConsumers, provisionSite } from './streams/provision.js';
 
 /** How the provisioning commands authenticate: an admin's NATS credential and TLS files. */
@@ -105,8 +104,6 @@ Documentation: docs/agent.md`,
       }
       await runService(opts, () => runAgent(opts));
     });
-
-  registerMqtt(program);
 
   const streamsCmd = program.command('streams').description('JetStream stream administration');
   const provisionCmd = streamsCmd

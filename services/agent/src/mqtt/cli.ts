@@ -22,8 +22,8 @@ interface MqttCliOptions {
   keysFrom?: string;
 }
 
-/** `mmm mqtt`: registered by the agent's cli.ts (the bridge shares the agent's decoder and publishing). */
-export function registerMqtt(program: Command): void {
+/** `mmm mqtt` (its own module entry, `@mmm/agent/mqtt-cli`: the bridge shares the agent's decoder and publishing). */
+export function register(program: Command): void {
   const cmd = program
     .command('mqtt')
     .description(
