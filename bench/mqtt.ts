@@ -77,7 +77,7 @@ writeFileSync(
   `[nats]\nurl = ${leaf.url}\nsite = ${SITE}\n[status]\nops_port = ${opsPort}\n[broker_bench]\nurl = ${broker.url}\ntopics = "msh/#"\nclient_id = bench-bridge\n`,
 );
 const startBridge = async () => {
-  const args = ['mqtt', '--config', ini, '--log-level', 'warn'];
+  const args = ['mqtt', '--config', ini, '--log-level', process.env.MMM_BENCH_LOG ?? 'warn'];
   const c = fromSource
     ? spawn(process.execPath, ['--conditions=development', '--import', 'tsx', MAIN, ...args], {
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -85,8 +85,9 @@ const startBridge = async () => {
     : spawn(process.execPath, [BIN, ...args], {
         cwd: ROOT,
         env: { ...process.env, MMM_FROM_SOURCE: '' },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', process.env.MMM_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'],
       });
+  child = c;
   await waitFor('the bridge to be ready', () => httpOk(`http://127.0.0.1:${opsPort}/readyz`), 120_000, 200);
   return c;
 };
