@@ -18,7 +18,7 @@ import { feedEnvelopes, jsonNodeinfo, portEnvelopes } from './testing.js';
 
 const SITE = 'mqtt-e2e';
 
-export function bridgeIni(o: { leafUrl: string; brokerUrl: string; extra?: string; brokerExtra?: string }): string {
+function bridgeIni(o: { leafUrl: string; brokerUrl: string; extra?: string; brokerExtra?: string }): string {
   return `[nats]
 url = ${o.leafUrl}
 site = ${SITE}
