@@ -20,6 +20,9 @@ const SYSTEM = {
     '/usr/share/java/zookeeper.jar': 'zookeeper',
     chromium: 'chromium',
     socat: 'socat',
+    // MQTT bridge tests: the broker lives in /usr/sbin (not on a user's PATH), the clients in /usr/bin.
+    '/usr/sbin/mosquitto': 'mosquitto',
+    mosquitto_pub: 'mosquitto-clients',
     'systemd-analyze': 'systemd',
     'systemd-nspawn': 'systemd-container',
   },

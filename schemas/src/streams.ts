@@ -104,6 +104,23 @@ export const msgIds = {
     const t = rxTime > 0 ? `${rxTime}` : `a${receivedAt}`;
     return `rx:${assertSite(site)}:${assertToken('agent id', agent)}:${from.toString(16)}:${id.toString(16)}:${t}`;
   },
+  /**
+   * The id of a reception event, as its producer set it and consumers re-derive it. MQTT receptions never use the
+   * receive time (a broker's redelivery must give the same id) and JSON uplink gets its own id (`:json`), so an
+   * unauthenticated copy never takes the place of the protobuf reception of the same packet by the same gateway.
+   */
+  receptionOf(ev: {
+    site: string;
+    agent: string;
+    receivedAt: number;
+    source: string;
+    packet: { from: number; id: number; rxTime: number };
+    mqtt?: { format: string };
+  }): string {
+    const p = ev.packet;
+    const id = msgIds.reception(ev.site, ev.agent, p.from, p.id, p.rxTime, ev.source === 'mqtt' ? 0 : ev.receivedAt);
+    return ev.mqtt?.format === 'json' ? `${id}:json` : id;
+  },
   nodedb(site: string, agent: string, takenAt: number): string {
     return `nodedb:${assertSite(site)}:${assertToken('agent id', agent)}:${takenAt}`;
   },

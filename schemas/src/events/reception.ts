@@ -40,6 +40,29 @@ export const DataHeader = Open(
   'meshtastic.Data header',
 );
 
+/** Where an MQTT-sourced reception came from: broker, topic and what the topic says. */
+export const MqttOrigin = Type.Object(
+  {
+    broker: Type.String({
+      description: 'Name of the broker (the bridge config section) or "leaf" for nats-server MQTT',
+    }),
+    topic: Type.String({ description: 'MQTT topic as published' }),
+    root: Type.String({ description: 'Topic root before /2/, e.g. msh/EU_868 or msh/US/TX' }),
+    region: Type.Optional(Type.String({ description: 'Topic level after msh, e.g. EU_868' })),
+    channel: Type.Optional(Type.String({ description: 'Channel named in the topic' })),
+    format: Type.Union([Type.Literal('protobuf'), Type.Literal('json')], {
+      description: 'protobuf: a ServiceEnvelope (e, c and map topics); json: the firmware JSON uplink',
+    }),
+    unauthenticated: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'JSON uplink: anyone may publish it and nothing in it can be checked; never preferred over protobuf',
+      }),
+    ),
+  },
+  { additionalProperties: false, title: 'MQTT origin', description: 'Set on receptions an MQTT bridge produced' },
+);
+
 export const ReceptionSource = Type.Union(
   [Type.Literal('radio'), Type.Literal('mqtt'), Type.Literal('legacy-http'), Type.Literal('replay')],
   { description: 'Where the agent got the packet from' },
@@ -64,6 +87,7 @@ function receptionProps<P extends Port>(port: P) {
     payload: PayloadByPort[port],
     channelName: Type.Optional(Type.String({ description: 'Name of the channel whose key decrypted it, when known' })),
     gatewayId: Type.Optional(Type.String({ description: 'MQTT gateway that uplinked it (envelope sources)' })),
+    mqtt: Type.Optional(MqttOrigin),
     raw: Type.Optional(Base64),
   };
 }
@@ -93,4 +117,5 @@ export type ReceptionOf<P extends Port> = Omit<Static<typeof ReceptionEnvelope>,
 };
 export type Reception = { [P in Port]: ReceptionOf<P> }[Port];
 export type PacketHeader = Static<typeof PacketHeader>;
+export type MqttOrigin = Static<typeof MqttOrigin>;
 export type DataHeader = Static<typeof DataHeader>;

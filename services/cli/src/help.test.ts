@@ -12,6 +12,7 @@ describe('mmm', () => {
     for (const cmd of [
       'up',
       'agent',
+      'mqtt',
       'decode',
       'sim',
       'ingest',

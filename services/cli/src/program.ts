@@ -21,6 +21,7 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   // `mmm streams provision` is registered by the agent's module.
   streams: () => import('@mmm/agent/cli'),
   decode: () => import('@mmm/agent/decode-cli'),
+  mqtt: () => import('@mmm/agent/mqtt-cli'),
   sim: () => import('@mmm/simulator/cli'),
   ingest: () => import('@mmm/ingest/cli'),
   'route-analysis': () => import('@mmm/route-analysis/cli'),

@@ -1,5 +1,6 @@
 export { type ClickHouseOptions, type ClickHouseServer, startClickHouse } from './clickhouse-server.js';
 export { FIXTURES_DIR, fixturePath } from './fixtures.js';
+export { type MosquittoOptions, type MosquittoServer, startMosquitto } from './mosquitto.js';
 export { type HubCluster, type HubClusterOptions, type HubNode, startHubCluster } from './nats-cluster.js';
 export {
   type HubAndLeaves,

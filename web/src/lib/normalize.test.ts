@@ -138,6 +138,10 @@ describe('mappers from the API shapes in docs/api.md', () => {
       relay: '0xef',
     });
     expect(toReception({ agent_id: 'x', relay_node: 0 }).relay).toBeNull();
+    expect(r.viaMqtt).toBe(false);
+    // An MQTT gateway's reception, and a packet that crossed MQTT before a radio heard it.
+    expect(toReception({ agent_id: 'gw-55c76a9c', source: 'mqtt', via_mqtt: false }).viaMqtt).toBe(true);
+    expect(toReception({ agent_id: 'agent-1', source: 'radio', via_mqtt: true }).viaMqtt).toBe(true);
   });
 
   it("maps the original's type names onto port names", () => {

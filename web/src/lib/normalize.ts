@@ -207,6 +207,7 @@ export function toReception(raw: unknown): Reception {
         : typeof relay === 'string'
           ? relay
           : null,
+    viaMqtt: any(o, 'source') === 'mqtt' || any(o, 'via_mqtt', 'viaMqtt') === true || any(pkt, 'viaMqtt') === true,
   };
 }
 

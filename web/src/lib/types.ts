@@ -82,6 +82,8 @@ export interface Reception {
   readonly hopStart: number | null;
   readonly hopLimit: number | null;
   readonly relay: string | null;
+  /** Heard by an MQTT gateway (source mqtt) or carried over MQTT on its way (the packet's via_mqtt). */
+  readonly viaMqtt?: boolean;
 }
 
 export interface Stats {

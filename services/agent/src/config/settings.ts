@@ -185,7 +185,7 @@ export function splitHostPort(value: string, defaultPort: number, file?: string)
   return { host: v, port: defaultPort };
 }
 
-function channelKeys(list: readonly string[], file?: string): { name: string; psk: string }[] {
+export function channelKeys(list: readonly string[], file?: string): { name: string; psk: string }[] {
   return list.map((entry) => {
     const i = entry.indexOf(':');
     if (i <= 0)

@@ -3,7 +3,12 @@
 export { presetChannelName } from '@mmm/meshtastic';
 export type { DecodeContext } from './context.js';
 export { type DecryptOutcome, decryptPacket } from './decrypt.js';
-export { decodeMeshPacketBytes, decodeServiceEnvelope } from './envelope.js';
+export {
+  decodeMeshPacketBytes,
+  decodeServiceEnvelope,
+  readServiceEnvelope,
+  type ServiceEnvelopeParts,
+} from './envelope.js';
 export { type FromRadioItem, nodeDbEntry, parseFromRadio } from './fromradio.js';
 export { type ChannelKey, ChannelKeyring } from './keyring.js';
 export { receptionFromPacket } from './reception.js';

@@ -77,7 +77,11 @@ export interface StoredEvent {
 }
 
 /** Every event in a stream (optionally filtered); a server that is not ready fails the call, so waitFor retries. */
-export async function readStream(nc: NatsConnection, stream = streams.hub, filter?: string): Promise<StoredEvent[]> {
+export async function readStream(
+  nc: NatsConnection,
+  stream: string = streams.hub,
+  filter?: string,
+): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   await readStreamRange(nc.jetstream(), await nc.jetstreamManager(), { stream, filter }, (m) => {
     out.push({ subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id') || undefined, seq: m.seq, data: m.json() });

@@ -113,6 +113,7 @@ export class ProjectionWriter {
   private readonly ensureNode;
   private readonly bumpPort;
   private readonly selectNames;
+  private readonly selectSignedRx;
   private readonly insertName;
   private readonly upsertNodeAgentDb;
   private readonly insertTrace;
@@ -156,6 +157,10 @@ export class ProjectionWriter {
       `INSERT INTO port_counts (hour, port, n) VALUES (?, ?, 1) ON CONFLICT(hour, port) DO UPDATE SET n = n + 1`,
     );
     this.selectNames = db.prepare('SELECT short_name, long_name FROM nodes WHERE num = ?');
+    // A protobuf (not JSON-uplink) reception of one packet; the rx_packet index answers it.
+    this.selectSignedRx = db.prepare(
+      "SELECT 1 FROM receptions WHERE from_num = ? AND packet_id = ? AND id NOT LIKE '%:json' LIMIT 1",
+    );
     this.insertName = db.prepare(
       'INSERT INTO name_history (num, short_name, long_name, changed_at, site, agent) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -237,7 +242,7 @@ export class ProjectionWriter {
 
   private reception(ev: Reception, ch: Changes): void {
     const p = ev.packet;
-    const id = msgIds.reception(ev.site, ev.agent, p.from, p.id, p.rxTime, ev.receivedAt);
+    const id = msgIds.receptionOf(ev);
     const hops = p.hopStart > 0 && p.hopStart >= p.hopLimit ? p.hopStart - p.hopLimit : null;
     const res = this.insertRx.run({
       id,
@@ -277,6 +282,8 @@ export class ProjectionWriter {
       rssi: p.rxRssi,
     });
     ch.nodes.add(p.from);
+    // MQTT JSON uplink is unauthenticated: it never overrides what a protobuf reception of the packet says.
+    if (ev.mqtt?.unauthenticated && this.selectSignedRx.get(p.from, p.id)) return;
     const pl = ev.payload as Record<string, unknown>;
     if (ev.port === 'position') this.patchNode(p.from, positionPatch(pl, at), at);
     else if (ev.port === 'nodeinfo') {

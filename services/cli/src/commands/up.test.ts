@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -350,5 +350,45 @@ describe('mmm up', () => {
         expect(() => parseConfig(spec as never, readFileSync(path, 'utf8'), path, { env: {} }), path).not.toThrow();
       }
     }
+  });
+
+  it('--mqtt turns on the leaf listener and --mqtt-broker adds a bridge whose config mmm mqtt loads', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+    dirs.push(dataDir);
+    const { prepare } = await import('./up/layout.js');
+    const { toUpOptions } = await import('./up/options.js');
+    const { parseMqttSettings } = await import('@mmm/agent');
+    const raw = {
+      dataDir,
+      mqtt: true,
+      mqttPort: 11883,
+      mqttBroker: 'mqtt://broker.example:1883',
+      mqttTopic: 'msh/EU_868/#',
+    };
+    prepare(toUpOptions(raw), [2, 9]);
+    expect(readFileSync(join(dataDir, 'config', 'leaf-nats.conf'), 'utf8')).toMatch(
+      /mqtt \{\s+listen: 127.0.0.1:11883/,
+    );
+    const ini = join(dataDir, 'config', 'mqtt.ini');
+    const settings = parseMqttSettings(readFileSync(ini, 'utf8'), ini, {});
+    expect(settings.site).toBe('local');
+    expect(settings.brokers.map((b) => [b.name, b.url, b.topics])).toEqual([
+      ['leaf', 'mqtt://127.0.0.1:11883', ['msh/#']],
+      ['upstream', 'mqtt://broker.example:1883', ['msh/EU_868/#']],
+    ]);
+    expect(settings.opsPort).toBe(9404);
+    expect(() => prepare(toUpOptions({ dataDir }), [2, 9])).toThrow(/--mqtt: on -> \(off\)/);
+    // A data directory set up before these flags existed has no mqtt entry: the same flags still match it.
+    const plain = mkdtempSync(join(tmpdir(), 'mmm-up-'));
+    dirs.push(plain);
+    prepare(toUpOptions({ dataDir: plain }), [2, 9]);
+    const state = JSON.parse(readFileSync(join(plain, 'up.json'), 'utf8'));
+    delete state.ports.mqtt;
+    writeFileSync(join(plain, 'up.json'), JSON.stringify(state));
+    expect(() => prepare(toUpOptions({ dataDir: plain }), [2, 9])).not.toThrow();
+    expect(() => toUpOptions({ mqttTopic: 'msh/#' })).toThrow(/--mqtt-topic needs --mqtt-broker/);
+    expect(() => toUpOptions({ mqtt: true, mqttPort: 4222 })).toThrow(
+      /--nats-port and --mqtt-port|--mqtt-port and --nats-port/,
+    );
   });
 });

@@ -4,6 +4,8 @@ import {
   HUB_NODE_PORT_STEP,
   parseCount,
   parseHubNodes,
+  parseMqttTopic,
+  parseMqttUrl,
   parsePort,
   parseRadio,
   parseToken,
@@ -23,6 +25,7 @@ What runs (in this order, each waited for until ready):
   ingest          history into SQLite (<data-dir>/history.db), or ClickHouse with --clickhouse
   route-analysis  topology from traceroutes and neighbor info
   api             REST, live WebSocket and the web app on http://127.0.0.1:--port
+  mqtt            with --mqtt or --mqtt-broker: the MQTT bridge (mmm mqtt), radios' MQTT uplink as receptions
 
 Data and configuration stay in --data-dir across restarts: configs are written on the first run and reused (edit
 them freely; --reconfigure rewrites them from the flags). Logs go to <data-dir>/logs/<service>.log.
@@ -45,6 +48,8 @@ Examples:
   mmm up --radio serial:/dev/ttyUSB0          a real radio on a serial port
   mmm up --clickhouse http://127.0.0.1:8123   history in ClickHouse instead of SQLite
   mmm up --hub-nodes 3                        the hub as a three-node JetStream cluster (R3 streams)
+  mmm up --mqtt                               radios' MQTT modules publish straight to the leaf (port 1883)
+  mmm up --mqtt-broker mqtt://broker:1883 --mqtt-topic 'msh/EU_868/#'   bridge an existing broker as well
 
 Exit codes: 0 after Ctrl-C/SIGTERM; 1 if something could not start or crashed, or a flag value is invalid;
 2 if flags conflict (two equal ports) or differ from the ones the data directory was set up with.`;
@@ -118,6 +123,17 @@ export function register(program: Command): void {
       'seconds each service may take to stop before it is killed (default: 15)',
       parseCount('--stop-timeout', 1),
     )
+    .option(
+      '--mqtt',
+      `turn on the leaf's MQTT listener (radios' MQTT module straight into the site) and bridge it (mmm mqtt)`,
+    )
+    .option(
+      '--mqtt-port <port>',
+      `with --mqtt: the listener's port (default: ${DEFAULT_PORTS.mqtt})`,
+      parsePort('--mqtt-port'),
+    )
+    .option('--mqtt-broker <url>', 'also bridge an existing MQTT broker, e.g. mqtt://127.0.0.1:1883', parseMqttUrl)
+    .option('--mqtt-topic <filter>', 'with --mqtt-broker: the topic filter (default: msh/#)', parseMqttTopic)
     .option('--log-level <level>', 'log level of every service (default: info)')
     .option('--reconfigure', 'rewrite the configuration files in the data directory from these flags')
     .addHelpText('after', HELP_AFTER)

@@ -21,8 +21,7 @@ const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 export function receptionMsgId(ev: Reception): string {
-  const p = ev.packet;
-  return msgIds.reception(ev.site, ev.agent, p.from, p.id, p.rxTime, ev.receivedAt);
+  return msgIds.receptionOf(ev);
 }
 
 /** hop_start 0 means the firmware did not say (before 2.3), not "heard directly". */

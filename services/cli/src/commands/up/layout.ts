@@ -11,7 +11,7 @@ export interface Layout {
   logDir: string;
   /** One entry per hub node: its server name, config file and JetStream store. */
   hubs: { name: string; config: string; store: string }[];
-  config: { leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string };
+  config: { leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string; mqtt: string };
   natsStore: { leaf: string };
   historyDb: string;
   apiDb: string;
@@ -41,6 +41,7 @@ export function layout(dataDir: string, hubNodes: HubNodes = 1): Layout {
       ingest: join(c, 'ingest.ini'),
       routeAnalysis: join(c, 'route-analysis.ini'),
       api: join(c, 'api.ini'),
+      mqtt: join(c, 'mqtt.ini'),
     },
     natsStore: { leaf: join(dataDir, 'nats', 'leaf') },
     historyDb: join(dataDir, 'history.db'),
@@ -49,7 +50,7 @@ export function layout(dataDir: string, hubNodes: HubNodes = 1): Layout {
 }
 
 /** What the generated configs depend on; recorded so a restart with other flags is noticed instead of ignored. */
-export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'hubNodes' | 'ports' | 'radio' | 'clickhouse'>;
+export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'hubNodes' | 'ports' | 'radio' | 'clickhouse' | 'mqtt'>;
 
 export function setupOf(o: UpOptions): Setup {
   return {
@@ -59,6 +60,7 @@ export function setupOf(o: UpOptions): Setup {
     ports: o.ports,
     radio: o.radio,
     clickhouse: o.clickhouse,
+    ...(o.mqtt ? { mqtt: o.mqtt } : {}),
   };
 }
 
@@ -129,7 +131,47 @@ leafnodes {
       .join(', ')}] }
   ]
 }
-`;
+${
+  s.mqtt?.listener
+    ? `
+# --mqtt: radios' MQTT modules publish here (topic msh/... becomes subject msh....); mmm mqtt reads it back with a
+# persistent session, which this server keeps in JetStream while the bridge is away. Needs server_name and JetStream.
+mqtt {
+  listen: 127.0.0.1:${s.ports.mqtt}
+}
+`
+    : ''
+}`;
+}
+
+/** `mmm mqtt` of `mmm up --mqtt` / `--mqtt-broker`: the leaf's listener and/or an existing broker, into the site. */
+export function mqttIni(s: Setup): string {
+  const m = s.mqtt;
+  const leaf = m?.listener
+    ? `
+[broker_leaf]
+# The leaf's own MQTT listener (--mqtt): point radios' MQTT module at 127.0.0.1:${s.ports.mqtt}, root topic msh/...
+url = mqtt://127.0.0.1:${s.ports.mqtt}
+topics = "msh/#"
+`
+    : '';
+  const upstream = m?.broker
+    ? `
+[broker_upstream]
+url = ${m.broker}
+# Quoted: # starts a comment in INI.
+topics = ${JSON.stringify(m.topic)}
+`
+    : '';
+  return `# MQTT bridge of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm mqtt --help, docs/mqtt.md.
+# Channel keys come from agent.ini ([meshtastic] channel_keys) through --keys-from; more can be added here.
+[nats]
+url = nats://127.0.0.1:${s.ports.leaf}
+site = ${s.site}
+
+[status]
+ops_port = ${s.ports.opsBase + 3}
+${leaf}${upstream}`;
 }
 
 export function agentIni(s: Setup, simPort: number): string {
@@ -224,6 +266,7 @@ export function prepare(o: UpOptions, natsVersion: [number, number]): { layout: 
     [l.config.ingest, ingestIni(setup, l)],
     [l.config.routeAnalysis, routeAnalysisIni(setup)],
     [l.config.api, apiIni(setup, l)],
+    ...(setup.mqtt ? [[l.config.mqtt, mqttIni(setup)] as [string, string]] : []),
   ];
   const written: string[] = [];
   for (const [file, text] of files) {
@@ -246,10 +289,12 @@ function describeDiff(a: Setup, b: Setup): string | undefined {
       : '(simulator)',
     '--clickhouse': s.clickhouse ?? '(SQLite)',
     '--hub-nodes': String(s.hubNodes),
+    '--mqtt': s.mqtt?.listener ? 'on' : '(off)',
+    '--mqtt-broker': s.mqtt?.broker ? `${s.mqtt.broker} ${s.mqtt.topic}` : '(none)',
     ...Object.fromEntries(
       Object.entries(s.ports)
         // The cluster port means nothing to one hub node (and data directories from before it have none).
-        .filter(([k]) => k !== 'cluster' || s.hubNodes > 1)
+        .filter(([k]) => (k !== 'cluster' || s.hubNodes > 1) && (k !== 'mqtt' || s.mqtt?.listener))
         .map(([k, v]) => [`port ${k}`, String(v)]),
     ),
   });

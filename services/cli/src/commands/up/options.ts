@@ -11,6 +11,7 @@ export const DEFAULT_PORTS = {
   sim: 4403,
   opsBase: 9401,
   cluster: 6222,
+  mqtt: 1883,
 } as const;
 
 /** With --hub-nodes 3, hub node i (0, 1, 2) listens on each hub port + HUB_NODE_PORT_STEP * i. */
@@ -38,7 +39,11 @@ export interface UpOptions {
     opsBase: number;
     /** Cluster route port of the first hub node (only with 3 hub nodes). */
     cluster: number;
+    /** The leaf's MQTT listener (only with --mqtt). */
+    mqtt: number;
   };
+  /** MQTT into the pipeline: the leaf's own listener (--mqtt) and/or a bridge to an existing broker. */
+  mqtt?: { listener: boolean; broker?: string; topic: string };
   radio?: Radio;
   clickhouse?: string;
   simNodes?: number;
@@ -107,6 +112,27 @@ export function hubNodePorts(o: Pick<UpOptions, 'hubNodes' | 'ports'>) {
   }));
 }
 
+/** An MQTT broker URL for --mqtt-broker. */
+export function parseMqttUrl(v: string): string {
+  try {
+    const u = new URL(v);
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(u.protocol)) throw new Error('scheme');
+    return v;
+  } catch {
+    throw new InvalidArgumentError('expected an MQTT URL such as mqtt://127.0.0.1:1883 (mqtts://, ws://, wss://)');
+  }
+}
+
+/** An MQTT topic filter: `#` only as the last level, `+` only as a whole level. */
+export function parseMqttTopic(v: string): string {
+  const levels = v.split('/');
+  const ok =
+    v !== '' &&
+    levels.every((l, i) => (l.includes('#') ? l === '#' && i === levels.length - 1 : !l.includes('+') || l === '+'));
+  if (!ok) throw new InvalidArgumentError('expected an MQTT topic filter such as msh/# or msh/EU_868/2/e/#');
+  return v;
+}
+
 export function parseUrl(v: string): string {
   try {
     const u = new URL(v);
@@ -128,11 +154,23 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     sim: (raw.simPort as number | undefined) ?? DEFAULT_PORTS.sim,
     opsBase: (raw.opsPortBase as number | undefined) ?? DEFAULT_PORTS.opsBase,
     cluster: (raw.clusterPort as number | undefined) ?? DEFAULT_PORTS.cluster,
+    mqtt: (raw.mqttPort as number | undefined) ?? DEFAULT_PORTS.mqtt,
   };
+  const mqtt =
+    raw.mqtt === true || raw.mqttBroker !== undefined
+      ? {
+          listener: raw.mqtt === true,
+          ...(raw.mqttBroker !== undefined ? { broker: raw.mqttBroker as string } : {}),
+          topic: (raw.mqttTopic as string | undefined) ?? 'msh/#',
+        }
+      : undefined;
+  if (raw.mqttTopic !== undefined && raw.mqttBroker === undefined) {
+    throw new InvalidArgumentError('--mqtt-topic needs --mqtt-broker (the leaf listener bridge reads msh/#)');
+  }
   const hubNodes = (raw.hubNodes as HubNodes | undefined) ?? 1;
   const radio = raw.radio as Radio | undefined;
   const seen = new Map<number, string>();
-  for (const [flag, port] of portList({ hubNodes, ports, radio })) {
+  for (const [flag, port] of portList({ hubNodes, ports, radio, mqtt })) {
     if (port > 65535) throw new InvalidArgumentError(`${flag} is ${port}, beyond 65535`);
     const other = seen.get(port);
     if (other) throw new InvalidArgumentError(`${flag} and ${other} are both ${port}; every port must differ`);
@@ -145,6 +183,7 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     hubNodes,
     ports,
     radio,
+    ...(mqtt ? { mqtt } : {}),
     clickhouse: raw.clickhouse as string | undefined,
     simNodes: raw.simNodes as number | undefined,
     simRate: raw.simRate as number | undefined,
@@ -157,7 +196,7 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
 }
 
 /** Every port the stack listens on, named by the flag that sets it. */
-export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio'>): [string, number][] {
+export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio' | 'mqtt'>): [string, number][] {
   const p = o.ports;
   const all: [string, number][] = [
     ['--port', p.api],
@@ -171,6 +210,8 @@ export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio'>): [s
     ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
   ];
   if (!o.radio) all.push(['--sim-port', p.sim]);
+  if (o.mqtt) all.push(['--ops-port-base + 3 (mqtt)', p.opsBase + 3]);
+  if (o.mqtt?.listener) all.push(['--mqtt-port', p.mqtt]);
   if (o.hubNodes > 1) {
     all.push(['--cluster-port', p.cluster]);
     for (const n of hubNodePorts(o).slice(1)) {

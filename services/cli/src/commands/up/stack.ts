@@ -44,7 +44,7 @@ async function missingCommands(o: UpOptions): Promise<string[]> {
     });
   }
   const missing: string[] = [];
-  for (const path of NEEDED) {
+  for (const path of o.mqtt ? [...NEEDED, ['mqtt'] as const] : NEEDED) {
     if (path[0] === 'sim' && o.radio) continue;
     let cmds = program.commands;
     let found = true;
@@ -172,8 +172,21 @@ function specs(
       httpOk(`http://127.0.0.1:${p.api}/readyz`),
     ),
   );
+  const last = [agent];
+  if (o.mqtt) {
+    const from = [o.mqtt.listener ? `leaf MQTT :${p.mqtt}` : '', o.mqtt.broker ?? ''].filter(Boolean).join(', ');
+    last.push(
+      mmm(
+        l,
+        'mqtt',
+        ['mqtt', '--config', l.config.mqtt, '--keys-from', l.config.agent, ...lvl],
+        `${from}, ops http://127.0.0.1:${p.opsBase + 3}`,
+        () => httpOk(`http://127.0.0.1:${p.opsBase + 3}/readyz`),
+      ),
+    );
+  }
   // The cluster's nodes start together: each waits for the others to form the JetStream meta group.
-  return { before: [hubs, [leaf]], provision, after: [consumers, [agent]] };
+  return { before: [hubs, [leaf]], provision, after: [consumers, last] };
 }
 
 async function portsFree(o: UpOptions): Promise<void> {
