@@ -12,9 +12,18 @@ export class Batcher {
   private ended = false;
 
   constructor(
-    private readonly max: number,
+    private max: number,
     private readonly ms: number,
   ) {}
+
+  /** Changes the batch size from the next batch on. */
+  resize(max: number): void {
+    this.max = Math.max(1, Math.floor(max));
+  }
+
+  get size(): number {
+    return this.max;
+  }
 
   push(m: JsMsg): void {
     this.received.set(m, Date.now());

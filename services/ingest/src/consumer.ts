@@ -29,6 +29,8 @@ export interface BatchLoopOptions {
 /** Store retry backoff: doubles from 250 ms to 10 s; the batch is held (not acked) meanwhile. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
+/** Smallest batch after releases (see the hold deadline). */
+const MIN_BATCH = 50;
 
 function portOf(ev: MeshEvent): string {
   return ev.kind === 'reception' ? ev.port : '';
@@ -43,7 +45,9 @@ function portOf(ev: MeshEvent): string {
  * copy writes none of its receptions and naks the batch. Why: with several copies on one durable, a consumer leader
  * change does not honour in-progress acks, so the new leader redelivers a message to another copy `ack_wait` after
  * the delivery it knows of. The first copy has by then stored the message (and the other copy's lookup sees it) or
- * given it up, so the two never write the same reception at once.
+ * given it up, so the two never write the same reception at once. A release halves the batch size, and batches
+ * stored within a quarter of the hold double it again up to batchMax, so a store that has become slow makes
+ * progress with smaller batches instead of releasing the same large batch forever.
  */
 export class BatchLoop {
   storeHealthy = true;
@@ -124,6 +128,7 @@ export class BatchLoop {
       // Redelivered at once (to any copy) and stored there as a suspect batch.
       for (const m of msgs) m.nak();
       metrics.released.inc(msgs.length);
+      this.batcher?.resize(Math.max(MIN_BATCH, (this.batcher?.size ?? MIN_BATCH) / 2));
       log.warn({ messages: msgs.length, reason }, 'batch held past its deadline; released (nak), not written');
       return 'released';
     };
@@ -134,8 +139,12 @@ export class BatchLoop {
         if (Date.now() > commitBy) return release('store unavailable until the hold deadline');
         const end = metrics.batchSeconds.startTimer();
         try {
-          const res = await store.write(items, Date.now(), suspect, commitBy);
+          const startedAt = Date.now();
+          const res = await store.write(items, startedAt, suspect, commitBy);
           end();
+          const batcher = this.batcher;
+          if (batcher && batcher.size < this.o.batchMax && Date.now() - startedAt < this.o.ackWaitMs / 8)
+            batcher.resize(Math.min(this.o.batchMax, batcher.size * 2));
           this.storeHealthy = true;
           metrics.batches.inc();
           metrics.duplicates.inc(res.duplicates);
