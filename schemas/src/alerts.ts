@@ -70,7 +70,12 @@ function first<T>(check: TypeCheck<TSchema>, value: unknown): Checked<T> {
   if (check.Check(value)) return { ok: true, value: value as T };
   const e = check.Errors(value).First();
   const field = (e?.path ?? '').replace(/^\//, '').split('/')[0] || '/';
-  return { ok: false, field, error: `${e?.path || '/'}: ${e?.message ?? 'invalid'}` };
+  // The pattern itself says little to a person; say what a node id looks like.
+  const message =
+    e && (field === 'nodes' || field === 'to_nodes' || field === 'node_id') && typeof e.value === 'string'
+      ? `${JSON.stringify(e.value)} is not a node id of the form !xxxxxxxx (8 lower-case hex digits)`
+      : (e?.message ?? 'invalid');
+  return { ok: false, field, error: `${e?.path || '/'}: ${message}` };
 }
 
 const ruleCheck = TypeCompiler.Compile(AlertRule);

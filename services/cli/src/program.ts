@@ -25,6 +25,7 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   ingest: () => import('@mmm/ingest/cli'),
   'route-analysis': () => import('@mmm/route-analysis/cli'),
   api: () => import('@mmm/api/cli'),
+  alerts: () => import('@mmm/alerts/cli'),
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {

@@ -140,7 +140,8 @@ describe('evaluator', () => {
     expect(says(firing)).toEqual(['bat:firing:firing']);
     // Crash after the firing was stored, before the checkpoint: the new process has the alert, not the world.
     const b = setup(rule);
-    b.ev.established.add('bat');
+    b.ev.established.set('bat', [...a.ev.established.values()][0]!);
+    b.ev.setRules(a.ev.ruleList());
     b.ev.load(a.ev.alerts().map((t) => ({ alert: { ...t.alert }, book: { ...t.book } })));
     expect(b.feed(events[0]!, T0 + 3 * MIN)).toEqual([]);
     expect(says(b.feed(events[1]!, T0 + 3 * MIN))).toEqual(['bat:resolved:resolved']);

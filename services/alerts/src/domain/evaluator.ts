@@ -46,17 +46,20 @@ export interface Evaluation {
 export class Evaluator {
   readonly world: World;
   private rules = new Map<string, Rule>();
-  /** Rules evaluated at least once with full state: their later firings are news. */
-  readonly established = new Set<string>();
+  /**
+   * Rules evaluated at least once with full state (name -> the definition then): their later firings are news. Kept
+   * in the checkpoint, so a restart does not take the next firing for a first evaluation, while an edit does.
+   */
+  readonly established = new Map<string, string>();
   private open = new Map<string, Tracked>();
   private byId = new Map<string, Tracked>();
   private silences = new Map<string, AlertSilence>();
   /** Acks that came before their alert did (the control bucket is read concurrently). */
   private earlyAcks = new Set<string>();
 
-  constructor(world: World = emptyWorld(), established: Iterable<string> = []) {
+  constructor(world: World = emptyWorld(), established: Iterable<[string, string]> = []) {
     this.world = world;
-    for (const r of established) this.established.add(r);
+    for (const [name, spec] of established) this.established.set(name, spec);
   }
 
   ruleList(): Rule[] {
@@ -70,11 +73,8 @@ export class Evaluator {
   /** Replaces the rule set. A new or changed rule is evaluated afresh: its first evaluation only establishes state. */
   setRules(rules: readonly Rule[]): void {
     const next = new Map(rules.map((r) => [r.name, r]));
-    for (const [name, r] of next) {
-      const old = this.rules.get(name);
-      if (!old || JSON.stringify(old.spec) !== JSON.stringify(r.spec)) this.established.delete(name);
-    }
-    for (const name of this.established) if (!next.has(name)) this.established.delete(name);
+    for (const [name, r] of next) if (this.established.get(name) !== specKey(r)) this.established.delete(name);
+    for (const name of [...this.established.keys()]) if (!next.has(name)) this.established.delete(name);
     this.rules = next;
   }
 
@@ -180,7 +180,7 @@ export class Evaluator {
       this.resolve(t, rule, now, out);
     }
     if (!touched) {
-      for (const rule of this.rules.values()) if (rule.enabled) this.established.add(rule.name);
+      for (const rule of this.rules.values()) if (rule.enabled) this.established.set(rule.name, specKey(rule));
       this.followUp(now, out);
     }
     return { changed: [...out.changed.values()], notices: out.notices };
@@ -299,6 +299,10 @@ export class Evaluator {
     return until;
   }
 }
+
+/** A rule's identity for "was it edited": its definition with keys in a fixed order. */
+export const specKey = (r: Rule): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(r.spec).sort(([a], [b]) => a.localeCompare(b))));
 
 function* pick<K, V>(keys: Iterable<K>, get: (k: K) => V | undefined): Iterable<V> {
   for (const k of keys) {
