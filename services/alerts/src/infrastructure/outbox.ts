@@ -153,6 +153,7 @@ export class Dispatcher {
         continue;
       }
       const hook = this.hooks.get(target);
+      this.o.log.debug({ target, key: item.key }, 'delivering');
       const problem = await this.deliver(item, hook).catch((err: unknown) => (err as Error).message);
       if (signal.aborted && problem !== undefined) break;
       if (problem === undefined) {
