@@ -34,7 +34,7 @@ export interface UpOptions {
     /** Hub monitor port; the leaf's is this + 1. */
     monitor: number;
     sim: number;
-    /** agent ops = base, ingest = base + 1, route-analysis = base + 2. */
+    /** agent ops = base, ingest = base + 1, route-analysis = base + 2, alerts = base + 3. */
     opsBase: number;
     /** Cluster route port of the first hub node (only with 3 hub nodes). */
     cluster: number;
@@ -169,6 +169,7 @@ export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio'>): [s
     ['--ops-port-base (agent)', p.opsBase],
     ['--ops-port-base + 1 (ingest)', p.opsBase + 1],
     ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
+    ['--ops-port-base + 3 (alerts)', p.opsBase + 3],
   ];
   if (!o.radio) all.push(['--sim-port', p.sim]);
   if (o.hubNodes > 1) {

@@ -31,7 +31,15 @@ export interface UpIo {
 }
 
 /** The commands `mmm up` runs; a checkout where one is still a placeholder fails before anything starts. */
-const NEEDED = [['sim'], ['agent'], ['streams', 'provision'], ['ingest'], ['route-analysis'], ['api']] as const;
+const NEEDED = [
+  ['sim'],
+  ['agent'],
+  ['streams', 'provision'],
+  ['ingest'],
+  ['route-analysis'],
+  ['api'],
+  ['alerts'],
+] as const;
 
 async function missingCommands(o: UpOptions): Promise<string[]> {
   const { buildProgram } = await import('../../program.js');
@@ -170,6 +178,13 @@ function specs(
     ),
     mmm(l, 'api', ['api', '--config', l.config.api, ...lvl], `http://127.0.0.1:${p.api}`, () =>
       httpOk(`http://127.0.0.1:${p.api}/readyz`),
+    ),
+    mmm(
+      l,
+      'alerts',
+      ['alerts', '--config', l.config.alerts, ...lvl],
+      `default rules, ops http://127.0.0.1:${p.opsBase + 3}`,
+      () => httpOk(`http://127.0.0.1:${p.opsBase + 3}/readyz`),
     ),
   );
   // The cluster's nodes start together: each waits for the others to form the JetStream meta group.
