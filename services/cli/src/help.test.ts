@@ -9,7 +9,7 @@ const run = (...args: string[]) =>
 describe('mmm', () => {
   it('lists every command in --help', () => {
     const help = run('--help');
-    for (const cmd of ['up', 'agent', 'decode', 'sim', 'ingest', 'route-analysis', 'api']) {
+    for (const cmd of ['up', 'agent', 'decode', 'sim', 'ingest', 'route-analysis', 'api', 'alerts']) {
       expect(help).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
   });
