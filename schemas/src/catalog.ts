@@ -1,4 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
+import { AlertEvent } from './events/alert.js';
 import { DeadLetter } from './events/deadletter.js';
 import { NodeDbSnapshot, TraceOutcome } from './events/nodedb.js';
 import { Reception } from './events/reception.js';
@@ -13,4 +14,5 @@ export const EVENT_SCHEMAS: readonly { file: string; kind: string; schema: TSche
   { file: 'status.schema.json', kind: 'status', schema: AgentStatus },
   { file: 'topology.schema.json', kind: 'topology', schema: TopologyUpdate },
   { file: 'deadletter.schema.json', kind: 'deadletter', schema: DeadLetter },
+  { file: 'alert.schema.json', kind: 'alert', schema: AlertEvent },
 ];

@@ -1,5 +1,19 @@
+export {
+  ALERT_BUCKETS,
+  ALERTS_STREAM,
+  type AlertRuleEntry,
+  alertKeys,
+  alertMsgIds,
+  alertSubjects,
+  assertRuleName,
+  type Checked,
+  THRESHOLD_KINDS,
+  validateAlertRule,
+  validateAlertSilence,
+} from './alerts.js';
 export { EVENT_SCHEMAS } from './catalog.js';
 export { ContractError } from './errors.js';
+export * from './events/alert.js';
 export { SCHEMA_VERSION } from './events/common.js';
 export * from './events/deadletter.js';
 export * from './events/nodedb.js';

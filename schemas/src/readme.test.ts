@@ -8,7 +8,7 @@ const examples = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]
 describe('README examples', () => {
   it('has an example of every event kind', () => {
     const kinds = new Set(examples.map((e) => (JSON.parse(e) as { kind: string }).kind));
-    expect([...kinds].sort()).toEqual(['deadletter', 'nodedb', 'reception', 'status', 'topology', 'trace']);
+    expect([...kinds].sort()).toEqual(['alert', 'deadletter', 'nodedb', 'reception', 'status', 'topology', 'trace']);
   });
   it.each(examples.map((e, i) => [i, e]))('example %i is a valid event', (_i, text) => {
     const res = validateEvent(JSON.parse(text as string));

@@ -1,3 +1,4 @@
+import { alertSubjects } from './alerts.js';
 import { ContractError } from './errors.js';
 import { msgIds } from './streams.js';
 import { subjects } from './subjects.js';
@@ -18,6 +19,8 @@ export function subjectOf(ev: MeshEvent): string {
       return subjects.topology(ev.type);
     case 'deadletter':
       return subjects.deadLetter(ev.service);
+    case 'alert':
+      return alertSubjects.transition(ev.rule, ev.state);
   }
 }
 

@@ -44,6 +44,8 @@ export const consumers = {
     return `legacy_${agent}_${destination}`.replace(/[^A-Za-z0-9_-]/g, '_');
   },
   ingest: 'ingest',
+  /** The alerts service's durable on MESH (re-created after its checkpoint at every start). */
+  alerts: 'alerts',
   routeAnalysis: 'route-analysis',
   /** Route-analysis's reader of the whole hub stream when it rebuilds its graph. */
   routeAnalysisRebuild: 'route-analysis-rebuild',

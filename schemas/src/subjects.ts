@@ -75,7 +75,8 @@ export type ParsedSubject =
   | { kind: 'rx'; site: string; agent: string; port: Port }
   | { kind: 'nodedb' | 'trace' | 'status'; site: string; agent: string }
   | { kind: 'topology'; topology: TopologyKind }
-  | { kind: 'deadletter'; service: string };
+  | { kind: 'deadletter'; service: string }
+  | { kind: 'alert'; rule: string; state: 'firing' | 'resolved' };
 
 /** Parses any subject of the tree; throws a ContractError saying which token is wrong. */
 export function parseSubject(subject: string): ParsedSubject {
@@ -86,6 +87,13 @@ export function parseSubject(subject: string): ParsedSubject {
     const k = t[4] as TopologyKind;
     if ((TOPOLOGY_KINDS as readonly string[]).includes(k)) return { kind: 'topology', topology: k };
     throw new ContractError(`subject ${JSON.stringify(subject)} names an unknown topology kind`);
+  }
+  if (t[2] === 'alerts' && t.length === 5) {
+    const state = t[4];
+    if (state !== 'firing' && state !== 'resolved') {
+      throw new ContractError(`subject ${JSON.stringify(subject)} names an unknown alert state`);
+    }
+    return { kind: 'alert', rule: assertToken('rule name', t[3]), state };
   }
   if (t[2] === 'dlq' && t.length === 4) return { kind: 'deadletter', service: assertToken('service name', t[3]) };
   const site = assertSite(t[2]);

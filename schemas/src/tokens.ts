@@ -9,7 +9,7 @@ export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 const TOKEN_RE = new RegExp(TOKEN_PATTERN);
 
 /** Site ids that would collide with the non-site branches of the subject tree. */
-export const RESERVED_SITES: readonly string[] = ['derived', 'dlq', 'legacy-admin'];
+export const RESERVED_SITES: readonly string[] = ['derived', 'dlq', 'legacy-admin', 'alerts'];
 
 export function tokenProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';

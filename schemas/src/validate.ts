@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { AlertEvent } from './events/alert.js';
 import { DeadLetter } from './events/deadletter.js';
 import { NodeDbSnapshot, TraceOutcome } from './events/nodedb.js';
 import { PayloadByPort } from './events/payloads.js';
@@ -9,7 +10,14 @@ import { TopologyUpdate } from './events/topology.js';
 import type { Port } from './subjects.js';
 import { parseSubject } from './subjects.js';
 
-export type MeshEvent = Reception | NodeDbSnapshot | TraceOutcome | AgentStatus | TopologyUpdate | DeadLetter;
+export type MeshEvent =
+  | Reception
+  | NodeDbSnapshot
+  | TraceOutcome
+  | AgentStatus
+  | TopologyUpdate
+  | DeadLetter
+  | AlertEvent;
 export type EventKind = MeshEvent['kind'];
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -32,6 +40,7 @@ const checks = {
   status: TypeCompiler.Compile(AgentStatus),
   topology: TypeCompiler.Compile(TopologyUpdate),
   deadletter: TypeCompiler.Compile(DeadLetter),
+  alert: TypeCompiler.Compile(AlertEvent),
 } as const;
 
 /** Validates any event by its `kind`; the error names the field (a JSON pointer) and what was expected. */
@@ -60,6 +69,7 @@ const SUBJECT_KIND: Record<string, EventKind> = {
   status: 'status',
   topology: 'topology',
   deadletter: 'deadletter',
+  alert: 'alert',
 };
 
 /**
@@ -85,11 +95,14 @@ export function decodeEvent(subject: string, data: Uint8Array | string): Result<
   if (ev.kind !== SUBJECT_KIND[parsed.kind]) {
     return { ok: false, error: `/kind: ${ev.kind} published on a ${parsed.kind} subject` };
   }
-  if ('site' in parsed && 'site' in ev && (ev.site !== parsed.site || ev.agent !== parsed.agent)) {
+  if ('site' in parsed && 'agent' in ev && (ev.site !== parsed.site || ev.agent !== parsed.agent)) {
     return {
       ok: false,
       error: `/site: event of ${ev.site}/${ev.agent} published on a subject of ${parsed.site}/${parsed.agent}`,
     };
+  }
+  if (parsed.kind === 'alert' && ev.kind === 'alert' && (ev.rule !== parsed.rule || ev.state !== parsed.state)) {
+    return { ok: false, error: `/rule: alert of ${ev.rule}/${ev.state} published on ${subject}` };
   }
   if (parsed.kind === 'rx' && ev.kind === 'reception' && ev.port !== parsed.port) {
     return { ok: false, error: `/port: ${ev.port} published on the ${parsed.port} subject` };

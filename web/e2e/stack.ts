@@ -15,6 +15,8 @@ const MMM = join(REPO, 'services/cli/bin/mmm.js');
 
 export interface Stack {
   readonly url: string;
+  /** The hub nats-server (no auth under mmm up). */
+  readonly natsUrl: string;
   readonly sim: Simulator;
   readonly pid: number;
   output(): string;
@@ -56,7 +58,7 @@ export async function startStack(opts: { nodes?: number; rate?: number } = {}): 
     String(ports.leaf),
     '--leafnode-port',
     String(ports.leafnode),
-    // the leaf's monitor port is this + 1 and the ops ports are base..base+2: spread them so they do not collide
+    // the leaf's monitor port is this + 1 and the ops ports are base..base+3: spread them so they do not collide
     '--monitor-port',
     String(ports.monitor),
     '--ops-port-base',
@@ -110,5 +112,12 @@ export async function startStack(opts: { nodes?: number; rate?: number } = {}): 
     await stop();
     throw new StackStartError(`${(err as Error).message}\n--- mmm up output ---\n${out}`, { cause: err });
   }
-  return { url: `http://127.0.0.1:${ports.api}`, sim, pid: child.pid!, output: () => out, stop };
+  return {
+    url: `http://127.0.0.1:${ports.api}`,
+    natsUrl: `nats://127.0.0.1:${ports.nats}`,
+    sim,
+    pid: child.pid!,
+    output: () => out,
+    stop,
+  };
 }

@@ -75,7 +75,7 @@ describe('mmm agent / mmm streams', () => {
       expect(leaf).toMatch(/sync_interval: always/);
       natsConfigValid(join(dir, 'new', 'leaf-north.conf'));
       expect(out.join('')).toMatch(
-        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages, subjects mesh\.v1\.derived\.>\nMESH_DLQ: 0 messages, subjects mesh\.v1\.dlq\.>\nconsumer MESH\.ingest\nconsumer MESH\.api-api\nconsumer MESH_DERIVED\.api-api-mesh-derived\nkv bucket mesh_topology\nkv bucket mesh_topology_state\nkv bucket mesh_topology_lease\n$/,
+        /MESH: 0 messages, sources MESH_north, MESH_south\nMESH_DERIVED: 0 messages, subjects mesh\.v1\.derived\.>\nMESH_DLQ: 0 messages, subjects mesh\.v1\.dlq\.>\nMESH_ALERTS: 0 messages, subjects mesh\.v1\.alerts\.>\nconsumer MESH\.ingest\nconsumer MESH\.api-api\nconsumer MESH_DERIVED\.api-api-mesh-derived\nkv bucket mesh_topology\nkv bucket mesh_topology_state\nkv bucket mesh_topology_lease\nkv bucket mesh_alerts\nkv bucket mesh_alerts_control\nkv bucket mesh_alerts_state\n$/,
       );
       const nc = await connect({ servers: hub.url });
       const jsm = await nc.jetstreamManager();

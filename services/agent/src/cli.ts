@@ -109,7 +109,7 @@ Documentation: docs/agent.md`,
   const provisionCmd = streamsCmd
     .command('provision')
     .description(
-      'as admin, create or update the hub streams (MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ), the durable consumers of ingest and api, and the KV buckets of route-analysis (idempotent)',
+      'as admin, create or update the hub streams (MESH sourcing every site stream from its leaf domain, MESH_DERIVED, MESH_DLQ, MESH_ALERTS), the durable consumers of ingest and api, and the KV buckets of route-analysis and alerts (idempotent)',
     )
     .requiredOption('--hub <url>', 'hub NATS URL, e.g. nats://127.0.0.1:4222')
     .requiredOption('--site <id...>', 'site ids to source (repeat or list several)')

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     )
     .option(
       '--create-token [scopes]',
-      'print a line for [auth] tokens_file with a random token (scopes: read, metrics, legacy-write:<agent_id>; default read), then exit',
+      'print a line for [auth] tokens_file with a random token (scopes: read, metrics, alerts-write, legacy-write:<agent_id>; default read), then exit',
     );
   for (const [flags, desc] of serviceOptions) cmd.option(flags, desc);
   cmd.addHelpText(

@@ -4,6 +4,7 @@ import { streams, tokenProblem } from '@mmm/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { AlertsAccess } from './alerts/access.js';
 import type { ApiConfig } from './config.js';
 import { selectHistory } from './history/select.js';
 import { buildApp } from './http/app.js';
@@ -113,6 +114,8 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     onChanges: (ch) => live.onChanges(ch),
   });
   consumer.start();
+  const alerts = new AlertsAccess(nc, log);
+  alerts.follow((a) => live.onAlert(a));
   const keepMs = cfg.database.keep_hours * 3_600_000;
   const prune = setInterval(() => {
     try {
@@ -144,6 +147,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     log,
     ready: () => !nc.isClosed() && storeOk(),
     auth,
+    alerts,
   });
   if (cfg.auth.watch) auth.watch();
   let port = cfg.server.port;
@@ -164,6 +168,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     reloadAuth: () => auth.reload(),
     close: async () => {
       auth.close();
+      alerts.close();
       clearInterval(prune);
       live.close();
       await app.close();

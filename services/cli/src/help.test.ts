@@ -21,6 +21,7 @@ describe('mmm', () => {
       'export',
       'import-original',
       'rederive',
+      'alerts',
     ]) {
       expect(help).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }

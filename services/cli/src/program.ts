@@ -36,6 +36,7 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
     return import('@mmm/api/tools-cli');
   },
   rederive: () => import('./commands/rederive.js'),
+  alerts: () => import('@mmm/alerts/cli'),
 };
 
 export async function buildProgram(argv: readonly string[]): Promise<Command> {

@@ -82,6 +82,8 @@ export interface Simulator {
   resume(): void;
   /** Moves a node and broadcasts its new position at once. */
   movePosition(node: number | SimNode, lat: number, lon: number): void;
+  /** Sets a node's battery level (0-101, 101 = external power) and sends its device telemetry at once. */
+  setBattery(node: number | SimNode, level: number): SentPacket | undefined;
   /** Renames a node and broadcasts its NODEINFO at once. */
   renameNode(node: number | SimNode, longName: string, shortName: string): void;
   /** Sends one live packet of a kind now (for tests that need a particular port). */

@@ -423,6 +423,21 @@ describe('live traffic', () => {
     expect(() => s.movePosition(123, 0, 0)).toThrow(/not in the mesh/);
   });
 
+  it('drains and charges a node: its device telemetry at once, with the battery level set', async () => {
+    const s = await sim({ nodes: 6, rate: 0 });
+    const c = await client(s);
+    await c.wantConfig(1);
+    const node = s.nodes[2]!;
+    s.setBattery(node, 7);
+    const [pkt] = await c.waitForPackets('device telemetry', (p) => p.length >= 1);
+    const tel = fromBinary(Telemetry.TelemetrySchema, open(pkt!)!.payload);
+    expect(pkt!.from).toBe(node.num);
+    expect(tel.variant.case).toBe('deviceMetrics');
+    expect((tel.variant.value as { batteryLevel: number }).batteryLevel).toBe(7);
+    expect(s.nodes[2]!.batteryLevel).toBe(7);
+    expect(() => s.setBattery(node, 102)).toThrow(/not 0-101/);
+  });
+
   it('injects one packet of each kind on demand', async () => {
     const s = await sim({ nodes: 6, rate: 0 });
     const c = await client(s);

@@ -356,6 +356,18 @@ class MeshSimulator implements Simulator {
     this.emit(this.traffic.nodeinfo(n));
   }
 
+  /**
+   * Sets a node's battery level (0-100, 101 = on external power) and sends its device telemetry now, as a node that
+   * drains or charges would: what the alerts tests use to fire and resolve a battery rule.
+   */
+  setBattery(node: number | SimNode, level: number): SentPacket | undefined {
+    if (!(Number.isInteger(level) && level >= 0 && level <= 101))
+      throw new SimulatorOptionsError(`battery level ${level} is not 0-101`);
+    const n = this.node(node);
+    n.batteryLevel = level;
+    return this.emit(this.traffic.telemetry('deviceMetrics', n));
+  }
+
   inject(kind: TrafficKind): SentPacket | undefined {
     return this.emit(this.traffic.make(kind));
   }

@@ -133,9 +133,10 @@ export class TrafficGenerator {
     return this.bcast(node, P.NODEINFO_APP, toBinary(Mesh.UserSchema, userOf(node)));
   }
 
-  telemetry(kind: TelemetryKind): Outgoing {
+  /** `from`: a reading of that node now (the simulator's controls), else of a node picked at random. */
+  telemetry(kind: TelemetryKind, from?: MutableNode): Outgoing {
     // Local stats describe the gateway's own radio; the rest come from anywhere.
-    const node = kind === 'localStats' ? this.world.gateway : this.sender();
+    const node = from ?? (kind === 'localStats' ? this.world.gateway : this.sender());
     const r = this.rng;
     const zero = r.chance(0.1); // exact zeros are real readings, not missing ones
     let variant: Telemetry.Telemetry['variant'];

@@ -2,6 +2,7 @@ import {
   pairLinks,
   toAgent,
   toAgentHealth,
+  toAlert,
   toLink,
   toMapConfig,
   toNameChange,
@@ -19,6 +20,7 @@ import { readToken } from './token.js';
 import type {
   AgentHealth,
   AgentRow,
+  AlertRow,
   LinkRow,
   MapConfig,
   NameChange,
@@ -219,4 +221,37 @@ export async function fetchTopologyGraph(signal?: AbortSignal): Promise<Topology
 
 export async function fetchMapConfig(signal?: AbortSignal): Promise<MapConfig> {
   return toMapConfig(await getJson('/api/map/config', undefined, signal));
+}
+
+export async function fetchAlerts(signal?: AbortSignal): Promise<AlertRow[]> {
+  return list(await getJson('/api/alerts', undefined, signal), 'alerts')
+    .map(toAlert)
+    .filter((a): a is AlertRow => a !== null);
+}
+
+/** POSTs JSON; alert writes need a token with scope alerts-write (kept like the read token, `?token=`). */
+export async function postJson(path: string, body: unknown): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  const token = readToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
+  } catch (cause) {
+    throw new ApiError(`cannot reach the API (${path})`, null, { cause });
+  }
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const detail = str(obj(json), 'message', 'error') ?? '';
+    throw new ApiError(`${path}: HTTP ${res.status}${detail ? `: ${detail}` : ''}`, res.status);
+  }
+  return json;
+}
+
+export async function ackAlert(id: string): Promise<void> {
+  await postJson(`/api/alerts/${encodeURIComponent(id)}/ack`, {});
+}
+
+export async function silenceAlerts(s: { rule?: string; node_id?: string; until: number }): Promise<void> {
+  await postJson('/api/alerts/silences', s);
 }

@@ -1,5 +1,6 @@
+import { alerts } from './alerts.svelte.js';
 import { LiveSocket, type SocketState } from './live-socket.js';
-import { toAgent, toLink, toNode, toPacket, toTrace } from './normalize.js';
+import { toAgent, toAlert, toLink, toNode, toPacket, toTrace } from './normalize.js';
 import { arr, obj } from './pick.js';
 import type { AgentRow, LinkRow, NodeRow, PacketRow, TraceRow } from './types.js';
 
@@ -112,6 +113,11 @@ export class LiveStore {
         this.traces.unshift(toTrace(m.route));
         if (this.traces.length > KEEP_TRACES) this.traces.length = KEEP_TRACES;
         break;
+      }
+      case 'alert': {
+        const a = toAlert(m.alert);
+        if (a) alerts.apply(a);
+        return;
       }
       case 'resync':
         // a fresh snapshot follows; nothing to do until it arrives

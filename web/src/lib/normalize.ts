@@ -4,6 +4,7 @@ import { roleName } from './roles.js';
 import type {
   AgentHealth,
   AgentRow,
+  AlertRow,
   LinkRow,
   MapConfig,
   NameChange,
@@ -412,5 +413,31 @@ export function toMapConfig(raw: unknown): MapConfig {
     tileUrl: typeof tile !== 'string' ? DEFAULT_TILES : TILES_OFF.includes(tile.trim().toLowerCase()) ? '' : tile,
     tileAttribution: str(o, 'tile_attribution', 'tileAttribution') ?? '© OpenStreetMap contributors',
     siteName: str(o, 'site_name', 'siteName') ?? 'MeshyMcMapface',
+  };
+}
+
+/** An alert from /api/alerts or the live feed; anything malformed becomes null and is left out. */
+export function toAlert(raw: unknown): AlertRow | null {
+  const o = obj(raw);
+  const id = typeof o.id === 'string' ? o.id : null;
+  const state = o.state === 'firing' || o.state === 'resolved' ? o.state : null;
+  if (!id || !state) return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const s = (v: unknown) => (typeof v === 'string' ? v : null);
+  const since = n(o.since) ?? 0;
+  const resolvedAt = n(o.resolved_at);
+  return {
+    id,
+    rule: s(o.rule) ?? '?',
+    state,
+    node_id: s(o.node_id),
+    site: s(o.site),
+    agent_id: s(o.agent_id),
+    since,
+    resolved_at: resolvedAt,
+    summary: s(o.summary) ?? '',
+    acknowledged: o.acknowledged === true,
+    silenced_until: n(o.silenced_until),
+    at: resolvedAt ?? since,
   };
 }

@@ -1,5 +1,5 @@
 // The app's route table. Paths match the API's SPA fallback (docs/api.md): /, /agents, /packets, /nodes,
-// /nodes/<id>, /map, /topology.
+// /nodes/<id>, /map, /topology, /alerts.
 
 export type Route =
   | { readonly name: 'dashboard' }
@@ -9,6 +9,7 @@ export type Route =
   | { readonly name: 'node'; readonly id: string }
   | { readonly name: 'map' }
   | { readonly name: 'topology' }
+  | { readonly name: 'alerts' }
   | { readonly name: 'notfound'; readonly path: string };
 
 export function matchRoute(pathname: string): Route {
@@ -26,6 +27,8 @@ export function matchRoute(pathname: string): Route {
       return { name: 'map' };
     case '/topology':
       return { name: 'topology' };
+    case '/alerts':
+      return { name: 'alerts' };
   }
   const m = /^\/nodes\/([^/]+)$/.exec(p);
   if (m) {
@@ -49,4 +52,5 @@ export const NAV: readonly { readonly href: string; readonly label: string; read
   { href: '/nodes', label: 'Nodes', route: 'nodes' },
   { href: '/map', label: 'Map', route: 'map' },
   { href: '/topology', label: 'Topology', route: 'topology' },
+  { href: '/alerts', label: 'Alerts', route: 'alerts' },
 ];

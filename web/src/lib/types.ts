@@ -181,3 +181,20 @@ export interface MapConfig {
 export interface SiteInfo {
   readonly siteName: string;
 }
+
+/** One alert of /api/alerts (times in Unix ms). */
+export interface AlertRow {
+  readonly id: string;
+  readonly rule: string;
+  readonly state: 'firing' | 'resolved';
+  readonly node_id: string | null;
+  readonly site: string | null;
+  readonly agent_id: string | null;
+  readonly since: number;
+  readonly resolved_at: number | null;
+  readonly summary: string;
+  readonly acknowledged: boolean;
+  readonly silenced_until: number | null;
+  /** When it last changed: resolved_at, else since. */
+  readonly at: number;
+}

@@ -28,6 +28,8 @@ export class NodeLayer {
   private quiet = false;
   private loading = false;
   private zoomOnOpen = false;
+  /** Nodes with a firing alert: drawn with a thick red ring. */
+  private alerting: ReadonlySet<string> = new Set();
 
   constructor(private readonly opts: NodeLayerOptions) {
     this.group = opts.cluster
@@ -119,6 +121,20 @@ export class NodeLayer {
     else this.openWanted();
   }
 
+  /** Rings the markers of nodes with a firing alert (and un-rings those whose alerts resolved). */
+  markAlerts(ids: ReadonlySet<string>): void {
+    const before = this.alerting;
+    this.alerting = ids;
+    for (const id of new Set([...before, ...ids])) {
+      if (before.has(id) === ids.has(id)) continue;
+      this.markers.get(id)?.setStyle(this.ring(id));
+    }
+  }
+
+  private ring(id: string): L.PathOptions {
+    return this.alerting.has(id) ? { color: '#d62828', weight: 4 } : { color: '#ffffff', weight: 1.5 };
+  }
+
   /** Zooms to a node and opens its popup, once its marker is on the map. */
   focus(id: string): boolean {
     if (!this.markers.has(id)) return false;
@@ -151,8 +167,7 @@ export class NodeLayer {
     const m = L.circleMarker([n.lat, n.lon], {
       renderer: this.opts.renderer,
       radius: 7,
-      color: '#ffffff',
-      weight: 1.5,
+      ...this.ring(n.id),
       fillColor: nodeColor(n.hops, n.battery, n.active !== false),
       fillOpacity: 0.95,
     });

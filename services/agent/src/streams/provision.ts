@@ -1,5 +1,8 @@
 import { bindOrEnsureStream, ensureConsumer, ensureStream, type Logger } from '@mmm/common';
 import {
+  ALERT_BUCKETS,
+  ALERTS_STREAM,
+  alertSubjects,
   consumers,
   DUPLICATE_WINDOW_MS,
   streams,
@@ -104,7 +107,8 @@ export async function provisionHub(jsm: JetStreamManager, opts: HubProvisionOpti
     subjects: [...streams.deadLetterSubjects],
     ...common,
   });
-  return [hub, derived, dlq];
+  const alerts = await ensureStream(jsm, { name: ALERTS_STREAM, subjects: [alertSubjects.all], ...common });
+  return [hub, derived, dlq, alerts];
 }
 
 /**
@@ -187,5 +191,7 @@ export async function provisionHubConsumers(
   await js.views.kv(TOPOLOGY_BUCKETS.state, { history: 1, replicas });
   // The lease expires by the bucket's max_age: route analysis's default lease_ttl.
   await js.views.kv(TOPOLOGY_BUCKETS.lease, { history: 1, replicas, ttl: TOPOLOGY_LEASE_TTL_S * 1000 });
-  return { consumers: made, buckets: Object.values(TOPOLOGY_BUCKETS) };
+  // The alerts service's buckets (it re-creates its own durable at every start, as route-analysis does).
+  for (const b of Object.values(ALERT_BUCKETS)) await js.views.kv(b, { history: 1, replicas });
+  return { consumers: made, buckets: [...Object.values(TOPOLOGY_BUCKETS), ...Object.values(ALERT_BUCKETS)] };
 }

@@ -5,6 +5,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import { VERSION } from '@mmm/common';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlertsAccess } from '../alerts/access.js';
 import type { ApiConfig } from '../config.js';
 import { exportRoutes } from '../export/routes.js';
 import { HistoryUnavailableError } from '../history/types.js';
@@ -12,6 +13,7 @@ import { type LegacyOptions, legacyRoutes } from '../legacy/routes.js';
 import type { LiveHub } from '../live/hub.js';
 import type { ApiMetrics } from '../metrics.js';
 import { agentRoutes } from '../rest/agents.js';
+import { alertRoutes } from '../rest/alerts.js';
 import type { RestContext } from '../rest/context.js';
 import { miscRoutes } from '../rest/misc.js';
 import { nodeRoutes } from '../rest/nodes.js';
@@ -32,6 +34,7 @@ export interface AppDeps {
   log: Logger;
   ready: () => boolean;
   auth: AuthTokens;
+  alerts: AlertsAccess;
 }
 
 /** The live feed's subprotocol; a token offered as one is never echoed back. */
@@ -104,6 +107,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           read: { type: 'http', scheme: 'bearer', description: 'A read token, when the server has any' },
+          alertsWrite: { type: 'http', scheme: 'bearer', description: 'A token with scope alerts-write' },
           agentKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Legacy agent key' },
         },
       },
@@ -134,6 +138,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
   await app.register(topologyRoutes(d.rest));
   await app.register(miscRoutes(d.rest));
   await app.register(exportRoutes(d.rest));
+  await app.register(alertRoutes(d.alerts));
   await app.register(legacyRoutes({ ...d.legacy, metrics: d.metrics }));
   app.get('/api/live', { websocket: true, schema: { hide: true } }, (socket) => {
     d.live.attach(socket);

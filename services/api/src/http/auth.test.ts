@@ -132,6 +132,17 @@ describe('API access control', () => {
     expect(routes.find((r) => r.url === '/api/openapi.json')?.access).toBe('read');
     expect(routes.find((r) => r.url === '/metrics')?.access).toBe('metrics');
     expect(routes.filter((r) => r.access === 'legacy-write').map((r) => r.url).length).toBe(4);
+    expect(
+      routes
+        .filter((r) => r.access === 'alerts-write')
+        .map((r) => `${r.method} ${r.url}`)
+        .sort(),
+    ).toEqual([
+      'DELETE /api/alerts/rules/:name',
+      'POST /api/alerts/:id/ack',
+      'POST /api/alerts/rules',
+      'POST /api/alerts/silences',
+    ]);
     expect(routes.filter((r) => r.access === 'none')).toEqual([]);
   });
 
@@ -191,7 +202,7 @@ describe('API access control', () => {
     const doc = await call(s, 'GET', '/api/openapi.json', { authorization: `Bearer ${READ}` });
     expect(doc.status).toBe(200);
     const spec = JSON.parse(doc.text);
-    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['agentKey', 'read']);
+    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['agentKey', 'alertsWrite', 'read']);
     expect(spec.security).toEqual([{ read: [] }]);
   });
 

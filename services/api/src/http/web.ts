@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 
 /** Client-side routes of the web app: each serves index.html. */
-export const SPA_ROUTES = ['/', '/agents', '/packets', '/nodes', '/nodes/:id', '/map', '/topology'];
+export const SPA_ROUTES = ['/', '/agents', '/packets', '/nodes', '/nodes/:id', '/map', '/topology', '/alerts'];
 
 /** The app's pages and files (the static wildcard): public, so a browser can load the app before it has a token. */
 export const WEB_ROUTES: ReadonlySet<string> = new Set([...SPA_ROUTES, '/*']);

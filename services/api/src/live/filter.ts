@@ -2,7 +2,7 @@ import { ContractError, nodeNumFromId } from '@mmm/schemas';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
-export const LIVE_KINDS = ['reception', 'node', 'agent', 'trace', 'link'] as const;
+export const LIVE_KINDS = ['reception', 'node', 'agent', 'trace', 'link', 'alert'] as const;
 export type LiveKind = (typeof LIVE_KINDS)[number];
 
 const Subscribe = Type.Object(

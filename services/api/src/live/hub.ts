@@ -1,3 +1,4 @@
+import type { AlertEvent } from '@mmm/schemas';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { ApiMetrics } from '../metrics.js';
@@ -143,6 +144,13 @@ export class LiveHub {
       };
       this.fanout('link', msg, (f) => this.linkOk(f, l.from, l.to));
     }
+  }
+
+  /** An alert fired or resolved (mesh.v1.alerts.*): every client that wants alerts gets it, whatever its area. */
+  onAlert(a: AlertEvent): void {
+    if (this.clients.size === 0) return;
+    const { v: _v, kind: _k, ...rest } = a;
+    this.fanout('alert', { type: 'alert', body: `"alert":${JSON.stringify(rest)}` }, () => true);
   }
 
   private linkOk(f: LiveFilter, from: number, to: number): boolean {

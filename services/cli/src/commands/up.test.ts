@@ -130,6 +130,7 @@ describe('mmm up', () => {
       const pids = tablePids(first.out());
       expect([...pids.keys()].sort()).toEqual([
         'agent',
+        'alerts',
         'api',
         'hub-nats',
         'ingest',
@@ -144,7 +145,15 @@ describe('mmm up', () => {
         60_000,
         500,
       );
-      for (const f of ['hub-nats.conf', 'leaf-nats.conf', 'agent.ini', 'ingest.ini', 'route-analysis.ini', 'api.ini']) {
+      for (const f of [
+        'hub-nats.conf',
+        'leaf-nats.conf',
+        'agent.ini',
+        'ingest.ini',
+        'route-analysis.ini',
+        'api.ini',
+        'alerts.ini',
+      ]) {
         expect(existsSync(join(dataDir, 'config', f)), f).toBe(true);
       }
 
@@ -216,6 +225,7 @@ describe('mmm up', () => {
       const pids = tablePids(up.out());
       expect([...pids.keys()].sort()).toEqual([
         'agent',
+        'alerts',
         'api',
         'hub-a-nats',
         'hub-b-nats',
@@ -322,7 +332,7 @@ describe('mmm up', () => {
       /port nats: 4222 -> 5222.*--reconfigure/,
     );
     const { written } = prepare(toUpOptions({ dataDir, natsPort: 5222, reconfigure: true }), [2, 10]);
-    expect(written).toHaveLength(6);
+    expect(written).toHaveLength(7);
     expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toContain('listen: 127.0.0.1:5222');
     expect(readFileSync(join(dataDir, 'config', 'hub-nats.conf'), 'utf8')).toMatch(/^\s+sync_interval: always/m);
   });
@@ -336,6 +346,7 @@ describe('mmm up', () => {
       'ingest.ini': (await import('@mmm/ingest')).ingestConfigSpec,
       'route-analysis.ini': (await import('@mmm/route-analysis')).routeAnalysisConfig,
       'api.ini': (await import('@mmm/api')).apiConfigSpec,
+      'alerts.ini': (await import('@mmm/alerts')).alertsConfig,
     };
     for (const extra of [
       {},
@@ -376,7 +387,7 @@ describe('mmm up', () => {
       ['leaf', 'mqtt://127.0.0.1:11883', ['msh/#']],
       ['upstream', 'mqtt://broker.example:1883', ['msh/EU_868/#']],
     ]);
-    expect(settings.opsPort).toBe(9404);
+    expect(settings.opsPort).toBe(9405);
     expect(() => prepare(toUpOptions({ dataDir }), [2, 9])).toThrow(/--mqtt: on -> \(off\)/);
     // A data directory set up before these flags existed has no mqtt entry: the same flags still match it.
     const plain = mkdtempSync(join(tmpdir(), 'mmm-up-'));

@@ -26,6 +26,7 @@ What runs (in this order, each waited for until ready):
   route-analysis  topology from traceroutes and neighbor info
   api             REST, live WebSocket and the web app on http://127.0.0.1:--port
   mqtt            with --mqtt or --mqtt-broker: the MQTT bridge (mmm mqtt), radios' MQTT uplink as receptions
+  alerts          alert rules (node silent 2 h, battery < 20 %, agent not reporting 10 min) on the hub stream
 
 Data and configuration stay in --data-dir across restarts: configs are written on the first run and reused (edit
 them freely; --reconfigure rewrites them from the flags). Logs go to <data-dir>/logs/<service>.log.
@@ -94,7 +95,7 @@ export function register(program: Command): void {
     )
     .option(
       '--ops-port-base <port>',
-      `agent /readyz+/metrics port; ingest +1, route-analysis +2 (default: ${DEFAULT_PORTS.opsBase})`,
+      `agent /readyz+/metrics port; ingest +1, route-analysis +2, alerts +3, mqtt +4 (default: ${DEFAULT_PORTS.opsBase})`,
       parsePort('--ops-port-base'),
     )
     .option(

@@ -6,7 +6,7 @@ import type { Grant, TokenStore } from './tokens.js';
  * What a route needs (set by policy.ts). A route without one needs `read`, so none is left open by forgetting;
  * `public` is for what must work without a token; `none` is refused to every token.
  */
-export type Access = 'public' | 'read' | 'metrics' | 'legacy-write' | 'none';
+export type Access = 'public' | 'read' | 'metrics' | 'legacy-write' | 'alerts-write' | 'none';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -65,6 +65,7 @@ function allows(g: Grant, access: Access): boolean {
   if (access === 'read') return g.read;
   if (access === 'metrics') return g.metrics;
   if (access === 'legacy-write') return g.writeAs !== undefined;
+  if (access === 'alerts-write') return g.alertsWrite === true;
   return access === 'public';
 }
 
@@ -112,5 +113,6 @@ export function accessHook(o: AccessOptions) {
 
 function tokenHint(access: Access): string {
   if (access === 'metrics') return 'a token with scope metrics is required (Authorization: Bearer)';
+  if (access === 'alerts-write') return 'a token with scope alerts-write is required (Authorization: Bearer)';
   return 'a read token is required (Authorization: Bearer, ?token= or the WebSocket subprotocol mmm.token.<token>)';
 }

@@ -22,6 +22,8 @@ export function accessOf(method: string, url: string, webRoutes: ReadonlySet<str
     return 'read';
   }
   if (method === 'POST' && LEGACY_WRITES.has(url)) return 'legacy-write';
+  // Operators' changes to alerting: rules, acknowledgements, silences.
+  if ((method === 'POST' || method === 'DELETE') && url.startsWith('/api/alerts/')) return 'alerts-write';
   return 'none';
 }
 

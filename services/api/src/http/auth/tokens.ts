@@ -2,13 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { tokenProblem } from '@mmm/schemas';
 
 /** What a token may do. `legacy-write` is always bound to one agent id: a key writes as its own agent only. */
-export type Scope = 'read' | 'metrics' | 'legacy-write';
+export type Scope = 'read' | 'metrics' | 'legacy-write' | 'alerts-write';
 
 export interface Grant {
   readonly read: boolean;
   readonly metrics: boolean;
   /** The agent id this token may write as through the legacy agent API. */
   readonly writeAs?: string;
+  /** May change alert rules, acknowledge alerts and add silences. */
+  readonly alertsWrite?: boolean;
   /** Where the token was defined, for logs (never the token itself). */
   readonly source: string;
 }
@@ -42,8 +44,10 @@ function parseScopes(text: string, where: string): Omit<Grant, 'source'> {
   let read = false;
   let metrics = false;
   let writeAs: string | undefined;
+  let alertsWrite = false;
   for (const s of text.split(',')) {
     if (s === 'read') read = true;
+    else if (s === 'alerts-write') alertsWrite = true;
     else if (s === 'metrics') metrics = true;
     else if (s.startsWith('legacy-write:')) {
       const agent = s.slice('legacy-write:'.length);
@@ -53,10 +57,10 @@ function parseScopes(text: string, where: string): Omit<Grant, 'source'> {
       writeAs = agent;
     } else
       throw new TokenFileError(
-        `${where}: unknown scope ${JSON.stringify(s)} (read, metrics, legacy-write:<agent_id>; comma-separated)`,
+        `${where}: unknown scope ${JSON.stringify(s)} (read, metrics, alerts-write, legacy-write:<agent_id>; comma-separated)`,
       );
   }
-  return { read, metrics, ...(writeAs !== undefined ? { writeAs } : {}) };
+  return { read, metrics, ...(alertsWrite ? { alertsWrite } : {}), ...(writeAs !== undefined ? { writeAs } : {}) };
 }
 
 export interface TokenDef {

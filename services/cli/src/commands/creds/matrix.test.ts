@@ -207,8 +207,8 @@ beforeAll(async () => {
   const jsm = await admin.jetstreamManager();
   await provisionHub(jsm, { sites: [E.site], hubSites: ['legacy'] });
   await provisionHubConsumers(jsm, admin.jetstream(), { publicReaders: [E.readers.public] });
-  // Route-analysis makes its durable itself at start, as here; readers' durables exist once they made them.
-  for (const name of [consumers.routeAnalysis, E.readers.full, E.readers.site])
+  // Route-analysis and alerts make their durables themselves at start, as here; readers' once they made them.
+  for (const name of [consumers.routeAnalysis, consumers.alerts, E.readers.full, E.readers.site])
     await jsm.consumers.add(streams.hub, { durable_name: name, ack_policy: AckPolicy.Explicit });
 }, 120_000);
 

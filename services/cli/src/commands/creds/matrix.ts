@@ -60,14 +60,19 @@ export const PROFILES: readonly Profile[] = [
     permissions: undefined,
   },
   { id: 'admin', label: 'admin (`admin`)', place: 'hub', user: 'admin', permissions: undefined },
-  ...(['ingest', 'route-analysis', 'api'] as Service[]).map((s) => ({
+  ...(['ingest', 'route-analysis', 'api', 'alerts'] as Service[]).map((s) => ({
     id: s,
     label: `${s} (\`${s}\`)`,
     place: 'hub' as const,
     user: s,
     permissions: servicePermissions(s),
     ownConsumer: () =>
-      ({ ingest: consumers.ingest, 'route-analysis': consumers.routeAnalysis, api: consumers.api() })[s],
+      ({
+        ingest: consumers.ingest,
+        'route-analysis': consumers.routeAnalysis,
+        api: consumers.api(),
+        alerts: consumers.alerts,
+      })[s],
   })),
   {
     id: 'consumer-full',

@@ -1,4 +1,12 @@
-import { consumers, streams, subjects, TOPOLOGY_BUCKETS } from '@mmm/schemas';
+import {
+  ALERT_BUCKETS,
+  ALERTS_STREAM,
+  alertSubjects,
+  consumers,
+  streams,
+  subjects,
+  TOPOLOGY_BUCKETS,
+} from '@mmm/schemas';
 
 export interface Permissions {
   publish: string[];
@@ -71,16 +79,20 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
   return { publish, subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`] };
 }
 
-export const SERVICES = ['ingest', 'route-analysis', 'api'] as const;
+export const SERVICES = ['ingest', 'route-analysis', 'api', 'alerts'] as const;
 export type Service = (typeof SERVICES)[number];
 
 /** KV buckets of route-analysis (streams `KV_<bucket>`): the public snapshot, its checkpoint and its writer lease. */
 const ROUTE_ANALYSIS_BUCKETS = Object.values(TOPOLOGY_BUCKETS);
 
 function kvReadWrite(bucket: string): string[] {
+  return [`$KV.${bucket}.>`, ...kvRead(bucket)];
+}
+
+/** Get, list and watch a bucket, without writing to it. */
+function kvRead(bucket: string): string[] {
   const stream = `KV_${bucket}`;
   return [
-    `$KV.${bucket}.>`,
     `${API}.STREAM.INFO.${stream}`,
     `${API}.STREAM.MSG.GET.${stream}`,
     `${API}.DIRECT.GET.${stream}.>`,
@@ -145,9 +157,31 @@ export function servicePermissions(service: Service, legacySite = 'legacy'): Per
           // The original agents' HTTP API republishes as the legacy site.
           subjects.siteAll(legacySite),
           subjects.deadLetter('api'),
+          // Alerts: it lists them and passes operators' changes to the alerts service through the control bucket.
+          ...kvRead(ALERT_BUCKETS.alerts),
+          ...kvReadWrite(ALERT_BUCKETS.control),
+        ],
+        subscribe: [...subscribe, alertSubjects.all],
+      };
+    case 'alerts': {
+      const durable = consumers.alerts;
+      return {
+        publish: [
+          ...base,
+          `${API}.STREAM.INFO.${ALERTS_STREAM}`,
+          // Like route-analysis, it restarts its durable right after its checkpoint at every start.
+          createPinned(streams.hub, durable),
+          `${API}.CONSUMER.DELETE.${streams.hub}.${durable}`,
+          ...pullFrom(streams.hub, durable),
+          alertSubjects.all,
+          ...kvReadWrite(ALERT_BUCKETS.alerts),
+          ...kvReadWrite(ALERT_BUCKETS.state),
+          // Operators' changes come from the API; the service only reads them.
+          ...kvRead(ALERT_BUCKETS.control),
         ],
         subscribe,
       };
+    }
   }
 }
 

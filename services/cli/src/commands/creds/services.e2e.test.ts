@@ -11,6 +11,7 @@ import {
   resolveSettings,
   startAgent,
 } from '@mmm/agent';
+import { parseAlertsConfig, type RunningAlerts, startAlerts } from '@mmm/alerts';
 import { type ApiService, apiConfigSpec, startApi } from '@mmm/api';
 import { createLogger, parseConfig } from '@mmm/common';
 import { ingestConfigSpec, type RunningIngest, SqliteStore, startIngest } from '@mmm/ingest';
@@ -45,6 +46,7 @@ const admins: NatsConnection[] = [];
 let agent: RunningAgent | undefined;
 let ingest: RunningIngest | undefined;
 let ra: RunningRouteAnalysis | undefined;
+let alerts: RunningAlerts | undefined;
 let api: ApiService | undefined;
 
 const snippet = (rel: string) => readFileSync(join(out, rel), 'utf8');
@@ -120,6 +122,7 @@ afterAll(async () => {
   await agent?.stop().catch(() => {});
   await api?.close().catch(() => {});
   await ra?.stop().catch(() => {});
+  await alerts?.stop().catch(() => {});
   await ingest?.stop().catch(() => {});
   for (const nc of admins) await nc.close().catch(() => {});
   await sim?.stop();
@@ -167,6 +170,14 @@ describe('the services with least-privilege credentials', () => {
       log(),
     );
 
+    alerts = await startAlerts(
+      parseAlertsConfig(
+        `${snippet('services/alerts.ini')}[rule_new-node]\nkind = new_node\n[ops]\nenabled = false\n`,
+        'alerts.ini',
+      ),
+      { log: log() },
+    );
+
     // Agent -> leaf stream -> sourced over the restricted link into MESH -> ingest's SQLite.
     const store = new SqliteStore(historyDb);
     try {
@@ -189,6 +200,13 @@ describe('the services with least-privilege credentials', () => {
     );
     // Route-analysis re-created its own durable and reads MESH.
     await waitFor('route-analysis consuming', () => ra!.stats().lastSeq > 0 && ra!.ready(), 60_000);
+    // The alerts service re-created its own durable, reads MESH and lists its rules, which the API reads.
+    await waitFor('alerts consuming', () => alerts!.stats().events > 0 && alerts!.ready(), 60_000);
+    await waitFor(
+      'the rules through the API',
+      async () => (await (await fetch(`http://127.0.0.1:${api!.port}/api/alerts/rules`)).text()).includes('new-node'),
+      30_000,
+    );
     // The legacy relay pulled and acked its own pinned consumer.
     await waitFor('the legacy destination got data', () => posts.length > 1, 60_000);
     const siteJsm = await admins[0]!.jetstreamManager();

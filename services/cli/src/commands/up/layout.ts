@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_RULES_INI } from '@mmm/alerts';
 import { type HubNodes, hubNodePorts, type UpOptions } from './options.js';
 
 /** Where everything of one `mmm up` lives under the data directory. */
@@ -11,7 +12,15 @@ export interface Layout {
   logDir: string;
   /** One entry per hub node: its server name, config file and JetStream store. */
   hubs: { name: string; config: string; store: string }[];
-  config: { leaf: string; agent: string; ingest: string; routeAnalysis: string; api: string; mqtt: string };
+  config: {
+    leaf: string;
+    agent: string;
+    ingest: string;
+    routeAnalysis: string;
+    api: string;
+    mqtt: string;
+    alerts: string;
+  };
   natsStore: { leaf: string };
   historyDb: string;
   apiDb: string;
@@ -42,6 +51,7 @@ export function layout(dataDir: string, hubNodes: HubNodes = 1): Layout {
       routeAnalysis: join(c, 'route-analysis.ini'),
       api: join(c, 'api.ini'),
       mqtt: join(c, 'mqtt.ini'),
+      alerts: join(c, 'alerts.ini'),
     },
     natsStore: { leaf: join(dataDir, 'nats', 'leaf') },
     historyDb: join(dataDir, 'history.db'),
@@ -170,7 +180,7 @@ url = nats://127.0.0.1:${s.ports.leaf}
 site = ${s.site}
 
 [status]
-ops_port = ${s.ports.opsBase + 3}
+ops_port = ${s.ports.opsBase + 4}
 ${leaf}${upstream}`;
 }
 
@@ -220,6 +230,19 @@ port = ${s.ports.opsBase + 2}
 `;
 }
 
+export function alertsIni(s: Setup): string {
+  return `# Alerts of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm alerts --help, docs/alerts.md.
+[nats]
+url = ${hubUrls(s)}
+${s.hubNodes > 1 ? `\n[alerts]\n# Its KV buckets and MESH_ALERTS on every hub node.\nreplicas = ${s.hubNodes}\n` : ''}
+[ops]
+port = ${s.ports.opsBase + 3}
+
+# Default rules: a node not heard for 2 h, a battery below 20 % for 10 min, an agent not reporting for 10 min.
+# Add [webhook_<name>] sections to be told (url = ..., format = generic | ntfy | discord | slack).
+${DEFAULT_RULES_INI}`;
+}
+
 export function apiIni(s: Setup, l: Layout): string {
   return `# API of \`mmm up\` (written once; edit freely, it is reused). Keys: mmm api --help, docs/api.md.
 [server]
@@ -267,6 +290,7 @@ export function prepare(o: UpOptions, natsVersion: [number, number]): { layout: 
     [l.config.routeAnalysis, routeAnalysisIni(setup)],
     [l.config.api, apiIni(setup, l)],
     ...(setup.mqtt ? [[l.config.mqtt, mqttIni(setup)] as [string, string]] : []),
+    [l.config.alerts, alertsIni(setup)],
   ];
   const written: string[] = [];
   for (const [file, text] of files) {

@@ -35,7 +35,7 @@ export interface UpOptions {
     /** Hub monitor port; the leaf's is this + 1. */
     monitor: number;
     sim: number;
-    /** agent ops = base, ingest = base + 1, route-analysis = base + 2. */
+    /** agent ops = base, ingest = base + 1, route-analysis = base + 2, alerts = base + 3, mqtt = base + 4. */
     opsBase: number;
     /** Cluster route port of the first hub node (only with 3 hub nodes). */
     cluster: number;
@@ -208,9 +208,10 @@ export function portList(o: Pick<UpOptions, 'hubNodes' | 'ports' | 'radio' | 'mq
     ['--ops-port-base (agent)', p.opsBase],
     ['--ops-port-base + 1 (ingest)', p.opsBase + 1],
     ['--ops-port-base + 2 (route-analysis)', p.opsBase + 2],
+    ['--ops-port-base + 3 (alerts)', p.opsBase + 3],
   ];
   if (!o.radio) all.push(['--sim-port', p.sim]);
-  if (o.mqtt) all.push(['--ops-port-base + 3 (mqtt)', p.opsBase + 3]);
+  if (o.mqtt) all.push(['--ops-port-base + 4 (mqtt)', p.opsBase + 4]);
   if (o.mqtt?.listener) all.push(['--mqtt-port', p.mqtt]);
   if (o.hubNodes > 1) {
     all.push(['--cluster-port', p.cluster]);

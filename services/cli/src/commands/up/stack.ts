@@ -31,7 +31,15 @@ export interface UpIo {
 }
 
 /** The commands `mmm up` runs; a checkout where one is still a placeholder fails before anything starts. */
-const NEEDED = [['sim'], ['agent'], ['streams', 'provision'], ['ingest'], ['route-analysis'], ['api']] as const;
+const NEEDED = [
+  ['sim'],
+  ['agent'],
+  ['streams', 'provision'],
+  ['ingest'],
+  ['route-analysis'],
+  ['api'],
+  ['alerts'],
+] as const;
 
 async function missingCommands(o: UpOptions): Promise<string[]> {
   const { buildProgram } = await import('../../program.js');
@@ -171,6 +179,13 @@ function specs(
     mmm(l, 'api', ['api', '--config', l.config.api, ...lvl], `http://127.0.0.1:${p.api}`, () =>
       httpOk(`http://127.0.0.1:${p.api}/readyz`),
     ),
+    mmm(
+      l,
+      'alerts',
+      ['alerts', '--config', l.config.alerts, ...lvl],
+      `default rules, ops http://127.0.0.1:${p.opsBase + 3}`,
+      () => httpOk(`http://127.0.0.1:${p.opsBase + 3}/readyz`),
+    ),
   );
   const last = [agent];
   if (o.mqtt) {
@@ -180,8 +195,8 @@ function specs(
         l,
         'mqtt',
         ['mqtt', '--config', l.config.mqtt, '--keys-from', l.config.agent, ...lvl],
-        `${from}, ops http://127.0.0.1:${p.opsBase + 3}`,
-        () => httpOk(`http://127.0.0.1:${p.opsBase + 3}/readyz`),
+        `${from}, ops http://127.0.0.1:${p.opsBase + 4}`,
+        () => httpOk(`http://127.0.0.1:${p.opsBase + 4}/readyz`),
       ),
     );
   }
