@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, type NatsTlsOptions, natsTls, parseConfig } from '@mmm/common';
+import { ConfigError, type ConfigValue, parseConfig } from '@mmm/common';
 import { assertSite, assertToken } from '@mmm/schemas';
-import { channelKeys } from '../config/settings.js';
+import { channelKeys, type LeafNatsOptions, leafNatsOptions } from '../config/settings.js';
 import { mqttConfigSpec } from './spec.js';
 
 export type MqttConfig = ConfigValue<typeof mqttConfigSpec>;
@@ -28,15 +28,7 @@ export interface BrokerSettings {
 export interface MqttBridgeSettings {
   readonly file?: string;
   readonly site: string;
-  readonly nats: {
-    servers: string[];
-    user?: string;
-    pass?: string;
-    token?: string;
-    creds?: string;
-    inboxPrefix?: string;
-    tls?: NatsTlsOptions;
-  };
+  readonly nats: LeafNatsOptions;
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly channelKeys: { name: string; psk: string }[];
@@ -119,18 +111,7 @@ export function resolveMqttSettings(cfg: MqttConfig): MqttBridgeSettings {
   return {
     file,
     site,
-    nats: {
-      servers: cfg.nats.url
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      user: cfg.nats.user,
-      pass: cfg.nats.password,
-      token: cfg.nats.token,
-      creds: cfg.nats.creds,
-      inboxPrefix: cfg.nats.inbox_prefix,
-      tls: natsTls(cfg.nats, file),
-    },
+    nats: leafNatsOptions(cfg.nats, file),
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * 3_600_000, maxBytes: cfg.nats.stream_max_bytes },
     channelKeys: channelKeys(cfg.meshtastic.channel_keys, file),
