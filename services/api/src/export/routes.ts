@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { RestContext } from '../rest/context.js';
 import { iso } from '../rest/format.js';
 import { nodeWhere } from '../rest/nodes.js';
-import { portsOfType, TYPES } from '../rest/packets.js';
+import { PACKET_FILTER_FIELDS, portsOfType } from '../rest/packets.js';
 import { agentFilter, HOUR, HttpError, hours, NodeIdParam, parseNode, token } from '../rest/params.js';
 import {
   type Json,
@@ -34,17 +34,7 @@ const PacketFilter = Type.Object({
   hours: hours(72),
   since: Type.Optional(Time),
   until: Type.Optional(Time),
-  type: Type.Optional(
-    Type.Union([Type.Literal('all'), ...TYPES.map((t) => Type.Literal(t))], {
-      description: 'Original type name or port name',
-    }),
-  ),
-  agent_id: Type.Optional(Type.String({ maxLength: 64 })),
-  site: Type.Optional(Type.String({ maxLength: 64 })),
-  from_node: Type.Optional(NodeIdParam),
-  to_node: Type.Optional(NodeIdParam),
-  channel: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
-  token,
+  ...PACKET_FILTER_FIELDS,
 });
 
 const NodeFilter = Type.Object({

@@ -19,6 +19,21 @@ import { packetRows, withLocations } from './rows.js';
 
 export const TYPES = [...new Set([...Object.keys(PORT_BY_TYPE), ...PORTS, 'position', 'telemetry'])];
 
+/** The filters of /api/packets, shared with its exports so both accept the same query. */
+export const PACKET_FILTER_FIELDS = {
+  type: Type.Optional(
+    Type.Union([Type.Literal('all'), ...TYPES.map((t) => Type.Literal(t))], {
+      description: 'Original type name or port name',
+    }),
+  ),
+  agent_id: Type.Optional(Type.String({ maxLength: 64 })),
+  site: Type.Optional(Type.String({ maxLength: 64 })),
+  from_node: Type.Optional(NodeIdParam),
+  to_node: Type.Optional(NodeIdParam),
+  channel: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
+  token,
+};
+
 export function portsOfType(type: string | undefined): Port[] | undefined {
   if (!type || type === 'all') return undefined;
   const p = PORT_BY_TYPE[type] ?? type;
@@ -60,17 +75,7 @@ export const packetRoutes =
             hours: hours(72),
             limit: limit(100, 5000),
             offset,
-            type: Type.Optional(
-              Type.Union([Type.Literal('all'), ...TYPES.map((t) => Type.Literal(t))], {
-                description: 'Original type name or port name',
-              }),
-            ),
-            agent_id: Type.Optional(Type.String({ maxLength: 64 })),
-            site: Type.Optional(Type.String({ maxLength: 64 })),
-            from_node: Type.Optional(NodeIdParam),
-            to_node: Type.Optional(NodeIdParam),
-            channel: Type.Optional(Type.Integer({ minimum: 0, maximum: 0xffffffff })),
-            token,
+            ...PACKET_FILTER_FIELDS,
           }),
           response: {
             200: Type.Object({ packets: Type.Array(PacketItem), limit: Type.Integer(), offset: Type.Integer() }),
