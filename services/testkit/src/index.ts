@@ -12,6 +12,7 @@ export {
 } from './nats-server.js';
 export {
   freePort,
+  freePortBlock,
   httpOk,
   MissingBinaryError,
   natsServerVersion,

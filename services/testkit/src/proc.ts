@@ -1,4 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A missing server binary: the message names the Debian package that provides it. */
@@ -28,6 +29,51 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** Whether a port can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** The kernel's ephemeral range: outgoing connections take their local ports from it. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo as number, hi as number];
+  } catch {
+    // Not Linux: assume the IANA dynamic range.
+  }
+  return [49152, 65535];
+}
+
+/**
+ * `count` consecutive ports, all free a moment ago, below the kernel's ephemeral range.
+ * For a process that derives ports from a base (`mmm up`: monitor + 1, hub node + 10): ports from
+ * `freePort()` lie in the ephemeral range, where a neighbour's outgoing connection (a cluster route,
+ * a leaf dialling the hub) may take a derived port before the server binds it.
+ */
+export async function freePortBlock(count: number): Promise<number[]> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 10_000;
+  const high = Math.max(low + count + 1, ephemeralLow) - count;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    let free = true;
+    for (const p of ports) {
+      if (!(await canBind(p))) {
+        free = false;
+        break;
+      }
+    }
+    if (free) return ports;
+  }
+  throw new Error(`no block of ${count} free ports found between ${low} and ${high + count}`);
 }
 
 export async function waitFor<T>(

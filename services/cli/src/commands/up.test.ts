@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '@mmm/testkit';
+import { freePortBlock, waitFor } from '@mmm/testkit';
 import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -88,16 +88,17 @@ describe('mmm up', () => {
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
       dirs.push(dataDir);
-      const [api, nats, leaf, leafnode, monitor, ops, sim] = await Promise.all([
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-      ]);
-      // Ports that are free one above the chosen ones (the leaf monitor, ingest and route-analysis ops) are checked by mmm up itself.
+      // One block below the ephemeral range: mmm up derives ports from these (leaf monitor = monitor + 1, ops base + 1…4).
+      const b = await freePortBlock(12);
+      const [api, nats, leaf, leafnode, monitor, ops, sim] = [0, 1, 2, 3, 4, 6, 11].map((i) => b[i] as number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
       const args = [
         '--data-dir',
         dataDir,
@@ -191,9 +192,19 @@ describe('mmm up', () => {
     async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up3-'));
       dirs.push(dataDir);
-      const [api, nats, leaf, leafnode, monitor, ops, sim, cluster] = (await Promise.all(
-        Array.from({ length: 8 }, () => freePort()),
-      )) as [number, number, number, number, number, number, number, number];
+      // One block below the ephemeral range, so the hub nodes' cluster routes dialling each other cannot take a port
+      // mmm up derives (hub node n: nats, leafnode, monitor and cluster + 10·n; leaf monitor = monitor + 1).
+      const b = await freePortBlock(35);
+      const [nats, leafnode, monitor, cluster, api, leaf, sim, ops] = [
+        b[0],
+        b[1],
+        b[2],
+        b[4],
+        b[5],
+        b[6],
+        b[7],
+        b[30],
+      ] as [number, number, number, number, number, number, number, number];
       const up = startUp([
         '--hub-nodes',
         '3',
