@@ -30,45 +30,6 @@ export interface UpIo {
   err: (line: string) => void;
 }
 
-/** The commands `mmm up` runs; a checkout where one is still a placeholder fails before anything starts. */
-const NEEDED = [
-  ['sim'],
-  ['agent'],
-  ['streams', 'provision'],
-  ['ingest'],
-  ['route-analysis'],
-  ['api'],
-  ['alerts'],
-] as const;
-
-async function missingCommands(o: UpOptions): Promise<string[]> {
-  const { buildProgram } = await import('../../program.js');
-  let program: Awaited<ReturnType<typeof buildProgram>>;
-  try {
-    program = await buildProgram([]);
-  } catch (cause) {
-    throw new PreflightError(`cannot load the service commands of this checkout: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  const missing: string[] = [];
-  for (const path of o.mqtt ? [...NEEDED, ['mqtt'] as const] : NEEDED) {
-    if (path[0] === 'sim' && o.radio) continue;
-    let cmds = program.commands;
-    let found = true;
-    for (const name of path) {
-      const c = cmds.find((x) => x.name() === name);
-      if (!c || /not built yet/.test(c.description())) {
-        found = false;
-        break;
-      }
-      cmds = c.commands;
-    }
-    if (!found) missing.push(`mmm ${path.join(' ')}`);
-  }
-  return missing;
-}
-
 function mmm(l: Layout, name: string, args: string[], address: string, ready: () => Promise<boolean>): ChildSpec {
   return {
     name,
@@ -222,12 +183,6 @@ async function portsFree(o: UpOptions): Promise<void> {
  */
 export async function runStack(o: UpOptions, io: UpIo): Promise<number> {
   const nats = findNatsServer();
-  const missing = await missingCommands(o);
-  if (missing.length) {
-    throw new PreflightError(
-      `this checkout cannot run the whole stack yet: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not built (placeholder command). Build or update that service, then run mmm up again.`,
-    );
-  }
   const release = lockDataDir(join(o.dataDir, 'up.pid'));
   const started: Child[] = [];
   let stopRequested: (() => void) | undefined;
