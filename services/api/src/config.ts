@@ -86,6 +86,13 @@ export const apiConfigSpec = defineConfig({
           choices: ['open', 'token'],
           description: '/metrics: open, or a token with scope metrics',
         },
+        alerts_write: {
+          type: 'string',
+          default: 'token',
+          choices: ['token', 'open'],
+          description:
+            'Acknowledging, silencing and editing alert rules: a token with scope alerts-write, or open (a local trial bound to 127.0.0.1, as mmm up writes)',
+        },
         trust_proxy: {
           type: 'list',
           default: [],

@@ -156,6 +156,11 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
     const addr = app.server.address();
     port = typeof addr === 'object' && addr ? addr.port : port;
     log.info({ host: cfg.server.host, port }, 'api listening');
+    if (cfg.auth.alerts_write === 'open' && !isLoopback(cfg.server.host))
+      log.warn(
+        { host: cfg.server.host },
+        '[auth] alerts_write = open on an address other than loopback: anyone who reaches the API can acknowledge and silence alerts and edit rules',
+      );
   }
   return {
     app,
@@ -180,4 +185,9 @@ export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boo
       db.close();
     },
   };
+}
+
+/** Whether a listen address is reachable only from this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

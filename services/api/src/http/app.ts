@@ -126,6 +126,7 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
       tokens: d.auth.store,
       readsOpen: d.auth.readsOpen,
       metricsOpen: d.cfg.auth.metrics === 'open',
+      alertsWriteOpen: d.cfg.auth.alerts_write === 'open',
       limiter,
       metrics: d.metrics,
     }),

@@ -163,6 +163,26 @@ describe('alert routes', () => {
     expect(String(neither.json.message)).toContain('silence field rule');
   });
 
+  it('with [auth] alerts_write = open (what mmm up writes), takes alert writes without a token; otherwise 401', async () => {
+    const until = Date.now() + 3_600_000;
+    const bare = (x: Stack) =>
+      fetch(`${x.url}/api/alerts/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rule: 'bat', until }),
+      });
+    expect((await bare(s)).status).toBe(401);
+    const open = await startStack('[auth]\nalerts_write = open\n', { nats: s.nats });
+    try {
+      const r = await bare(open);
+      expect(r.status).toBe(200);
+      const id = ((await r.json()) as { silence: { id: string } }).silence.id;
+      expect(await control(`silence.${id}`)).toMatchObject({ rule: 'bat', until });
+    } finally {
+      await open.dispose();
+    }
+  });
+
   it('forwards alert transitions to the live feed', async () => {
     const ws = new WebSocket(`${s.url.replace('http', 'ws')}/api/live`, [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${READ}`]);
     const got: { type: string; alert?: { id: string; state: string } }[] = [];

@@ -34,6 +34,8 @@ export interface AccessOptions {
   /** No read token is configured: reads are open, as in the embedded default. */
   readsOpen: boolean;
   metricsOpen: boolean;
+  /** `[auth] alerts_write = open`: alert writes need no token (a trial stack that listens on loopback only). */
+  alertsWriteOpen: boolean;
   /** Counts wrong tokens per client address (@fastify/rate-limit's manual limiter). */
   limiter: Limiter;
   metrics: ApiMetrics;
@@ -83,7 +85,13 @@ export function accessHook(o: AccessOptions) {
     // No route matched: the answer is a 404, which carries no data.
     if (req.is404) return;
     const access = req.routeOptions.config.access ?? 'read';
-    if (access === 'public' || (access === 'read' && o.readsOpen) || (access === 'metrics' && o.metricsOpen)) return;
+    if (
+      access === 'public' ||
+      (access === 'read' && o.readsOpen) ||
+      (access === 'metrics' && o.metricsOpen) ||
+      (access === 'alerts-write' && o.alertsWriteOpen)
+    )
+      return;
     const token = presentedToken(req);
     if (token === undefined) {
       o.metrics.authFailures.inc({ reason: 'missing', access });

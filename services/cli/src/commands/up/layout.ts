@@ -249,6 +249,11 @@ export function apiIni(s: Setup, l: Layout): string {
 host = 127.0.0.1
 port = ${s.ports.api}
 
+[auth]
+# A trial stack on 127.0.0.1: the web app acknowledges and silences alerts without a token. Set token (the default)
+# with a tokens_file line from mmm api --create-token read,alerts-write before listening on another address.
+alerts_write = open
+
 [nats]
 url = ${hubUrls(s)}
 
