@@ -41,6 +41,12 @@ beforeAll(async () => {
   await waitFor('the run-time rule in force', async () => (await rules()).includes(RULE), 60_000, 500);
 });
 
+async function addRule(rule: Record<string, unknown> & { name: string }): Promise<void> {
+  const control = await nc.jetstream().views.kv(ALERT_BUCKETS.control, { bindOnly: true });
+  await control.put(alertKeys.rule(rule.name), JSON.stringify(rule));
+  await waitFor(`rule ${rule.name} in force`, async () => (await rules()).includes(rule.name), 60_000, 500);
+}
+
 afterAll(async () => {
   await nc?.close();
   await browser?.close();
@@ -100,6 +106,43 @@ describe('alerts in the web app', () => {
     await w.page.waitForSelector(`[data-testid="alerts-recent"] tr[data-alert-id="${id}"]`, { timeout: 60_000 });
     expect(await w.page.$(`[data-testid="alerts-firing"] tr[data-alert-id="${id}"]`)).toBeNull();
     expect(published.filter((a) => a.id === id).map((a) => a.state)).toEqual(['firing', 'resolved']);
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('a node the simulator silences fires "node silent" at its deadline on the Alerts page, and resolves when heard', async () => {
+    const QUIET = 'quiet-now';
+    const HOLD_S = 10;
+    const node = stack.sim.nodes.find((n) => n.num !== stack.sim.myNodeNum && n.batteryLevel <= 100)!;
+    const heard = () => stack.sim.setBattery(node, 80);
+    // Heard every second while the rule is added, so its first evaluation sees a node that is not silent.
+    const keepHeard = setInterval(heard, 1000);
+    try {
+      await addRule({ name: QUIET, kind: 'node_silent', nodes: [node.id], duration: HOLD_S });
+      await new Promise((r) => setTimeout(r, 3000));
+    } finally {
+      clearInterval(keepHeard);
+    }
+    const w = await open('/alerts');
+    await w.page.waitForSelector('[data-testid="alerts-firing"]');
+    heard();
+    const silencedAt = Date.now();
+    stack.sim.setSilent(node, true);
+    const ofRule = () => published.filter((a) => a.rule === QUIET && a.node_id === node.id);
+    const firing = await waitFor('node silent fires', () => ofRule().find((a) => a.state === 'firing'), 90_000, 200);
+    // Its deadline is the last packet heard plus the hold: the silence caused it, not a quiet spell before.
+    expect(firing.since).toBeGreaterThanOrEqual(silencedAt + HOLD_S * 1000 - 2000);
+    expect(firing.since).toBeLessThanOrEqual(silencedAt + HOLD_S * 1000 + 3000);
+    await w.page.waitForSelector(`[data-testid="alerts-firing"] tr[data-alert-id="${firing.id}"]`, {
+      timeout: 30_000,
+    });
+
+    stack.sim.setSilent(node, false);
+    heard();
+    await w.page.waitForSelector(`[data-testid="alerts-recent"] tr[data-alert-id="${firing.id}"]`, {
+      timeout: 60_000,
+    });
+    expect(ofRule().map((a) => a.state)).toEqual(['firing', 'resolved']);
     expect(w.errors).toEqual([]);
     await w.page.close();
   });

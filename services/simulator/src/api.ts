@@ -84,6 +84,8 @@ export interface Simulator {
   movePosition(node: number | SimNode, lat: number, lon: number): void;
   /** Sets a node's battery level (0-101, 101 = external power) and sends its device telemetry at once. */
   setBattery(node: number | SimNode, level: number): SentPacket | undefined;
+  /** Silences a node (nothing it sends reaches the gateway, replies included) or brings it back. */
+  setSilent(node: number | SimNode, silent: boolean): void;
   /** Renames a node and broadcasts its NODEINFO at once. */
   renameNode(node: number | SimNode, longName: string, shortName: string): void;
   /** Sends one live packet of a kind now (for tests that need a particular port). */

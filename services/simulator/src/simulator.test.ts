@@ -438,6 +438,33 @@ describe('live traffic', () => {
     expect(() => s.setBattery(node, 102)).toThrow(/not 0-101/);
   });
 
+  it('silences a node: nothing from it reaches the client at a high rate, until it is back', async () => {
+    const s = await sim({ nodes: 4, rate: 200 });
+    const c = await client(s);
+    await c.wantConfig(1);
+    const node = s.nodes[1]!;
+    await c.waitForPackets('traffic from the node', (p) => p.some((x) => x.from === node.num), 10_000);
+    // Paused while silencing, so no packet of the node is still on the wire when counting starts.
+    s.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    s.setSilent(node, true);
+    const silencedAt = c.packets().length;
+    s.resume();
+    // 600 more packets among 3 other senders and the gateway: the node would have sent ~150 of them.
+    await c.waitForPackets('traffic while silent', (p) => p.length >= silencedAt + 600, 20_000);
+    expect(
+      c
+        .packets()
+        .slice(silencedAt)
+        .filter((x) => x.from === node.num),
+    ).toEqual([]);
+    expect(s.setBattery(node, 50)).toBeUndefined();
+    s.setSilent(node, false);
+    expect(s.setBattery(node, 60)?.from).toBe(node.num);
+    await c.waitForPackets('the node back', (p) => p.slice(silencedAt).some((x) => x.from === node.num), 10_000);
+    expect(() => s.setSilent(s.myNodeNum, true)).toThrow(/gateway cannot be silenced/);
+  });
+
   it('injects one packet of each kind on demand', async () => {
     const s = await sim({ nodes: 6, rate: 0 });
     const c = await client(s);

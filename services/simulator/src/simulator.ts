@@ -80,6 +80,7 @@ class MeshSimulator implements Simulator {
   private batch: Map<Connection, Uint8Array[]> | undefined;
   private continuing: NodeJS.Immediate | undefined;
   private stopped = false;
+  private readonly silenced = new Set<number>();
 
   constructor(private readonly opts: SimulatorOptions) {
     this.host = opts.host ?? DEFAULTS.host;
@@ -196,6 +197,8 @@ class MeshSimulator implements Simulator {
 
   /** Sends a packet to every live client (and `also`, the client it answers), and counts it once. */
   private deliver(pkt: Mesh.MeshPacket, also?: Connection, known?: Classified): SentPacket | undefined {
+    // A silenced node is switched off or out of range: the gateway hears nothing from it, replies included.
+    if (this.silenced.has(pkt.from)) return undefined;
     const targets = [...this.conns].filter((c) => (c.live && !c.congested) || c === also);
     if (targets.length === 0) return undefined;
     const log = this.opts.debugLog ? debugLine(pkt, this.world.byNum.get(pkt.from)?.longName, this.clock()) : undefined;
@@ -366,6 +369,17 @@ class MeshSimulator implements Simulator {
     const n = this.node(node);
     n.batteryLevel = level;
     return this.emit(this.traffic.telemetry('deviceMetrics', n));
+  }
+
+  /**
+   * Silences a node (switched off, out of range) or brings it back: while silent, nothing it sends reaches the
+   * gateway, its random traffic and its replies alike. What the alerts tests use to fire and resolve "node silent".
+   */
+  setSilent(node: number | SimNode, silent: boolean): void {
+    const n = this.node(node);
+    if (n.num === this.myNodeNum) throw new SimulatorOptionsError('the gateway cannot be silenced: it is the radio');
+    if (silent) this.silenced.add(n.num);
+    else this.silenced.delete(n.num);
   }
 
   inject(kind: TrafficKind): SentPacket | undefined {
