@@ -146,4 +146,33 @@ describe('alerts in the web app', () => {
     expect(w.errors).toEqual([]);
     await w.page.close();
   });
+
+  it('an unplugged radio fires "radio disconnected" for the agent on the Alerts page, and resolves when it is back', async () => {
+    const RADIO = 'radio-now';
+    await addRule({ name: RADIO, kind: 'radio_disconnected', duration: 2 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const w = await open('/alerts');
+    await w.page.waitForSelector('[data-testid="alerts-firing"]');
+    const ofRule = () => published.filter((a) => a.rule === RADIO);
+    const unpluggedAt = Date.now();
+    stack.sim.unplug();
+    let firing: AlertEvent;
+    try {
+      firing = await waitFor('radio disconnected fires', () => ofRule().find((a) => a.state === 'firing'), 60_000, 200);
+    } finally {
+      stack.sim.plugIn();
+    }
+    expect(firing.since).toBeGreaterThanOrEqual(unpluggedAt - 1000);
+    expect(firing.site).toBe('e2e');
+    await w.page.waitForSelector(`[data-testid="alerts-firing"] tr[data-alert-id="${firing.id}"]`, {
+      timeout: 30_000,
+    });
+    // The agent reconnects with backoff; its status says connected at once, which resolves the alert.
+    await w.page.waitForSelector(`[data-testid="alerts-recent"] tr[data-alert-id="${firing.id}"]`, {
+      timeout: 90_000,
+    });
+    expect(ofRule().map((a) => a.state)).toEqual(['firing', 'resolved']);
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
 });

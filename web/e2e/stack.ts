@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Simulator, startSimulator } from '@mmm/simulator';
-import { freePort, waitFor } from '@mmm/testkit';
+import { freePortBlock, waitFor } from '@mmm/testkit';
 
 // The whole stack for browser tests: an in-process simulator (so a test can move a node) that `mmm up` treats
 // as a real radio over TCP, and `mmm up` for hub + leaf nats-server, agent, ingest, route-analysis and the API,
@@ -37,14 +37,11 @@ export async function startStack(opts: { nodes?: number; rate?: number } = {}): 
     traceRateLimitMs: 1000,
   });
   const dataDir = mkdtempSync(join(tmpdir(), 'mmm-web-e2e-'));
-  const ports = {
-    api: await freePort(),
-    nats: await freePort(),
-    leaf: await freePort(),
-    leafnode: await freePort(),
-    monitor: await freePort(),
-    ops: await freePort(),
-  };
+  // One block below the ephemeral range: mmm up derives the leaf monitor (monitor + 1) and the ops ports (base + 1…4),
+  // which an outgoing connection could otherwise take first.
+  const block = await freePortBlock(12);
+  const at = (i: number) => block[i] as number;
+  const ports = { api: at(0), nats: at(1), leaf: at(2), leafnode: at(3), monitor: at(4), ops: at(6) };
   const args = [
     MMM,
     'up',
@@ -58,7 +55,6 @@ export async function startStack(opts: { nodes?: number; rate?: number } = {}): 
     String(ports.leaf),
     '--leafnode-port',
     String(ports.leafnode),
-    // the leaf's monitor port is this + 1 and the ops ports are base..base+3: spread them so they do not collide
     '--monitor-port',
     String(ports.monitor),
     '--ops-port-base',

@@ -86,6 +86,9 @@ export interface Simulator {
   setBattery(node: number | SimNode, level: number): SentPacket | undefined;
   /** Silences a node (nothing it sends reaches the gateway, replies included) or brings it back. */
   setSilent(node: number | SimNode, silent: boolean): void;
+  /** Closes every client connection and refuses new ones until `plugIn()` (a radio rebooting or unplugged). */
+  unplug(): void;
+  plugIn(): void;
   /** Renames a node and broadcasts its NODEINFO at once. */
   renameNode(node: number | SimNode, longName: string, shortName: string): void;
   /** Sends one live packet of a kind now (for tests that need a particular port). */

@@ -465,6 +465,23 @@ describe('live traffic', () => {
     expect(() => s.setSilent(s.myNodeNum, true)).toThrow(/gateway cannot be silenced/);
   });
 
+  it('unplugs the radio: clients are disconnected and refused until it is plugged in again', async () => {
+    const s = await sim({ nodes: 4, rate: 0 });
+    const closed = (c: { socket: { closed: boolean } }) =>
+      waitFor('the connection closed', () => c.socket.closed, 5_000, 20);
+    const a = await client(s);
+    await a.wantConfig(1);
+    s.unplug();
+    await closed(a);
+    const b = await client(s);
+    await closed(b);
+    expect(s.connections()).toBe(0);
+    s.plugIn();
+    const c = await client(s);
+    await c.wantConfig(2);
+    expect(s.connections()).toBe(1);
+  });
+
   it('injects one packet of each kind on demand', async () => {
     const s = await sim({ nodes: 6, rate: 0 });
     const c = await client(s);

@@ -81,6 +81,7 @@ class MeshSimulator implements Simulator {
   private continuing: NodeJS.Immediate | undefined;
   private stopped = false;
   private readonly silenced = new Set<number>();
+  private unplugged = false;
 
   constructor(private readonly opts: SimulatorOptions) {
     this.host = opts.host ?? DEFAULTS.host;
@@ -151,7 +152,7 @@ class MeshSimulator implements Simulator {
   }
 
   private accept(socket: Socket): void {
-    if (this.stopped) {
+    if (this.stopped || this.unplugged) {
       socket.destroy();
       return;
     }
@@ -380,6 +381,19 @@ class MeshSimulator implements Simulator {
     if (n.num === this.myNodeNum) throw new SimulatorOptionsError('the gateway cannot be silenced: it is the radio');
     if (silent) this.silenced.add(n.num);
     else this.silenced.delete(n.num);
+  }
+
+  /**
+   * Unplugs the radio: every client connection is closed and new ones are closed at once, until `plugIn()`. What a
+   * radio that reboots or loses its cable looks like to an agent (the alerts tests fire "radio disconnected" with it).
+   */
+  unplug(): void {
+    this.unplugged = true;
+    for (const c of this.conns) c.close();
+  }
+
+  plugIn(): void {
+    this.unplugged = false;
   }
 
   inject(kind: TrafficKind): SentPacket | undefined {
