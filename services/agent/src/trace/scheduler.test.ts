@@ -37,8 +37,11 @@ describe('TraceScheduler', () => {
     expect(picks.map((p) => p?.trigger).slice(0, 3)).toEqual(['sweep', 'sweep', 'sweep']);
     expect(picks[3]).toBeUndefined(); // cap of 3, next cycle only after the interval
     clock.advance(H);
-    for (const n of [20, 30]) s.heard(n);
-    expect(s.next(ME)?.target).toBeDefined();
+    for (const n of [20, 30]) {
+      s.heard(n);
+      clock.advance(1000);
+    }
+    expect(s.next(ME)).toEqual({ target: 30, trigger: 'sweep' }); // a new cycle: the most recently heard first
   });
 
   it('sweeps nodes first heard during a cycle in that cycle (e.g. right after start-up)', () => {

@@ -128,7 +128,10 @@ describe('route-analysis service against a real nats-server', () => {
         return u.length > 0 ? u : undefined;
       });
       expect(live.flatMap((u) => u.links!.map(key))).toEqual([key(near)]);
-      expect(jsm).toBeDefined();
+      // Every event, the live ones included, went out to the service: nothing pending on its durable.
+      const ci = await jsm.consumers.info(streams.hub, 'route-analysis');
+      expect(ci.num_pending).toBe(0);
+      expect(ci.delivered.stream_seq).toBe((await jsm.streams.info(streams.hub)).state.last_seq);
     } finally {
       await svc.stop();
     }
