@@ -54,7 +54,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   const { log } = deps;
   const { site, agent } = settings;
   for (const w of settings.warnings) log.warn(w);
-  const nc = await connectNats({ ...settings.nats, name: `mmm-agent-${agent}` }, log);
+  const nc = await connectNats(settings.nats, log);
   const jsm = await nc.jetstreamManager();
   await ensureSiteStream(jsm, site, settings.stream, log);
   const publisher = new JetStreamPublisher(nc.jetstream(), { window: PUBLISH_WINDOW, log });
