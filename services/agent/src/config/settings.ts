@@ -8,6 +8,7 @@ import {
   parseConfig,
 } from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
+import { LEGACY_PACKET_TYPES, type LegacyPacketType } from '@mmm/schemas/legacy';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
 
 export type AgentConfig = ConfigValue<typeof agentConfigSpec>;
@@ -16,19 +17,6 @@ export type RadioTarget =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'serial'; path: string; baudRate: number }
   | { kind: 'auto'; baudRate: number };
-
-export const LEGACY_PACKET_TYPES = [
-  'text_message',
-  'position',
-  'telemetry',
-  'user_info',
-  'routing',
-  'traceroute',
-  'encrypted',
-  'other',
-  'error',
-] as const;
-export type LegacyPacketType = (typeof LEGACY_PACKET_TYPES)[number];
 
 export interface LegacyDestination {
   readonly name: string;
