@@ -11,7 +11,7 @@ export {
   validateAlertRule,
   validateAlertSilence,
 } from './alerts.js';
-export { EVENT_SCHEMAS } from './catalog.js';
+export { EVENT_CATALOG, EVENT_KINDS, EVENT_SCHEMAS, type EventOf } from './catalog.js';
 export { ContractError } from './errors.js';
 export * from './events/alert.js';
 export { SCHEMA_VERSION } from './events/common.js';
@@ -35,6 +35,8 @@ export {
   TOPOLOGY_LEASE_TTL_S,
 } from './streams.js';
 export {
+  AGENT_EVENT_KINDS,
+  type AgentEventKind,
   isPort,
   type ParsedSubject,
   PORTS,

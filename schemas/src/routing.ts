@@ -1,8 +1,8 @@
 import { alertSubjects } from './alerts.js';
+import type { MeshEvent } from './catalog.js';
 import { ContractError } from './errors.js';
 import { msgIds } from './streams.js';
 import { subjects } from './subjects.js';
-import type { MeshEvent } from './validate.js';
 
 /** The subject an event is published on, from its own fields (what a producer or a replay tool needs). */
 export function subjectOf(ev: MeshEvent): string {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContractError } from './errors.js';
 import { nodeIdFromNum, nodeNumFromId, roleName } from './nodes.js';
 import { msgIds, streams } from './streams.js';
-import { parseSubject, subjects } from './subjects.js';
+import { AGENT_EVENT_KINDS, parseSubject, subjects } from './subjects.js';
 
 describe('subjects', () => {
   it('builds and parses every kind of subject', () => {
@@ -16,6 +16,10 @@ describe('subjects', () => {
     ] as const;
     for (const [subject, parsed] of cases) expect(parseSubject(subject)).toEqual(parsed);
     expect(subjects.rx('berlin', 'gw-1', 'text')).toBe('mesh.v1.berlin.gw-1.rx.text');
+    for (const kind of AGENT_EVENT_KINDS)
+      expect(parseSubject(subjects.site('berlin', 'gw-1', kind))).toEqual({ kind, site: 'berlin', agent: 'gw-1' });
+    expect(() => subjects.site('berlin', 'gw-1', 'rx' as never)).toThrow(ContractError);
+    expect(() => parseSubject('mesh.v1.berlin.gw-1.foo')).toThrow(ContractError);
   });
 
   it('rejects unsafe tokens with a message naming the token and the character', () => {

@@ -22,8 +22,16 @@ export const PORTS = [
 ] as const;
 export type Port = (typeof PORTS)[number];
 
+/** The last token of a site subject: `rx` (followed by the port) or the kind of an agent's other events. */
 export const SITE_EVENT_KINDS = ['rx', 'nodedb', 'trace', 'status'] as const;
 export type SiteEventKind = (typeof SITE_EVENT_KINDS)[number];
+/** Site events with no port token: `mesh.v1.<site>.<agent>.<kind>`. */
+export type AgentEventKind = Exclude<SiteEventKind, 'rx'>;
+export const AGENT_EVENT_KINDS = SITE_EVENT_KINDS.filter((k): k is AgentEventKind => k !== 'rx');
+
+function isAgentEventKind(value: string | undefined): value is AgentEventKind {
+  return (AGENT_EVENT_KINDS as readonly (string | undefined)[]).includes(value);
+}
 
 export const TOPOLOGY_KINDS = ['link', 'hops', 'relay'] as const;
 export type TopologyKind = (typeof TOPOLOGY_KINDS)[number];
@@ -38,14 +46,20 @@ export const subjects = {
     if (!isPort(port)) throw new ContractError(`port ${JSON.stringify(port)} is not one of ${PORTS.join(', ')}`);
     return `${SUBJECT_ROOT}.${assertSite(site)}.${assertToken('agent id', agent)}.rx.${port}`;
   },
+  /** A site event other than a reception: `mesh.v1.<site>.<agent>.<kind>`. */
+  site(site: string, agent: string, kind: AgentEventKind): string {
+    if (!isAgentEventKind(kind))
+      throw new ContractError(`site event kind ${JSON.stringify(kind)} is not one of ${AGENT_EVENT_KINDS.join(', ')}`);
+    return `${SUBJECT_ROOT}.${assertSite(site)}.${assertToken('agent id', agent)}.${kind}`;
+  },
   nodedb(site: string, agent: string): string {
-    return `${SUBJECT_ROOT}.${assertSite(site)}.${assertToken('agent id', agent)}.nodedb`;
+    return subjects.site(site, agent, 'nodedb');
   },
   trace(site: string, agent: string): string {
-    return `${SUBJECT_ROOT}.${assertSite(site)}.${assertToken('agent id', agent)}.trace`;
+    return subjects.site(site, agent, 'trace');
   },
   status(site: string, agent: string): string {
-    return `${SUBJECT_ROOT}.${assertSite(site)}.${assertToken('agent id', agent)}.status`;
+    return subjects.site(site, agent, 'status');
   },
   topology(kind: TopologyKind): string {
     if (!(TOPOLOGY_KINDS as readonly string[]).includes(kind)) {
@@ -64,7 +78,7 @@ export const subjects = {
   rxFilter(opts: { site?: string; agent?: string; port?: Port } = {}): string {
     return `${SUBJECT_ROOT}.${opts.site ? assertSite(opts.site) : '*'}.${opts.agent ? assertToken('agent id', opts.agent) : '*'}.rx.${opts.port ?? '*'}`;
   },
-  kindFilter(kind: Exclude<SiteEventKind, 'rx'>, opts: { site?: string; agent?: string } = {}): string {
+  kindFilter(kind: AgentEventKind, opts: { site?: string; agent?: string } = {}): string {
     return `${SUBJECT_ROOT}.${opts.site ? assertSite(opts.site) : '*'}.${opts.agent ? assertToken('agent id', opts.agent) : '*'}.${kind}`;
   },
   topologyAll: `${SUBJECT_ROOT}.derived.topology.>`,
@@ -73,7 +87,7 @@ export const subjects = {
 
 export type ParsedSubject =
   | { kind: 'rx'; site: string; agent: string; port: Port }
-  | { kind: 'nodedb' | 'trace' | 'status'; site: string; agent: string }
+  | { kind: AgentEventKind; site: string; agent: string }
   | { kind: 'topology'; topology: TopologyKind }
   | { kind: 'deadletter'; service: string }
   | { kind: 'alert'; rule: string; state: 'firing' | 'resolved' };
@@ -104,8 +118,7 @@ export function parseSubject(subject: string): ParsedSubject {
       throw new ContractError(`subject ${JSON.stringify(subject)} names an unknown port ${JSON.stringify(port)}`);
     return { kind: 'rx', site, agent, port };
   }
-  if (t.length === 5 && (t[4] === 'nodedb' || t[4] === 'trace' || t[4] === 'status')) {
-    return { kind: t[4], site, agent };
-  }
+  const kind = t[4];
+  if (t.length === 5 && isAgentEventKind(kind)) return { kind, site, agent };
   throw new ContractError(`subject ${JSON.stringify(subject)} is not a known event subject`);
 }

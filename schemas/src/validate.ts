@@ -1,24 +1,12 @@
 import type { TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { AlertEvent } from './events/alert.js';
-import { DeadLetter } from './events/deadletter.js';
-import { NodeDbSnapshot, TraceOutcome } from './events/nodedb.js';
+import { EVENT_CATALOG, EVENT_KINDS, type EventKind, KIND_OF_SUBJECT, type MeshEvent } from './catalog.js';
 import { PayloadByPort } from './events/payloads.js';
 import { type Reception, ReceptionEnvelope } from './events/reception.js';
-import { AgentStatus } from './events/status.js';
-import { TopologyUpdate } from './events/topology.js';
 import type { Port } from './subjects.js';
 import { parseSubject } from './subjects.js';
 
-export type MeshEvent =
-  | Reception
-  | NodeDbSnapshot
-  | TraceOutcome
-  | AgentStatus
-  | TopologyUpdate
-  | DeadLetter
-  | AlertEvent;
-export type EventKind = MeshEvent['kind'];
+export type { EventKind, MeshEvent } from './catalog.js';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -34,14 +22,13 @@ const payloads = Object.fromEntries(
   Object.entries(PayloadByPort).map(([port, schema]) => [port, TypeCompiler.Compile(schema as TSchema)]),
 ) as unknown as Record<Port, TypeCheck<TSchema>>;
 
-const checks = {
-  nodedb: TypeCompiler.Compile(NodeDbSnapshot),
-  trace: TypeCompiler.Compile(TraceOutcome),
-  status: TypeCompiler.Compile(AgentStatus),
-  topology: TypeCompiler.Compile(TopologyUpdate),
-  deadletter: TypeCompiler.Compile(DeadLetter),
-  alert: TypeCompiler.Compile(AlertEvent),
-} as const;
+// A reception is checked as envelope, then payload by port: the error then names the payload field, not the union.
+const checks = Object.fromEntries(
+  EVENT_KINDS.filter((k) => k !== 'reception').map((k) => [
+    k,
+    TypeCompiler.Compile(EVENT_CATALOG[k].schema as TSchema),
+  ]),
+) as Record<Exclude<EventKind, 'reception'>, TypeCheck<TSchema>>;
 
 /** Validates any event by its `kind`; the error names the field (a JSON pointer) and what was expected. */
 export function validateEvent(value: unknown): Result<MeshEvent> {
@@ -59,18 +46,8 @@ export function validateEvent(value: unknown): Result<MeshEvent> {
     const err = firstError(checks[kind as keyof typeof checks], value);
     return err ? { ok: false, error: err } : { ok: true, value: value as MeshEvent };
   }
-  return { ok: false, error: `/kind: expected one of reception, ${Object.keys(checks).join(', ')}` };
+  return { ok: false, error: `/kind: expected one of ${EVENT_KINDS.join(', ')}` };
 }
-
-const SUBJECT_KIND: Record<string, EventKind> = {
-  rx: 'reception',
-  nodedb: 'nodedb',
-  trace: 'trace',
-  status: 'status',
-  topology: 'topology',
-  deadletter: 'deadletter',
-  alert: 'alert',
-};
 
 /**
  * Parses a message as consumers receive it: JSON, a valid event, and consistent with its subject
@@ -92,7 +69,7 @@ export function decodeEvent(subject: string, data: Uint8Array | string): Result<
   const res = validateEvent(json);
   if (!res.ok) return res;
   const ev = res.value;
-  if (ev.kind !== SUBJECT_KIND[parsed.kind]) {
+  if (ev.kind !== KIND_OF_SUBJECT[parsed.kind]) {
     return { ok: false, error: `/kind: ${ev.kind} published on a ${parsed.kind} subject` };
   }
   if ('site' in parsed && 'agent' in ev && (ev.site !== parsed.site || ev.agent !== parsed.agent)) {

@@ -1,4 +1,4 @@
-import { connectNats, JetStreamPublisher, type Logger } from '@mmm/common';
+import { connectNats, JetStreamPublisher, type Logger, Shutdown } from '@mmm/common';
 import { consumers, msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
 import type { NatsConnection } from 'nats';
 import type { AgentSettings } from './config/settings.js';
@@ -14,6 +14,7 @@ import { NodeDbTracker } from './nodedb/tracker.js';
 import { EventSink } from './publish/sink.js';
 import type { OpenedLink } from './radio/open.js';
 import { RadioSession } from './radio/session.js';
+import { type AgentCounters, newCounters } from './status/counters.js';
 import type { RadioInfo } from './status/radio-info.js';
 import { buildStatus } from './status/status.js';
 import { ensureSiteStream } from './streams/provision.js';
@@ -38,7 +39,7 @@ export interface AgentDeps {
 export interface RunningAgent {
   readonly nc: NatsConnection;
   readonly session: RadioSession;
-  readonly counters: Record<string, number>;
+  readonly counters: Readonly<AgentCounters>;
   readonly radio: RadioInfo;
   readonly nodedb: NodeDbTracker;
   readonly traces: TraceRunner | undefined;
@@ -49,25 +50,42 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-/** Starts the agent: site stream, radio session, decoding and publishing, node DB, status, traceroutes, legacy relays. */
+/** How long stopping waits for the publish backlog to reach the leaf before it gives up on the rest. */
+const DRAIN_MS = 5_000;
+
+/**
+ * Starts the agent: site stream, radio session, decoding and publishing, node DB, status, traceroutes, legacy relays.
+ * Each resource registers its shutdown as it is acquired (last started, first stopped), so a start that fails
+ * half-way releases what it had, the NATS connection included, and rethrows.
+ */
 export async function startAgent(settings: AgentSettings, deps: AgentDeps): Promise<RunningAgent> {
   const { log } = deps;
-  const { site, agent } = settings;
   for (const w of settings.warnings) log.warn(w);
-  const nc = await connectNats({ ...settings.nats, name: `mmm-agent-${agent}` }, log);
+  const nc = await connectNats(settings.nats, log);
+  const shutdown = new Shutdown(log);
+  shutdown.add('nats', () => nc.drain().catch(() => undefined));
+  try {
+    return await run(nc, shutdown, settings, deps);
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+}
+
+async function run(
+  nc: NatsConnection,
+  shutdown: Shutdown,
+  settings: AgentSettings,
+  deps: AgentDeps,
+): Promise<RunningAgent> {
+  const { log } = deps;
+  const { site, agent } = settings;
   const jsm = await nc.jetstreamManager();
   await ensureSiteStream(jsm, site, settings.stream, log);
   const publisher = new JetStreamPublisher(nc.jetstream(), { window: PUBLISH_WINDOW, log });
+  shutdown.add('publisher', () => publisher.close());
   const startedAt = Date.now();
-  const counters: Record<string, number> = {
-    framesRead: 0,
-    receptions: 0,
-    decodeErrors: 0,
-    nodedbSnapshots: 0,
-    statusEvents: 0,
-    traces: 0,
-    radioPauses: 0,
-  };
+  const counters = newCounters();
   const radio: RadioInfo = { channels: [] };
   const keys = new ChannelKeyring(settings.channelKeys);
   const nodedb = new NodeDbTracker();
@@ -80,10 +98,15 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
     log,
     onPressure: (paused) => {
       if (paused) {
-        counters.radioPauses!++;
+        counters.radioPauses++;
         session.pause();
       } else session.resume();
     },
+  });
+  shutdown.add('publish backlog', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sink.drain(), new Promise<void>((r) => (timer = setTimeout(r, DRAIN_MS)))]);
+    clearTimeout(timer);
   });
 
   const scheduler = new TraceScheduler({
@@ -101,7 +124,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
       case 'packet': {
         const ctx: DecodeContext = { site, agent, receivedAt, source: 'radio', keys };
         const r = receptionFromPacket(item.packet, item.raw, ctx);
-        counters.receptions!++;
+        counters.receptions++;
         sink.publish(
           subjects.rx(site, agent, r.port),
           msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, receivedAt),
@@ -173,17 +196,17 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
       void publishStatus();
     },
     onFrame: (bytes, configId) => {
-      counters.framesRead!++;
+      counters.framesRead++;
       const parsed = parseFromRadio(bytes);
       if (!parsed.ok) {
-        counters.decodeErrors!++;
+        counters.decodeErrors++;
         log.warn({ error: parsed.error, bytes: Buffer.from(bytes).toString('base64') }, 'undecodable FromRadio frame');
         return;
       }
       try {
         onItem(parsed.value, configId, Date.now());
       } catch (err) {
-        counters.decodeErrors!++;
+        counters.decodeErrors++;
         log.error({ err, kind: parsed.value.kind }, 'cannot handle a FromRadio item');
       }
     },
@@ -192,7 +215,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   function publishNodeDb(reason: NodeDbSnapshot['reason']): void {
     const takenAt = Date.now();
     nodedb.changed = false;
-    counters.nodedbSnapshots!++;
+    counters.nodedbSnapshots++;
     const snap: NodeDbSnapshot = {
       v: SCHEMA_VERSION,
       kind: 'nodedb',
@@ -215,7 +238,7 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
       log.debug({ err: (err as Error).message }, 'cannot read the site stream state');
     }
     const at = Date.now();
-    counters.statusEvents!++;
+    counters.statusEvents++;
     counters.traces = traces?.sent ?? 0;
     counters.tracesSucceeded = traces?.succeeded ?? 0;
     counters.tracesTimedOut = traces?.timedOut ?? 0;
@@ -244,6 +267,9 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
     : undefined;
 
   const timers: NodeJS.Timeout[] = [];
+  shutdown.add('timers', () => {
+    for (const t of timers) clearInterval(t);
+  });
   timers.push(setInterval(() => void publishStatus(), settings.status.intervalMs));
   timers.push(setInterval(() => configured && publishNodeDb('interval'), settings.nodedb.intervalMs));
   let lastChangeSeen = 0;
@@ -265,11 +291,19 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
   );
 
   // Relays first: a new relay's consumer starts at "new" messages, so it must exist before the radio is read.
-  const relays = settings.legacy.map(
-    (d) => new LegacyRelay({ dest: d, settings, jsm, js: nc.jetstream(), log: log.child({ destination: d.name }) }),
-  );
-  for (const r of relays) await r.start();
+  for (const d of settings.legacy) {
+    const relay = new LegacyRelay({
+      dest: d,
+      settings,
+      jsm,
+      js: nc.jetstream(),
+      log: log.child({ destination: d.name }),
+    });
+    await relay.start();
+    shutdown.add(`legacy relay ${d.name}`, () => relay.stop());
+  }
   session.start();
+  shutdown.add('radio', () => session.stop());
   if (traces) {
     // While the radio is already being read: the cache only has to be there before the first sweep.
     try {
@@ -288,10 +322,12 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
       log.warn({ err: (err as Error).message }, 'route cache not restored from the site stream; starting empty');
     }
   }
-  traces?.start();
+  if (traces) {
+    traces.start();
+    shutdown.add('traceroutes', () => traces.stop());
+  }
   void publishStatus();
 
-  let stopping: Promise<void> | undefined;
   return {
     nc,
     session,
@@ -302,15 +338,6 @@ export async function startAgent(settings: AgentSettings, deps: AgentDeps): Prom
     sink,
     publishStatus,
     publishNodeDb,
-    stop: () =>
-      (stopping ??= (async () => {
-        for (const t of timers) clearInterval(t);
-        traces?.stop();
-        await session.stop();
-        await Promise.all(relays.map((r) => r.stop()));
-        await Promise.race([sink.drain(), new Promise((r) => setTimeout(r, 5_000))]);
-        publisher.close();
-        await nc.drain().catch(() => undefined);
-      })()),
+    stop: () => shutdown.run(),
   };
 }

@@ -6,7 +6,7 @@ import {
   createLogShippers,
   createRegistry,
   type Logger,
-  natsTls,
+  natsConnectOptions,
   runService,
   Shutdown,
   serviceOptions,
@@ -40,18 +40,16 @@ function withAdminAuth(cmd: Command): Command {
 }
 
 function connectAdmin(urls: string, name: string, a: AdminAuth, log: Logger) {
-  return connectNats(
-    {
-      servers: urls.split(','),
-      name,
-      creds: a.creds,
-      user: a.user,
-      pass: a.password,
-      tls: natsTls({ tls_ca: a.tlsCa, tls_cert: a.tlsCert, tls_key: a.tlsKey }),
-      connectTimeoutMs: 10_000,
-    },
-    log,
-  );
+  const section = {
+    url: urls,
+    creds: a.creds,
+    user: a.user,
+    password: a.password,
+    tls_ca: a.tlsCa,
+    tls_cert: a.tlsCert,
+    tls_key: a.tlsKey,
+  };
+  return connectNats({ ...natsConnectOptions(section, name), connectTimeoutMs: 10_000 }, log);
 }
 
 /** The original's default was multi_agent_config.ini; we keep a shorter name. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, connectNats, JetStreamPublisher, natsTls } from '@mmm/common';
+import { ConfigError, connectNats, JetStreamPublisher, natsConnectOptions } from '@mmm/common';
 import { streams, tokenProblem } from '@mmm/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from 'nats';
@@ -77,24 +77,14 @@ function validate(cfg: ApiConfig): void {
 /** Starts the whole service: projection consumer, live hub, HTTP server. */
 export async function startApi(cfg: ApiConfig, log: Logger, opts: { listen?: boolean } = {}): Promise<ApiService> {
   validate(cfg);
+  // Before anything opens: a [nats] key that cannot work is a config error, not a leaked database handle.
+  const natsOptions = natsConnectOptions(cfg.nats, `mmm-api-${cfg.server.instance_id}`, cfg.file);
   const keys = keyMap(cfg);
   const metrics = createMetrics();
   const auth = new AuthTokens({ cfg, legacyKeys: keys, metrics, log });
   const db = openDb(cfg.database.path);
   const writer = new ProjectionWriter(db);
-  const nc = await connectNats(
-    {
-      servers: cfg.nats.url.split(',').map((s) => s.trim()),
-      name: `mmm-api-${cfg.server.instance_id}`,
-      user: cfg.nats.user,
-      pass: cfg.nats.password,
-      token: cfg.nats.token,
-      creds: cfg.nats.creds,
-      inboxPrefix: cfg.nats.inbox_prefix,
-      tls: natsTls(cfg.nats, cfg.file),
-    },
-    log,
-  );
+  const nc = await connectNats(natsOptions, log);
   // A legacy body is up to ~100 events answered together: a wide window keeps several agents' bodies in flight at once.
   const publisher = new JetStreamPublisher(nc.jetstream(), { log, window: 2048 });
   const live = new LiveHub(

@@ -1,4 +1,5 @@
 export { envName, type LoadOptions, loadConfig, parseConfig, sampleConfig } from './config/load.js';
+export { type NatsSectionValue, natsConnectOptions } from './config/nats-connect.js';
 export { logSection, natsSection } from './config/sections.js';
 export { type ConfigSpec, type ConfigValue, defineConfig, type FieldSpec, type SectionSpec } from './config/spec.js';
 export {

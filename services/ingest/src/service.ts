@@ -5,7 +5,7 @@ import {
   connectNats,
   consumeDurable,
   type Logger,
-  natsTls,
+  natsConnectOptions,
   Shutdown,
   startOpsServer,
 } from '@mmm/common';
@@ -118,19 +118,7 @@ export async function startIngest(config: IngestConfig, log: Logger): Promise<Ru
     await initStore(store, log, abort.signal);
     log.info({ store: store.kind, target: config.clickhouse.url ?? config.sqlite.path }, 'history store ready');
 
-    const nc = await connectNats(
-      {
-        servers: config.nats.url.split(',').map((s) => s.trim()),
-        name: 'mmm-ingest',
-        user: config.nats.user,
-        pass: config.nats.password,
-        token: config.nats.token,
-        creds: config.nats.creds,
-        inboxPrefix: config.nats.inbox_prefix,
-        tls: natsTls(config.nats, config.file),
-      },
-      log,
-    );
+    const nc = await connectNats(natsConnectOptions(config.nats, 'mmm-ingest', config.file), log);
     shutdown.add('nats', () => nc.drain());
     const jsm = await nc.jetstreamManager();
     const durableDlq = await ensureStreams(jsm, config, log);

@@ -1,3 +1,4 @@
+import { portOfTypeName } from '@mmm/schemas/legacy';
 import { toMs } from './format.js';
 import { any, arr, bool, num, type Obj, obj, str } from './pick.js';
 import { roleName } from './roles.js';
@@ -174,18 +175,9 @@ export function toPacket(raw: unknown, index = 0): PacketRow {
   };
 }
 
-/** Ports are the canonical type names; the original's names map onto them. */
+/** Ports are the canonical type names; the original's names (as the API answers some types) map onto them. */
 export function normalizeType(t: string): string {
-  const s = t.toLowerCase();
-  const legacy: Record<string, string> = {
-    text_message: 'text',
-    user_info: 'nodeinfo',
-    route_discovery: 'traceroute',
-    neighbor_info: 'neighborinfo',
-    map_report: 'mapreport',
-    range_test: 'rangetest',
-  };
-  return legacy[s] ?? s;
+  return portOfTypeName(t) ?? t.toLowerCase();
 }
 
 export function toReception(raw: unknown): Reception {

@@ -47,6 +47,7 @@ describe('agent configuration', () => {
     expect(s.radio).toEqual({ kind: 'tcp', host: '10.0.0.5', port: 4500 });
     expect(s.site).toBe('north');
     expect(s.nats.servers).toEqual(['nats://127.0.0.1:4333']);
+    expect(s.nats.name).toBe(`mmm-agent-${s.agent}`);
     expect(splitHostPort('radio.local:4403', 1)).toEqual({ host: 'radio.local', port: 4403 });
     expect(splitHostPort('[::1]:5000', 1)).toEqual({ host: '::1', port: 5000 });
   });

@@ -3,11 +3,12 @@ import {
   ConfigError,
   type ConfigValue,
   type JsonTcpLogConfig,
-  type NatsTlsOptions,
-  natsTls,
+  type NatsOptions,
+  natsConnectOptions,
   parseConfig,
 } from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
+import { LEGACY_PACKET_TYPES, type LegacyPacketType } from '@mmm/schemas/legacy';
 import { agentConfigSpec, DEFAULT_TCP_PORT, FIRMWARE_TRACE_MIN_S } from './spec.js';
 
 export type AgentConfig = ConfigValue<typeof agentConfigSpec>;
@@ -16,19 +17,6 @@ export type RadioTarget =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'serial'; path: string; baudRate: number }
   | { kind: 'auto'; baudRate: number };
-
-export const LEGACY_PACKET_TYPES = [
-  'text_message',
-  'position',
-  'telemetry',
-  'user_info',
-  'routing',
-  'traceroute',
-  'encrypted',
-  'other',
-  'error',
-] as const;
-export type LegacyPacketType = (typeof LEGACY_PACKET_TYPES)[number];
 
 export interface LegacyDestination {
   readonly name: string;
@@ -54,7 +42,7 @@ export interface AgentSettings {
   readonly heartbeatMs: number;
   readonly reconnectMaxMs: number;
   readonly stallTimeoutMs: number;
-  readonly nats: LeafNatsOptions;
+  readonly nats: NatsOptions;
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly nodedb: { intervalMs: number; debounceMs: number };
@@ -177,46 +165,6 @@ export function splitHostPort(value: string, defaultPort: number, file?: string)
   return { host: v, port: defaultPort };
 }
 
-/** How a radio-side publisher (the agent, the MQTT bridge) reaches its site's leaf. */
-export interface LeafNatsOptions {
-  servers: string[];
-  user?: string;
-  pass?: string;
-  token?: string;
-  creds?: string;
-  inboxPrefix?: string;
-  tls?: NatsTlsOptions;
-}
-
-/** The [nats] section of the agent's and the bridge's INI as connect options (empty URL entries dropped). */
-export function leafNatsOptions(
-  n: {
-    readonly url: string;
-    readonly user?: string;
-    readonly password?: string;
-    readonly token?: string;
-    readonly creds?: string;
-    readonly inbox_prefix?: string;
-    readonly tls_ca?: string;
-    readonly tls_cert?: string;
-    readonly tls_key?: string;
-  },
-  file?: string,
-): LeafNatsOptions {
-  return {
-    servers: n.url
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    user: n.user,
-    pass: n.password,
-    token: n.token,
-    creds: n.creds,
-    inboxPrefix: n.inbox_prefix,
-    tls: natsTls(n, file),
-  };
-}
-
 export function channelKeys(list: readonly string[], file?: string): { name: string; psk: string }[] {
   return list.map((entry) => {
     const i = entry.indexOf(':');
@@ -317,7 +265,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     heartbeatMs: cfg.meshtastic.heartbeat_interval * 1000,
     reconnectMaxMs: cfg.meshtastic.reconnect_max * 1000,
     stallTimeoutMs: cfg.meshtastic.stall_timeout * 1000,
-    nats: leafNatsOptions(cfg.nats, file),
+    nats: natsConnectOptions(cfg.nats, `mmm-agent-${agent}`, file),
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * H, maxBytes: cfg.nats.stream_max_bytes },
     nodedb: { intervalMs: cfg.nodedb.interval_minutes * 60_000, debounceMs: cfg.nodedb.change_debounce * 1000 },

@@ -8,10 +8,11 @@ import {
   streams,
   type TraceOutcome,
 } from '@mmm/schemas';
+import { legacyDataBody, legacyNodeDbBody, legacyRegisterBody, legacyRoutesBody } from '@mmm/schemas/legacy';
 import { AckPolicy, type Consumer, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import type { AgentSettings, LegacyDestination } from '../config/settings.js';
 import { backoffDelay } from '../radio/backoff.js';
-import { legacyNodeDb, legacyNodeStatus, legacyPacket, legacyRoute, routeAllowed, wantsPacket } from './format.js';
+import { nodeAllowed, routeAllowed, wantsPacket } from './format.js';
 import { postJson } from './http.js';
 
 /** A destination that failed this often in a row is probed at most this rarely. */
@@ -133,10 +134,9 @@ export class LegacyRelay {
 
   private async run(): Promise<void> {
     const { settings } = this.o;
-    const loc = { name: settings.location.name, coordinates: [settings.location.lat, settings.location.lon] };
     while (!this.stopped && !this.registered) {
       try {
-        await this.post('/api/agent/register', { agent_id: settings.agent, location: loc });
+        await this.post('/api/agent/register', legacyRegisterBody(settings.agent, settings.location));
         this.registered = true;
         this.succeeded();
       } catch (err) {
@@ -168,7 +168,7 @@ export class LegacyRelay {
         continue;
       }
       if (msgs.length === 0) continue;
-      const parts = this.partsOf(msgs, loc);
+      const parts = this.partsOf(msgs);
       while (!this.stopped && parts.some((p) => !p.done)) {
         try {
           for (const p of parts) {
@@ -191,11 +191,11 @@ export class LegacyRelay {
     }
   }
 
-  private partsOf(msgs: JsMsg[], location: unknown): Part[] {
+  private partsOf(msgs: JsMsg[]): Part[] {
     const { dest, settings } = this.o;
     const packets: Reception[] = [];
     let nodedb: NodeDbSnapshot | undefined;
-    const routes: Record<string, unknown>[] = [];
+    const routes: TraceOutcome[] = [];
     for (const m of msgs) {
       let kind: string;
       let event: unknown;
@@ -212,33 +212,19 @@ export class LegacyRelay {
       if (kind === 'rx') {
         if (wantsPacket(dest, event as Reception)) packets.push(event as Reception);
       } else if (kind === 'nodedb') nodedb = event as NodeDbSnapshot;
-      else if (kind === 'trace' && routeAllowed(dest, event as TraceOutcome))
-        routes.push(legacyRoute(event as TraceOutcome));
+      else if (kind === 'trace' && routeAllowed(dest, event as TraceOutcome)) routes.push(event as TraceOutcome);
     }
-    const now = new Date().toISOString();
+    const now = Date.now();
+    const { agent, location } = settings;
     const parts: Part[] = [];
-    if (packets.length) {
-      parts.push({
-        path: '/api/agent/data',
-        body: {
-          agent_id: settings.agent,
-          location,
-          timestamp: now,
-          packets: packets.map(legacyPacket),
-          node_status: legacyNodeStatus(packets),
-        },
-        done: false,
-      });
+    if (packets.length)
+      parts.push({ path: '/api/agent/data', body: legacyDataBody(agent, location, packets, now), done: false });
+    if (nodedb) {
+      const body = legacyNodeDbBody(agent, nodedb, (num) => nodeAllowed(dest, num));
+      parts.push({ path: '/api/agent/nodedb', body, done: false });
     }
-    if (nodedb)
-      parts.push({ path: '/api/agent/nodedb', body: legacyNodeDb(settings.agent, nodedb, dest), done: false });
-    if (routes.length) {
-      parts.push({
-        path: '/api/agent/routes',
-        body: { agent_id: settings.agent, timestamp: now, discovery_type: 'traceroute', routes },
-        done: false,
-      });
-    }
+    if (routes.length)
+      parts.push({ path: '/api/agent/routes', body: legacyRoutesBody(agent, routes, now), done: false });
     return parts;
   }
 }

@@ -70,7 +70,7 @@ export async function startMqttBridge(settings: MqttBridgeSettings, deps: MqttBr
   const { site } = settings;
   const registry = deps.registry ?? createRegistry('mqtt');
   const metrics: BridgeMetrics = createBridgeMetrics(registry);
-  const nc = await connectNats({ ...settings.nats, name: `mmm-mqtt-${site}` }, log);
+  const nc = await connectNats(settings.nats, log);
   const sources: MqttSource[] = [];
   try {
     await ensureSiteStream(await nc.jetstreamManager(), site, settings.stream, log);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, parseConfig } from '@mmm/common';
+import { ConfigError, type ConfigValue, type NatsOptions, natsConnectOptions, parseConfig } from '@mmm/common';
 import { assertSite, assertToken } from '@mmm/schemas';
-import { channelKeys, type LeafNatsOptions, leafNatsOptions } from '../config/settings.js';
+import { channelKeys } from '../config/settings.js';
 import { mqttConfigSpec } from './spec.js';
 
 export type MqttConfig = ConfigValue<typeof mqttConfigSpec>;
@@ -28,7 +28,7 @@ export interface BrokerSettings {
 export interface MqttBridgeSettings {
   readonly file?: string;
   readonly site: string;
-  readonly nats: LeafNatsOptions;
+  readonly nats: NatsOptions;
   readonly maxBacklog: number;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly channelKeys: { name: string; psk: string }[];
@@ -111,7 +111,7 @@ export function resolveMqttSettings(cfg: MqttConfig): MqttBridgeSettings {
   return {
     file,
     site,
-    nats: leafNatsOptions(cfg.nats, file),
+    nats: natsConnectOptions(cfg.nats, `mmm-mqtt-${site}`, file),
     maxBacklog: cfg.nats.max_backlog,
     stream: { maxAgeMs: cfg.nats.stream_max_age * 3_600_000, maxBytes: cfg.nats.stream_max_bytes },
     channelKeys: channelKeys(cfg.meshtastic.channel_keys, file),

@@ -1,4 +1,4 @@
-import { bindOrEnsureStream, connectNats, consumeDurable, type Logger, natsTls } from '@mmm/common';
+import { bindOrEnsureStream, connectNats, consumeDurable, type Logger, natsConnectOptions } from '@mmm/common';
 import {
   ALERT_BUCKETS,
   ALERTS_STREAM,
@@ -61,19 +61,7 @@ export function webhooksFromConfig(cfg: AlertsConfig): Webhook[] {
 }
 
 export async function startAlerts(cfg: AlertsConfig, opts: AlertsOptions): Promise<RunningAlerts> {
-  const nc = await connectNats(
-    {
-      servers: cfg.nats.url.split(',').map((s) => s.trim()),
-      name: 'mmm-alerts',
-      user: cfg.nats.user,
-      pass: cfg.nats.password,
-      token: cfg.nats.token,
-      creds: cfg.nats.creds,
-      inboxPrefix: cfg.nats.inbox_prefix,
-      tls: natsTls(cfg.nats, cfg.file),
-    },
-    opts.log,
-  );
+  const nc = await connectNats(natsConnectOptions(cfg.nats, 'mmm-alerts', cfg.file), opts.log);
   try {
     return await run(nc, cfg, opts);
   } catch (err) {

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { connectNats } from '@mmm/common';
+import { connectNats, natsConnectOptions } from '@mmm/common';
 import type { Command } from 'commander';
 import { OriginalDbError, openOriginal, TABLE_ORDER } from './original.js';
 import { DEFAULT_IMPORT_BATCH, importOriginal } from './run.js';
@@ -38,7 +38,7 @@ export function registerImport(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const nc = await connectNats({ servers: o.hub.split(','), name: 'mmm-import-original', creds: o.creds });
+      const nc = await connectNats(natsConnectOptions({ url: o.hub, creds: o.creds }, 'mmm-import-original'));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);

@@ -10,7 +10,8 @@ import {
   SCHEMA_VERSION,
   type TraceOutcome,
 } from '@mmm/schemas';
-import { hwModelNum, PORT_BY_TYPE, roleNum } from '../rest/format.js';
+import { camelCase, macToBase64, portOfLegacyType } from '@mmm/schemas/legacy';
+import { hwModelNum, roleNum } from '../rest/format.js';
 
 /** A legacy body field that cannot be turned into a contract event; the message names the field. */
 export class LegacyBodyError extends Error {
@@ -20,6 +21,8 @@ export class LegacyBodyError extends Error {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const fin = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const uint = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff ? v : undefined;
 
 /** The original sends Python isoformat() ("…+00:00", microseconds); accepts epoch seconds/ms too. */
 export function parseTime(v: unknown, field: string): number {
@@ -45,31 +48,13 @@ export function nodeNum(v: unknown, field: string): number {
   throw new LegacyBodyError(`${field}: expected a node id like !a1b2c3d4, got ${JSON.stringify(v)?.slice(0, 60)}`);
 }
 
-const PORTS_OF_TYPES: Record<string, Port> = {
-  ...PORT_BY_TYPE,
-  position: 'position',
-  telemetry: 'telemetry',
-  routing: 'routing',
-  traceroute: 'traceroute',
-  encrypted: 'encrypted',
-  other: 'other',
-};
-
-const camel = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 function camelMetrics(v: unknown): Record<string, number | boolean | string | null> | undefined {
   if (!isObj(v)) return undefined;
   const out: Record<string, number | boolean | string | null> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string' || x === null) out[camel(k)] = x;
+    if (typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string' || x === null) out[camelCase(k)] = x;
   }
   return out;
-}
-
-function macToB64(mac: unknown): string | undefined {
-  if (typeof mac !== 'string') return undefined;
-  const hex = mac.replace(/[:-]/g, '');
-  if (/^[0-9a-fA-F]{12}$/.test(hex)) return Buffer.from(hex, 'hex').toString('base64');
-  return /^[A-Za-z0-9+/]*={0,2}$/.test(mac) ? mac : undefined;
 }
 
 /** The original's user fields (snake_case from packets, camelCase from nodedb) as meshtastic.User JSON. */
@@ -81,7 +66,7 @@ export function userFrom(u: Obj): Obj {
   const short = u.shortName ?? u.short_name;
   if (typeof long === 'string') out.longName = long;
   if (typeof short === 'string') out.shortName = short;
-  const mac = macToB64(u.macaddr);
+  const mac = macToBase64(u.macaddr);
   if (mac) out.macaddr = mac;
   const hw = u.hwModel ?? u.hw_model;
   if (typeof hw === 'number' && Number.isInteger(hw)) out.hwModel = hw;
@@ -96,6 +81,15 @@ export function userFrom(u: Obj): Obj {
   if (typeof lic === 'boolean') out.isLicensed = lic;
   return out;
 }
+
+function nodeList(v: unknown, field: string): number[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((r) => (typeof r === 'string' || typeof r === 'number' ? [nodeNum(r, field)] : []));
+}
+
+/** RouteDiscovery SNRs (dB × 4, −128 unknown) from dB. */
+const snrQuarters = (v: unknown): number[] =>
+  Array.isArray(v) ? v.map((s) => (typeof s === 'number' && Number.isFinite(s) ? Math.round(s * 4) : -128)) : [];
 
 function positionFrom(p: Obj): Obj {
   const out: Obj = {};
@@ -114,7 +108,7 @@ function positionFrom(p: Obj): Obj {
   return out;
 }
 
-function payloadFor(port: Port, raw: unknown, channel: number): Obj {
+function payloadFor(port: Port, raw: unknown, channel: number, portnum: number | undefined): Obj {
   const p = isObj(raw) ? raw : {};
   switch (port) {
     case 'text':
@@ -125,7 +119,7 @@ function payloadFor(port: Port, raw: unknown, channel: number): Obj {
       const out: Obj = {};
       for (const [k, v] of Object.entries(p)) {
         const m = camelMetrics(v);
-        if (m) out[camel(k)] = m;
+        if (m) out[camelCase(k)] = m;
       }
       return out;
     }
@@ -135,17 +129,19 @@ function payloadFor(port: Port, raw: unknown, channel: number): Obj {
       const e = p.error_reason ?? p.errorReason;
       return typeof e === 'number' && Number.isInteger(e) ? { errorReason: e } : {};
     }
-    case 'traceroute': {
-      const route = Array.isArray(p.route)
-        ? p.route.flatMap((r) => (typeof r === 'string' || typeof r === 'number' ? [nodeNum(r, 'payload.route')] : []))
-        : [];
-      return { route, snrTowards: [], routeBack: [], snrBack: [] };
-    }
+    case 'traceroute':
+      // The original sent `route` only; our agent adds the way back and the SNRs in dB (null: unknown).
+      return {
+        route: nodeList(p.route, 'payload.route'),
+        snrTowards: snrQuarters(p.snr_towards),
+        routeBack: nodeList(p.route_back, 'payload.route_back'),
+        snrBack: snrQuarters(p.snr_back),
+      };
     case 'encrypted':
       return { channelHash: channel, reason: 'the legacy agent could not decode it' };
     default:
       // The original forwarded the decoded dict it did not understand; keep it, bytes are not available.
-      return { portnum: fin(p.portnum) ?? 0, bytes: '', legacy: raw ?? null };
+      return { portnum: fin(p.portnum) ?? portnum ?? 0, bytes: '', legacy: raw ?? null };
   }
 }
 
@@ -153,8 +149,7 @@ function payloadFor(port: Port, raw: unknown, channel: number): Obj {
 export function receptionFromLegacy(site: string, agent: string, pkt: unknown, index: number): Reception {
   const f = `packets[${index}]`;
   if (!isObj(pkt)) throw new LegacyBodyError(`${f}: expected an object`);
-  const type = typeof pkt.type === 'string' ? pkt.type : 'other';
-  const port = PORTS_OF_TYPES[type] ?? 'other';
+  const port = portOfLegacyType(pkt.type);
   const receivedAt = parseTime(pkt.timestamp, `${f}.timestamp`);
   const from = nodeNum(pkt.from_node, `${f}.from_node`);
   const to = pkt.to_node === undefined || pkt.to_node === null ? 0xffffffff : nodeNum(pkt.to_node, `${f}.to_node`);
@@ -164,8 +159,9 @@ export function receptionFromLegacy(site: string, agent: string, pkt: unknown, i
   }
   const channel =
     typeof pkt.channel === 'number' && Number.isInteger(pkt.channel) && pkt.channel >= 0 ? pkt.channel : 0;
-  const hopLimit =
-    typeof pkt.hop_limit === 'number' && Number.isInteger(pkt.hop_limit) && pkt.hop_limit >= 0 ? pkt.hop_limit : 0;
+  const hopLimit = uint(pkt.hop_limit) ?? 0;
+  // The original sent no hop_start; our agent does, and hops = hop_start − hop_limit needs it.
+  const hopStart = uint(pkt.hop_start) ?? 0;
   const ev = {
     v: SCHEMA_VERSION,
     kind: 'reception',
@@ -182,7 +178,7 @@ export function receptionFromLegacy(site: string, agent: string, pkt: unknown, i
       rxTime: Math.floor(receivedAt / 1000),
       rxSnr: fin(pkt.snr) ?? 0,
       rxRssi: Math.round(fin(pkt.rssi) ?? 0),
-      hopStart: 0,
+      hopStart,
       hopLimit,
       relayNode: 0,
       nextHop: 0,
@@ -192,7 +188,7 @@ export function receptionFromLegacy(site: string, agent: string, pkt: unknown, i
       pkiEncrypted: false,
     },
     encryption: port === 'encrypted' ? 'undecryptable' : 'none',
-    payload: payloadFor(port, pkt.payload, channel),
+    payload: payloadFor(port, pkt.payload, channel, uint(pkt.portnum)),
   } as Reception;
   try {
     return assertEvent(ev);

@@ -7,6 +7,7 @@ import {
   type TopologyUpdate,
   type TraceOutcome,
 } from '@mmm/schemas';
+import { macFromBase64 } from '@mmm/schemas/legacy';
 import type { Db } from '../store/db.js';
 import { agentKey, type Changes } from './changes.js';
 
@@ -60,12 +61,6 @@ const PATCH_COLS = [
   'modem_preset',
 ] as const;
 
-function b64ToMac(b64: unknown): string | null {
-  if (typeof b64 !== 'string' || b64 === '') return null;
-  const bytes = Buffer.from(b64, 'base64');
-  return bytes.length === 6 ? [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':') : null;
-}
-
 function positionPatch(p: Record<string, unknown> | undefined, at: number): NodePatch {
   if (!p) return {};
   const lat = num(p.latitude) ?? (num(p.latitudeI) !== null ? (p.latitudeI as number) / 1e7 : null);
@@ -80,7 +75,7 @@ function userPatch(u: Record<string, unknown> | undefined): NodePatch {
   return {
     short_name: typeof u.shortName === 'string' ? u.shortName : null,
     long_name: typeof u.longName === 'string' ? u.longName : null,
-    macaddr: b64ToMac(u.macaddr),
+    macaddr: macFromBase64(u.macaddr),
     hw_model: num(u.hwModel),
     hw_model_name: typeof u.hwModelName === 'string' ? u.hwModelName : null,
     // CLIENT (0) is the protobuf default and absent on the wire: a user without a role is a CLIENT.

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { VERSION } from '@mmm/common';
+import { typeNameOfPort } from '@mmm/schemas/legacy';
 import { Type } from '@sinclair/typebox';
 import type { RestContext } from './context.js';
-import { typeOfPort } from './format.js';
 import { token } from './params.js';
 import { ACTIVE_MS, HOUR_MS } from './rows.js';
 
@@ -49,7 +49,7 @@ export const miscRoutes =
             total: c('SELECT count(*) AS c FROM nodes'),
             active: c('SELECT count(*) AS c FROM nodes WHERE last_heard >= ?', now - ACTIVE_MS),
           },
-          packet_types: types.map((t) => ({ type: typeOfPort(t.port), count: t.count })),
+          packet_types: types.map((t) => ({ type: typeNameOfPort(t.port), count: t.count })),
         };
       },
     );

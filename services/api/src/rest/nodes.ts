@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { nodeIdFromNum } from '@mmm/schemas';
+import { legacyPayload } from '@mmm/schemas/legacy';
 import { Type } from '@sinclair/typebox';
 import type { RestContext } from './context.js';
-import { display, iso, legacyPayload } from './format.js';
+import { display, iso } from './format.js';
 import {
   agentFilter,
   HOUR,

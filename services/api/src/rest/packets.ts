@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { isPort, nodeIdFromNum, PORTS, type Port } from '@mmm/schemas';
+import { nodeIdFromNum, type Port } from '@mmm/schemas';
+import { portOfTypeName, TYPE_NAMES } from '@mmm/schemas/legacy';
 import { Type } from '@sinclair/typebox';
 import type { RestContext } from './context.js';
-import { iso, PORT_BY_TYPE } from './format.js';
+import { iso } from './format.js';
 import {
   agentFilter,
   HOUR,
@@ -17,7 +18,7 @@ import {
 } from './params.js';
 import { packetRows, withLocations } from './rows.js';
 
-export const TYPES = [...new Set([...Object.keys(PORT_BY_TYPE), ...PORTS, 'position', 'telemetry'])];
+export const TYPES = TYPE_NAMES;
 
 /** The filters of /api/packets, shared with its exports so both accept the same query. */
 export const PACKET_FILTER_FIELDS = {
@@ -36,8 +37,8 @@ export const PACKET_FILTER_FIELDS = {
 
 export function portsOfType(type: string | undefined): Port[] | undefined {
   if (!type || type === 'all') return undefined;
-  const p = PORT_BY_TYPE[type] ?? type;
-  return isPort(p) ? [p] : [];
+  const p = portOfTypeName(type);
+  return p ? [p] : [];
 }
 
 export const PacketItem = Type.Object(

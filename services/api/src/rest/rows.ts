@@ -1,6 +1,7 @@
-import { nodeIdFromNum } from '@mmm/schemas';
+import { nodeIdFromNum, type Port } from '@mmm/schemas';
+import { nodeRef, typeNameOfPort } from '@mmm/schemas/legacy';
 import type { Db } from '../store/db.js';
-import { display, hwModelName, iso, legacyPayload, nodeRef, roleLabel, typeOfPort } from './format.js';
+import { display, hwModelName, iso, packetPayload, roleLabel } from './format.js';
 
 export const HOUR_MS = 3_600_000;
 /** "Active" = heard on the radio within this window (the original's definition of the window, on the right clock). */
@@ -315,7 +316,7 @@ export function packetRows(db: Db, rows: ReceptionDbRow[]): Json[] {
     const t = side(r.to_num);
     let payload: unknown = null;
     try {
-      payload = r.payload ? legacyPayload(r.port, JSON.parse(r.payload) as Record<string, unknown>) : null;
+      payload = r.payload ? packetPayload(r.port as Port, JSON.parse(r.payload) as Record<string, unknown>) : null;
     } catch {
       payload = null;
     }
@@ -336,7 +337,7 @@ export function packetRows(db: Db, rows: ReceptionDbRow[]): Json[] {
       to_hw_model: t.hw,
       to_role: t.role,
       to_hops: t.hops,
-      type: typeOfPort(r.port),
+      type: typeNameOfPort(r.port),
       port: r.port,
       packet_id: r.packet_id,
       channel: r.channel,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { bindOrEnsureStream, connectNats, type Logger, natsTls } from '@mmm/common';
+import { bindOrEnsureStream, connectNats, type Logger, natsConnectOptions } from '@mmm/common';
 import { DUPLICATE_WINDOW_MS, streams } from '@mmm/schemas';
 import { DiscardPolicy, type JetStreamManager, type NatsConnection, nanos, RetentionPolicy, StorageType } from 'nats';
 import type { RouteAnalysisConfig } from '../config.js';
@@ -46,19 +46,7 @@ export async function startRouteAnalysis(
   opts: RouteAnalysisOptions,
 ): Promise<RunningRouteAnalysis> {
   const { log } = opts;
-  const nc = await connectNats(
-    {
-      servers: cfg.nats.url.split(',').map((s) => s.trim()),
-      name: 'mmm-route-analysis',
-      user: cfg.nats.user,
-      pass: cfg.nats.password,
-      token: cfg.nats.token,
-      creds: cfg.nats.creds,
-      inboxPrefix: cfg.nats.inbox_prefix,
-      tls: natsTls(cfg.nats, cfg.file),
-    },
-    log,
-  );
+  const nc = await connectNats(natsConnectOptions(cfg.nats, 'mmm-route-analysis', cfg.file), log);
   try {
     return await supervise(nc, cfg, opts);
   } catch (err) {
