@@ -13,6 +13,8 @@ export const streams = {
     return `MESH_${assertSite(site)}`;
   },
   hub: 'MESH',
+  /** JetStream domain of the hub (nats-server `jetstream { domain: hub }`), as every config the project writes sets it. */
+  hubDomain: 'hub',
   derived: 'MESH_DERIVED',
   deadLetters: 'MESH_DLQ',
   /** JetStream domain of a site's leaf server. */

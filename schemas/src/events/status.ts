@@ -47,7 +47,17 @@ export const AgentStatus = Closed(
         inFlight: Type.Integer({ minimum: 0, description: 'Publishes awaiting a JetStream ack' }),
         streamMessages: Type.Integer({ minimum: 0, description: 'Messages held by the site stream' }),
         streamBytes: Type.Integer({ minimum: 0 }),
-        hubConnected: Type.Optional(Type.Boolean()),
+        hubConnected: Type.Optional(
+          Type.Boolean({
+            description: "The hub answered through the leaf's link (absent: not asked, [nats] hub_domain empty)",
+          }),
+        ),
+        hubBacklog: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: "Site-stream messages the hub's sourcing has still to take (absent while it is not sourcing)",
+          }),
+        ),
       },
       { additionalProperties: true },
     ),

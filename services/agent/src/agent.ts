@@ -15,6 +15,7 @@ import { EventSink } from './publish/sink.js';
 import type { OpenedLink } from './radio/open.js';
 import { RadioSession } from './radio/session.js';
 import { type AgentCounters, newCounters } from './status/counters.js';
+import { readHubLink } from './status/hub-link.js';
 import type { RadioInfo } from './status/radio-info.js';
 import { buildStatus } from './status/status.js';
 import { ensureSiteStream } from './streams/provision.js';
@@ -237,6 +238,7 @@ async function run(
     } catch (err) {
       log.debug({ err: (err as Error).message }, 'cannot read the site stream state');
     }
+    const hub = settings.hubDomain ? await readHubLink(nc, settings.hubDomain, site) : undefined;
     const at = Date.now();
     counters.statusEvents++;
     counters.traces = traces?.sent ?? 0;
@@ -245,7 +247,17 @@ async function run(
     counters.publishRetries = publisher.retries;
     counters.radioFramesDebugBytes = session.debugBytes;
     const status = buildStatus(
-      { settings, startedAt, session, radio, inFlight: publisher.pending, stream, counters },
+      {
+        settings,
+        startedAt,
+        session,
+        radio,
+        inFlight: publisher.pending,
+        stream,
+        counters,
+        hubConnected: hub?.connected,
+        hubBacklog: hub?.backlog,
+      },
       at,
     );
     sink.publish(subjects.status(site, agent), msgIds.status(site, agent, at), status);

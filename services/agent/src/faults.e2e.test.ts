@@ -1,4 +1,4 @@
-import { type Reception, subjects } from '@mmm/schemas';
+import { type AgentStatus, type Reception, subjects } from '@mmm/schemas';
 import { packetKey, type Simulator, startSimulator } from '@mmm/simulator';
 import { waitFor } from '@mmm/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,26 +42,47 @@ describe('faults', () => {
     sims = [];
   });
 
-  it('hub killed with -9 for 30 s at 50 packets/s: everything arrives exactly once after it returns', async () => {
+  it('hub killed with -9 for 30 s at 50 packets/s: everything arrives exactly once after it returns, and status events say the hub link was down', async () => {
     stack = await startStack();
     const sim = await startSimulator({ seed: 11, nodes: 16, rate: 50 });
     sims.push(sim);
-    agent = await startAgent(settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port })), {
-      log: quietLog(),
-    });
+    agent = await startAgent(
+      settingsFrom(agentIni({ leafUrl: stack.leafUrl, simPort: sim.port, extra: '[status]\ninterval = 1\n' })),
+      { log: quietLog() },
+    );
+    // Status events as the leaf holds them (the hub is down for part of the test).
+    const statuses: { at: number; hubConnected?: boolean; hubBacklog?: number }[] = [];
+    const sub = agent.nc.subscribe(subjects.status('site1', 'agent1'));
+    void (async () => {
+      for await (const m of sub) {
+        const st = m.json<AgentStatus>();
+        statuses.push({ at: st.at, hubConnected: st.buffer.hubConnected, hubBacklog: st.buffer.hubBacklog });
+      }
+    })();
     await waitFor('some packets on the hub', async () => (await hubRx(stack!)).count > 50, 20_000, 250);
+    await waitFor('a status with the hub linked and caught up', () =>
+      statuses.some((s) => s.hubConnected === true && s.hubBacklog === 0),
+    );
     const hub = stack.hubAndLeaves.hub;
     await hub.kill('SIGKILL');
     const sentAtKill = sim.sent.count;
     const killedAt = Date.now();
     await waitFor('the 30 s outage to pass', () => Date.now() - killedAt >= HUB_DOWN_MS, HUB_DOWN_MS + 5_000, 200);
     expect(sim.sent.count - sentAtKill).toBeGreaterThan(500); // traffic kept flowing into the leaf meanwhile
+    const during = statuses.filter((s) => s.at > killedAt + 1000);
+    expect(during.length).toBeGreaterThan(10);
+    expect(during.every((s) => s.hubConnected === false && s.hubBacklog === undefined)).toBe(true);
+    const restartedAt = Date.now();
     await hub.restart();
     sim.pause();
     const got = await everythingArrived(stack, sim, 60_000);
     expect(got.count).toBe(sim.sent.count); // 0 duplicated
     expect(got.keys).toEqual(sim.sent.ids); // 0 lost
     expect(got.msgIds.size).toBe(got.count);
+    await waitFor('a status with the hub linked and caught up again', () =>
+      statuses.some((s) => s.at > restartedAt && s.hubConnected === true && s.hubBacklog === 0),
+    );
+    sub.unsubscribe();
   }, 150_000);
 
   it('reconnects within 5 s when the simulator restarts under it, and carries on', async () => {

@@ -86,7 +86,7 @@ describe('mappers from the API shapes in docs/api.md', () => {
       agent_id: 'gw-1',
       health: {
         radio: { state: 'connected', transport: 'tcp', reconnects: 2 },
-        buffer: { in_flight: 3, stream_messages: 120, stream_bytes: 9000, hub_connected: true },
+        buffer: { in_flight: 3, stream_messages: 120, stream_bytes: 9000, hub_connected: true, hub_backlog: 7 },
         last_sync: '2026-11-27T19:40:00.000Z',
       },
     });
@@ -94,6 +94,7 @@ describe('mappers from the API shapes in docs/api.md', () => {
       bufferDepth: 120,
       inFlight: 3,
       hubConnected: true,
+      hubBacklog: 7,
       lastSync: Date.UTC(2026, 10, 27, 19, 40),
       radioState: 'connected',
       transport: 'tcp',

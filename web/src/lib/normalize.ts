@@ -383,6 +383,7 @@ export function toAgentHealth(raw: unknown): AgentHealth {
     bufferDepth: num(buffer, 'stream_messages', 'streamMessages'),
     inFlight: num(buffer, 'in_flight', 'inFlight'),
     hubConnected: bool(buffer, 'hub_connected', 'hubConnected'),
+    hubBacklog: num(buffer, 'hub_backlog', 'hubBacklog'),
     lastSync: time(h, 'last_sync', 'lastSync'),
     radioState: str(radio, 'state') ?? str(o, 'radio_state'),
     transport: str(radio, 'transport'),

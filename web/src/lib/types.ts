@@ -161,6 +161,8 @@ export interface AgentHealth {
   readonly bufferDepth: number | null;
   readonly inFlight: number | null;
   readonly hubConnected: boolean | null;
+  /** Site-stream messages the hub has still to take (null: not asked, or the hub is not sourcing now). */
+  readonly hubBacklog: number | null;
   readonly lastSync: number | null;
   readonly radioState: string | null;
   readonly transport: string | null;

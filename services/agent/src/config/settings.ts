@@ -44,6 +44,8 @@ export interface AgentSettings {
   readonly stallTimeoutMs: number;
   readonly nats: NatsOptions;
   readonly maxBacklog: number;
+  /** The hub's JetStream domain, asked for the sourcing of the site stream; undefined = not asked. */
+  readonly hubDomain: string | undefined;
   readonly stream: { maxAgeMs: number; maxBytes: number };
   readonly nodedb: { intervalMs: number; debounceMs: number };
   readonly status: { intervalMs: number; opsPort?: number };
@@ -267,6 +269,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     stallTimeoutMs: cfg.meshtastic.stall_timeout * 1000,
     nats: natsConnectOptions(cfg.nats, `mmm-agent-${agent}`, file),
     maxBacklog: cfg.nats.max_backlog,
+    hubDomain: cfg.nats.hub_domain.trim() || undefined,
     stream: { maxAgeMs: cfg.nats.stream_max_age * H, maxBytes: cfg.nats.stream_max_bytes },
     nodedb: { intervalMs: cfg.nodedb.interval_minutes * 60_000, debounceMs: cfg.nodedb.change_debounce * 1000 },
     status: { intervalMs: cfg.status.interval * 1000, opsPort: cfg.status.ops_port },

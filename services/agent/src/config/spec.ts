@@ -116,6 +116,12 @@ export const agentConfigSpec = defineConfig({
           default: 'site1',
           description: "Site id: the leaf's JetStream domain and the subject token",
         },
+        hub_domain: {
+          type: 'string',
+          default: 'hub',
+          description:
+            "The hub's JetStream domain: status events say whether the hub answers through the leaf and how many of the site stream's messages its sourcing has still to take; empty = do not ask",
+        },
         max_backlog: {
           type: 'int',
           default: 256,

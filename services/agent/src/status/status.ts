@@ -12,6 +12,7 @@ export interface StatusInputs {
   inFlight: number;
   stream: { messages: number; bytes: number };
   hubConnected?: boolean;
+  hubBacklog?: number;
   counters: Record<string, number>;
 }
 
@@ -47,6 +48,7 @@ export function buildStatus(i: StatusInputs, at = Date.now()): AgentStatus {
       streamMessages: i.stream.messages,
       streamBytes: i.stream.bytes,
       ...opt('hubConnected', i.hubConnected),
+      ...opt('hubBacklog', i.hubBacklog),
     },
     counters: Object.fromEntries(Object.entries(i.counters).map(([k, v]) => [k, Math.max(0, Math.floor(v))])),
   };

@@ -150,7 +150,13 @@ interface StatusJson {
     myNodeNum?: number;
     firmwareVersion?: string;
   };
-  buffer?: { inFlight: number; streamMessages: number; streamBytes: number; hubConnected?: boolean };
+  buffer?: {
+    inFlight: number;
+    streamMessages: number;
+    streamBytes: number;
+    hubConnected?: boolean;
+    hubBacklog?: number;
+  };
   counters?: Record<string, number>;
 }
 
@@ -176,6 +182,7 @@ function healthOf(s: StatusJson) {
           stream_messages: s.buffer.streamMessages,
           stream_bytes: s.buffer.streamBytes,
           hub_connected: s.buffer.hubConnected ?? null,
+          hub_backlog: s.buffer.hubBacklog ?? null,
         }
       : null,
     last_sync: iso(s.at),

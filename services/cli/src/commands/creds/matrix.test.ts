@@ -118,8 +118,9 @@ async function runLink(a: Action): Promise<Verdict> {
   const admin = (await login('admin', ports.hub)).nc;
   const [from, to] = a.op === 'pub' ? [siteAdmin, admin] : [admin, siteAdmin];
   const marker = a.op === 'pub' ? `mesh.v1.${E.site}.marker.status` : `$JS.FC.${streams.site(E.site)}.marker.x`;
-  // The leaf maps its domain's API (`$JS.<site>.API.>`) onto its own `$JS.API.>` as requests come in.
-  const arrives = a.op === 'pub' ? subject : subject.replace(/^\$JS\.[^.]+\.API\./, '$JS.API.');
+  // Each server maps its domain's API (`$JS.<site>.API.>` on the leaf, `$JS.hub.API.>` on the hub) onto its own
+  // `$JS.API.>` as requests come in.
+  const arrives = subject.replace(/^\$JS\.[^.]+\.API\./, '$JS.API.');
   const got = new Set<string>();
   const subs = [to.subscribe(arrives), to.subscribe(marker)];
   for (const s of subs)
@@ -240,6 +241,7 @@ describe('who may do what', () => {
       'ack-foreign': false,
       'inbox-other-leaf': false,
       'inbox-all-leaf': false,
+      'hub-sourcing': true,
     });
     expectCells('consumer-public', {
       'live-nodedb': true,
@@ -262,6 +264,10 @@ describe('who may do what', () => {
       'link-other': false,
       'link-sourced-other': false,
       'link-stream-api': false,
+      'link-hub-info': true,
+      'link-hub-api': false,
+      'link-inbox-own': true,
+      'link-inbox-other': false,
     });
     for (const p of PROFILES.filter((x) => x.place === 'hub' && x.permissions)) {
       expectCells(p.id, {

@@ -209,6 +209,13 @@ export const ACTIONS: readonly Action[] = [
     subject: () => `_INBOX_${E.site}.${E.otherAgent}.>`,
   },
   { id: 'inbox-all-leaf', label: 'read every inbox', place: 'leaf', op: 'sub', subject: () => '_INBOX.>' },
+  {
+    id: 'hub-sourcing',
+    label: 'ask the hub how far its sourcing is',
+    place: 'leaf',
+    op: 'pub',
+    subject: () => `$JS.${streams.hubDomain}.API.STREAM.INFO.${streams.hub}`,
+  },
   // On the hub.
   { id: 'live-text', label: 'live text messages', place: 'hub', op: 'sub', subject: () => 'mesh.v1.*.*.rx.text' },
   {
@@ -344,6 +351,35 @@ export const ACTIONS: readonly Action[] = [
     place: 'link',
     op: 'sub',
     subject: () => `$JS.${E.site}.API.CONSUMER.CREATE.${siteStream}`,
+  },
+  {
+    id: 'link-hub-info',
+    label: "carry an agent's question about the hub's sourcing",
+    place: 'link',
+    op: 'pub',
+    subject: () => `$JS.${streams.hubDomain}.API.STREAM.INFO.${streams.hub}`,
+  },
+  {
+    id: 'link-hub-api',
+    label: "carry other requests to the hub's JetStream API",
+    place: 'link',
+    op: 'pub',
+    subject: () => `$JS.${streams.hubDomain}.API.STREAM.DELETE.${streams.hub}`,
+    destructive: true,
+  },
+  {
+    id: 'link-inbox-own',
+    label: `pass replies to ${E.site}'s agents`,
+    place: 'link',
+    op: 'sub',
+    subject: () => `_INBOX_${E.site}.${E.agent}.probe`,
+  },
+  {
+    id: 'link-inbox-other',
+    label: `pass replies to ${E.otherSite}'s agents`,
+    place: 'link',
+    op: 'sub',
+    subject: () => `_INBOX_${E.otherSite}.${E.otherSiteAgent}.probe`,
   },
   {
     id: 'link-stream-api',

@@ -67,6 +67,8 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
     `${own}.>`,
     `${API}.INFO`,
     `${API}.STREAM.INFO.${stream}`,
+    // Through the leaf's link: the hub's view of its source of this site (status events' hubConnected, hubBacklog).
+    hubStreamInfo(),
     createPinned(stream, restore, subjects.trace(site, agent)),
     `${API}.CONSUMER.INFO.${stream}.${restore}`,
     `${API}.CONSUMER.MSG.NEXT.${stream}.${restore}`,
@@ -273,12 +275,22 @@ export function sourcingDeliverPrefix(site: string): string {
 export function leafnodePermissions(site: string): Permissions {
   const stream = streams.site(site);
   return {
-    publish: [subjects.siteAll(site), '$JSC.R.*', `${sourcingDeliverPrefix(site)}.>`, '$LDS.>'],
+    publish: [subjects.siteAll(site), '$JSC.R.*', `${sourcingDeliverPrefix(site)}.>`, '$LDS.>', hubStreamInfo()],
     subscribe: [
       `$JS.${streams.domain(site)}.API.CONSUMER.CREATE.${stream}`,
       `$JS.${streams.domain(site)}.API.CONSUMER.DELETE.${stream}.*`,
       `$JS.FC.${stream}.>`,
       '$LDS.>',
+      // The hub's answers to this site's agents (their inboxes are `_INBOX_<site>.<agent>`), and no other site's.
+      `${inboxPrefix(site)}.>`,
     ],
   };
+}
+
+/**
+ * The hub's `MESH` stream info, asked in the hub's JetStream domain from a leaf: read only, and it carries no events
+ * (the stream's config and state, its sources' names and lag).
+ */
+function hubStreamInfo(): string {
+  return `$JS.${streams.hubDomain}.API.STREAM.INFO.${streams.hub}`;
 }

@@ -16,7 +16,7 @@ import { type ApiService, apiConfigSpec, startApi } from '@mmm/api';
 import { createLogger, parseConfig } from '@mmm/common';
 import { ingestConfigSpec, type RunningIngest, SqliteStore, startIngest } from '@mmm/ingest';
 import { type RunningRouteAnalysis, routeAnalysisConfig, startRouteAnalysis } from '@mmm/route-analysis';
-import { consumers, streams } from '@mmm/schemas';
+import { type AgentStatus, consumers, streams } from '@mmm/schemas';
 import { type Simulator, startSimulator } from '@mmm/simulator';
 import { freePort, httpOk, requireBinary, ServerProcess, waitFor } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
@@ -234,6 +234,14 @@ describe('the services with least-privilege credentials', () => {
           .catch(() => false),
       30_000,
     );
+    // The agent asked the hub, through the restricted link and with its own credentials, how far the sourcing is.
+    await agent!.publishStatus();
+    const status = await waitFor('a status of the agent that says the hub is linked', async () => {
+      const m = await hubJsm.streams.getMessage(streams.hub, { last_by_subj: `mesh.v1.${SITE}.${AGENT}.status` });
+      const st = m.json<AgentStatus>();
+      return st.buffer.hubConnected === true ? st : undefined;
+    });
+    expect(status.buffer.hubBacklog).toBeGreaterThanOrEqual(0);
 
     for (const s of [hub, leaf]) expect(s.log, `${s.name} log`).not.toMatch(/Violation/);
   });
