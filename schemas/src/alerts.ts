@@ -82,7 +82,12 @@ const ruleCheck = TypeCompiler.Compile(AlertRule);
 const silenceCheck = TypeCompiler.Compile(AlertSilence);
 
 /** Kinds that compare a measured value with `threshold`, which they therefore need. */
-export const THRESHOLD_KINDS: readonly AlertRuleKind[] = ['battery_low', 'channel_util_high', 'node_moved'];
+export const THRESHOLD_KINDS: readonly AlertRuleKind[] = [
+  'battery_low',
+  'channel_util_high',
+  'node_moved',
+  'hub_backlog',
+];
 
 /**
  * Validates a rule (from the API or the control bucket). The error names the field: `field` is the rule's key,

@@ -20,6 +20,7 @@ export const ALERT_RULE_KINDS = [
   'agent_silent',
   'radio_disconnected',
   'leaf_unlinked',
+  'hub_backlog',
   'node_moved',
   'new_node',
   'text_match',

@@ -33,7 +33,7 @@ export const ruleSection = {
     threshold: {
       type: 'number',
       min: 0,
-      description: 'battery_low / channel_util_high: percent; node_moved: metres',
+      description: 'battery_low / channel_util_high: percent; node_moved: metres; hub_backlog: events',
     },
     hysteresis: { type: 'number', min: 0, description: 'Percentage points past the threshold needed to resolve' },
     pattern: { type: 'string', description: 'text_match: regular expression, case-insensitive' },

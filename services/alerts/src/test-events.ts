@@ -72,6 +72,7 @@ export function status(o: {
   radio?: AgentStatus['radio']['state'];
   radioSince?: number;
   hubConnected?: boolean;
+  hubBacklog?: number;
   held?: number;
 }): AgentStatus {
   return assertEvent({
@@ -96,6 +97,7 @@ export function status(o: {
       streamMessages: o.held ?? 0,
       streamBytes: 0,
       ...(o.hubConnected !== undefined ? { hubConnected: o.hubConnected } : {}),
+      ...(o.hubBacklog !== undefined ? { hubBacklog: o.hubBacklog } : {}),
     },
     counters: {},
   });

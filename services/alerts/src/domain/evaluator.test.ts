@@ -105,6 +105,22 @@ describe('evaluator', () => {
     expect(says(ev.evaluate(T0 + 100_000 + 601_000).notices)).toEqual(['agent:firing:firing']);
   });
 
+  it('hub backlog: fires when the hub stays more than threshold events behind for duration, resolves at or below', () => {
+    const { ev, feed } = setup({ name: 'behind', kind: 'hub_backlog', threshold: 100, duration: 60 });
+    feed(status({ at: T0, hubConnected: true, hubBacklog: 0 }));
+    ev.evaluate(T0);
+    feed(status({ at: T0 + 10_000, hubConnected: true, hubBacklog: 500 }));
+    expect(says(ev.evaluate(T0 + 60_000).notices)).toEqual([]); // behind for 50 s only
+    // Unlinked (not asked): the backlog is unknown, which neither starts nor ends the condition.
+    feed(status({ at: T0 + 65_000, hubConnected: false }));
+    const fired = ev.evaluate(T0 + 71_000).notices;
+    expect(says(fired)).toEqual(['behind:firing:firing']);
+    expect(fired[0]!.alert.summary).toContain('500 events behind');
+    expect(says(feed(status({ at: T0 + 80_000, hubConnected: true, hubBacklog: 100 })))).toEqual([
+      'behind:resolved:resolved',
+    ]);
+  });
+
   it('scopes by role and node moved measures from the last anchor', () => {
     const { ev, feed } = setup({ name: 'moved', kind: 'node_moved', threshold: 500, roles: ['ROUTER'] });
     feed(nodeInfoRx({ from: N1, at: T0 }, 2));

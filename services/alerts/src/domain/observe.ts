@@ -185,6 +185,14 @@ function applyAgentRule(rule: Rule, a: AgentState, ev: AgentStatus): void {
       c[rule.name] ??= { since: ev.at, value: ev.buffer.streamMessages };
       c[rule.name]!.value = ev.buffer.streamMessages;
     } else if (ev.buffer.hubConnected === true) delete c[rule.name];
+  } else if (rule.kind === 'hub_backlog') {
+    // Absent while the hub is not asked or not sourcing: an unlinked leaf is leaf_unlinked's to report.
+    const behind = ev.buffer.hubBacklog;
+    if (behind === undefined) return;
+    if (behind > rule.threshold) {
+      c[rule.name] ??= { since: ev.at, value: behind };
+      c[rule.name]!.value = behind;
+    } else delete c[rule.name];
   }
 }
 

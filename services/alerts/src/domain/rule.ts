@@ -14,6 +14,7 @@ export const DEFAULT_DURATION_MS: Record<AlertRuleKind, number> = {
   agent_silent: 10 * MIN,
   radio_disconnected: 2 * MIN,
   leaf_unlinked: 5 * MIN,
+  hub_backlog: 10 * MIN,
   node_moved: HOUR,
   new_node: HOUR,
   text_match: HOUR,

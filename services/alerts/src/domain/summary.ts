@@ -40,6 +40,8 @@ export function summarize(rule: Rule, subject: NodeState | AgentState, cond: Con
       return `${label} radio ${cond?.detail ?? subject.radioState}`;
     case 'leaf_unlinked':
       return `${label} leaf not linked to the hub (${cond?.value ?? '?'} events held on the site)`;
+    case 'hub_backlog':
+      return `${label}: the hub is ${cond?.value ?? '?'} events behind on the site stream`;
     default:
       return `${label}: ${rule.kind}`;
   }
