@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { type ChannelKey, ChannelKeyring, decodeMeshPacketBytes } from '@mmm/agent/decode';
-import type { HistoryStore } from '@mmm/ingest';
+import type { HistoryStore, RederiveInput, Rederiver, StoredReception } from '@mmm/ingest';
 import { type Reception, subjects } from '@mmm/schemas';
 import { fixturePath } from '@mmm/testkit';
 import type Database from 'better-sqlite3';
@@ -14,6 +14,7 @@ import type Database from 'better-sqlite3';
 
 export const REPO = resolve(fileURLToPath(new URL('../../../../../', import.meta.url)));
 export const T0 = Date.parse('2026-03-01T12:00:00Z');
+export const RANGE = { since: T0, until: T0 + 86_400_000 };
 
 /** The 32 real MeshPackets of the UDP capture (all arrived encrypted; 21 open with the default key). */
 export const captures = readFileSync(fixturePath('potato-mesh_mesh_udp_capture.jsonl'), 'utf8')
@@ -51,6 +52,32 @@ export function captureEvents(agents: number, withKey: boolean): Reception[] {
   return out;
 }
 
+/**
+ * The store's receptions as `mmm rederive` would feed them, with the decode of an agent without keys: what a run of
+ * an older decoder (or without the key) would write back.
+ */
+export async function keylessInputs(store: Rederiver): Promise<RederiveInput[]> {
+  const rows: StoredReception[] = [];
+  for (;;) {
+    const last = rows[rows.length - 1];
+    const page = await store.page(RANGE, last && { received_at: Number(last.received_at), msg_id: last.msg_id }, 500);
+    if (page.length === 0) break;
+    rows.push(...page);
+  }
+  const keys = new NoKeys();
+  return rows.map((stored) => {
+    const r = decodeMeshPacketBytes(Buffer.from(stored.raw, 'base64'), {
+      site: stored.site,
+      agent: stored.agent,
+      receivedAt: Number(stored.received_at),
+      source: 'replay',
+      keys,
+    });
+    if (!r.ok) throw new Error(r.error);
+    return { stored, fresh: r.value };
+  });
+}
+
 /** Stores events as ingest does, in batches of 50. */
 export async function ingest(store: HistoryStore, events: readonly Reception[]): Promise<void> {
   const items = events.map((event, i) => ({
@@ -61,8 +88,6 @@ export async function ingest(store: HistoryStore, events: readonly Reception[]):
   }));
   for (let i = 0; i < items.length; i += 50) await store.write(items.slice(i, i + 50), T0 + 86_400_000, false);
 }
-
-export const RANGE = { since: T0, until: T0 + 86_400_000 };
 
 export const rangeArgs = () => [
   '--since',
