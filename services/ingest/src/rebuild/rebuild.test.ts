@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streams } from '@mmm/schemas';
-import { type NatsServer, startNatsServer, waitFor } from '@mmm/testkit';
+import { type ClickHouseServer, type NatsServer, startClickHouse, startNatsServer, waitFor } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClickHouseStore } from '../clickhouse/store.js';
 import { type RunningIngest, startIngest } from '../service.js';
 import { SqliteStore } from '../sqlite/store.js';
-import { askSqlite } from '../testing/compare.js';
+import { askClickHouse, askSqlite } from '../testing/compare.js';
 import { createHubStream, publishAll, quietLog, testConfig } from '../testing/nats.js';
 import { ANSWER_QUESTIONS, COUNT_QUESTIONS } from '../testing/questions.js';
 import { simulateHour } from '../testing/sim-hour.js';
@@ -24,6 +25,7 @@ describe('mmm ingest --rebuild: a new store from what the hub stream holds', () 
   let nats: NatsServer;
   let nc: NatsConnection;
   let live: RunningIngest;
+  let ch: ClickHouseServer | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'mmm-ingest-rebuild-'));
   const livePath = join(dir, 'live.db');
 
@@ -35,6 +37,7 @@ describe('mmm ingest --rebuild: a new store from what the hub stream holds', () 
   });
   afterAll(async () => {
     await live?.stop();
+    await ch?.dispose();
     await nc?.drain();
     await nats?.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -133,5 +136,24 @@ describe('mmm ingest --rebuild: a new store from what the hub stream holds', () 
     expect(answers(viaCli)).toEqual(answers(livePath));
     // A finished rebuild run again reads nothing.
     expect((await rebuildStore(config(nats.url, rebuilt), req, quietLog())).state.read).toBe(hour.events.length);
+  });
+
+  it('into a new ClickHouse database: the same answers as the live SQLite store', { timeout: 240_000 }, async () => {
+    const lastSeq = await liveIdle();
+    ch = await startClickHouse();
+    const chConfig = testConfig(
+      `[nats]\nurl = ${nats.url}\n[clickhouse]\nurl = ${ch.url}\ndatabase = rebuilt\n[ingest]\nops_port = 0\n`,
+    );
+    const r = await rebuildStore(chConfig, { since: 0, statePath: join(dir, 'ch-state.json') }, quietLog());
+    expect(r.state).toMatchObject({ finished: true, read: lastSeq, invalid: 0 });
+    const store = new ClickHouseStore({ url: ch.url, database: 'rebuilt' });
+    const live = new SqliteStore(livePath);
+    try {
+      for (const q of [...COUNT_QUESTIONS, ...ANSWER_QUESTIONS])
+        expect(await askClickHouse(store, q), q.name).toEqual(askSqlite(live, q));
+    } finally {
+      await store.close();
+      await live.close();
+    }
   });
 });
