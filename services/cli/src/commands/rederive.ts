@@ -69,6 +69,7 @@ export function register(program: Command): void {
       } catch (err) {
         return fail((err as Error).message);
       }
+      if (until !== undefined && until <= since) return fail('--until must be later than --since');
       const src: ScanSource = o.sqlite
         ? { kind: 'sqlite', path: o.sqlite }
         : {

@@ -191,5 +191,16 @@ describe('mmm rederive (writes)', () => {
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/cannot open SQLite history .*nope\.db/);
+    const backwards = await mmm([
+      'rederive',
+      '--sqlite',
+      join(dir, 'stored.db'),
+      '--since',
+      '2026-03-02T00:00:00Z',
+      '--until',
+      '2026-03-01T00:00:00Z',
+    ]);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toMatch(/--until must be later than --since/);
   });
 });
