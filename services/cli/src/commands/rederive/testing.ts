@@ -78,15 +78,15 @@ export async function keylessInputs(store: Rederiver): Promise<RederiveInput[]> 
   });
 }
 
-/** Stores events as ingest does, in batches of 50. */
-export async function ingest(store: HistoryStore, events: readonly Reception[]): Promise<void> {
+/** Stores events as ingest does, in batches of `batch`. */
+export async function ingest(store: HistoryStore, events: readonly Reception[], batch = 50): Promise<void> {
   const items = events.map((event, i) => ({
     seq: i + 1,
     subject: subjects.rx(event.site, event.agent, event.port),
     event,
     redelivered: false,
   }));
-  for (let i = 0; i < items.length; i += 50) await store.write(items.slice(i, i + 50), T0 + 86_400_000, false);
+  for (let i = 0; i < items.length; i += batch) await store.write(items.slice(i, i + batch), T0 + 86_400_000, false);
 }
 
 export const rangeArgs = () => [
