@@ -105,17 +105,23 @@ export class SqliteRederiver implements Rederiver {
           }
           const plan = planRederive(inputs, versions, version, now);
           let rewritten = 0;
+          let newer = plan.newer;
           const packets = new Map<string, { f: number; p: number }>();
           for (const ch of plan.changes) {
             const r = ch.stored;
             const guard = this.s.upsertVersion!.run({ msg_id: r.msg_id, received_at: r.received_at, version, now });
-            if (guard.changes === 0) continue;
+            if (guard.changes === 0) {
+              // At this very version: a batch this run committed just before a kill, before its state was saved.
+              if (versions.get(r.msg_id) === version) rewritten++;
+              else newer++;
+              continue;
+            }
             this.rewrite(ch, now);
             packets.set(`${r.from_node}:${r.packet_id}`, { f: r.from_node, p: r.packet_id });
             rewritten++;
           }
           for (const k of packets.values()) this.s.packet!.run(k);
-          return { rewritten, unchanged: plan.unchanged, newer: plan.newer + plan.changes.length - rewritten };
+          return { rewritten, unchanged: plan.unchanged, newer };
         })
         .immediate();
     } catch (cause) {

@@ -53,10 +53,10 @@ export function captureEvents(agents: number, withKey: boolean): Reception[] {
 }
 
 /**
- * The store's receptions as `mmm rederive` would feed them, with the decode of an agent without keys: what a run of
- * an older decoder (or without the key) would write back.
+ * The store's receptions as `mmm rederive` would feed them, decoded with the default key or, without it, as an agent
+ * without keys decodes them: what a run of an older decoder (or without the key) would write back.
  */
-export async function keylessInputs(store: Rederiver): Promise<RederiveInput[]> {
+export async function inputsOf(store: Rederiver, withKey: boolean): Promise<RederiveInput[]> {
   const rows: StoredReception[] = [];
   for (;;) {
     const last = rows[rows.length - 1];
@@ -64,7 +64,7 @@ export async function keylessInputs(store: Rederiver): Promise<RederiveInput[]> 
     if (page.length === 0) break;
     rows.push(...page);
   }
-  const keys = new NoKeys();
+  const keys = withKey ? new ChannelKeyring() : new NoKeys();
   return rows.map((stored) => {
     const r = decodeMeshPacketBytes(Buffer.from(stored.raw, 'base64'), {
       site: stored.site,

@@ -10,7 +10,7 @@ import {
   captureEvents,
   clickhouseSnapshot,
   ingest,
-  keylessInputs,
+  inputsOf,
   killMidway,
   mmm,
   portCounts,
@@ -20,13 +20,23 @@ import {
 
 /**
  * A run with an older version (here: one that decodes without the key) leaves every reception a newer run rewrote
- * as it is.
+ * as it is; the first run's batches applied again at its own version (a kill after a commit, before the state was
+ * saved) count as rewritten and change nothing.
  */
-async function newestWins(store: Rederiver, rewrittenBefore: number): Promise<void> {
+async function newestWins(store: Rederiver, rewrittenBefore: number, version: number): Promise<void> {
   try {
-    const inputs = await keylessInputs(store);
-    const r = await store.apply(inputs, 1, Date.now());
-    expect(r).toEqual({ rewritten: 0, unchanged: inputs.length - rewrittenBefore, newer: rewrittenBefore });
+    const older = await inputsOf(store, false);
+    expect(await store.apply(older, 1, Date.now())).toEqual({
+      rewritten: 0,
+      unchanged: older.length - rewrittenBefore,
+      newer: rewrittenBefore,
+    });
+    const same = await inputsOf(store, true);
+    expect(await store.apply(same, version, Date.now())).toEqual({
+      rewritten: rewrittenBefore,
+      unchanged: same.length - rewrittenBefore,
+      newer: 0,
+    });
   } finally {
     await store.close();
   }
@@ -35,6 +45,7 @@ async function newestWins(store: Rederiver, rewrittenBefore: number): Promise<vo
 /** What the command prints when a run ends. */
 interface Outcome {
   stopped: boolean;
+  version: number;
   scanned: number;
   rewritten: number;
   unchanged: number;
@@ -95,6 +106,7 @@ describe('mmm rederive (writes)', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming the run of version/);
     const r = outcome(resumed.stdout);
+    const firstVersion = r.version;
     expect(r).toMatchObject({ stopped: false, scanned: 32 * AGENTS, rewritten: 21 * AGENTS, newer: 0 });
     expect(r.after).toEqual(portCounts(want));
     const after = snapshotOf(stored);
@@ -113,7 +125,7 @@ describe('mmm rederive (writes)', () => {
     versions.close();
     // Every rewritten reception carries the first run's version; the second run wrote nothing.
     expect(v).toEqual({ n: 1, rows: 21 * AGENTS });
-    await newestWins(openRederiver({ kind: 'sqlite', path: stored }), 21 * AGENTS);
+    await newestWins(openRederiver({ kind: 'sqlite', path: stored }), 21 * AGENTS, firstVersion);
     expect(snapshotOf(stored)).toEqual(want);
   });
 
@@ -152,6 +164,7 @@ describe('mmm rederive (writes)', () => {
       const resumed = await mmm([...args, ...batch]);
       expect(resumed.code, resumed.stderr).toBe(0);
       const r = outcome(resumed.stdout);
+      const firstVersion = r.version;
       expect(r).toMatchObject({ stopped: false, scanned: 32 * AGENTS, newer: 0 });
       expect(r.after).toEqual(portCounts(want));
       const after = await clickhouseSnapshot(stored);
@@ -168,7 +181,11 @@ describe('mmm rederive (writes)', () => {
       expect(again.code, again.stderr).toBe(0);
       expect(outcome(again.stdout)).toMatchObject({ rewritten: 0, unchanged: 32 * AGENTS });
       expect(await clickhouseSnapshot(stored)).toEqual(want);
-      await newestWins(openRederiver({ kind: 'clickhouse', url: ch.url, database: 'stored' }), 21 * AGENTS);
+      await newestWins(
+        openRederiver({ kind: 'clickhouse', url: ch.url, database: 'stored' }),
+        21 * AGENTS,
+        firstVersion,
+      );
       expect(await clickhouseSnapshot(stored)).toEqual(want);
     } finally {
       await stored.close();
