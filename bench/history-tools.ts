@@ -13,6 +13,7 @@ import { createLogger, parseConfig } from '@mmm/common';
 import { FIXTURES_DIR, startClickHouse, startNatsServer } from '@mmm/testkit';
 import Database from 'better-sqlite3';
 import { connect } from 'nats';
+import { ChannelKeyring } from '../services/agent/src/decode/index.js';
 import { r1, rawPublishRate } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import {
@@ -26,8 +27,20 @@ import { openOriginal, TABLE_ORDER } from '../services/api/src/import/original.j
 import { importOriginal } from '../services/api/src/import/run.js';
 import { startApi } from '../services/api/src/main.js';
 import { provisionStreams } from '../services/api/src/testing.js';
+import { runRederive } from '../services/cli/src/commands/rederive/run.js';
+import { loadState } from '../services/cli/src/commands/rederive/state.js';
+import { captureEvents, ingest, RANGE } from '../services/cli/src/commands/rederive/testing.js';
+import {
+  ClickHouseStore,
+  openRederiver,
+  type ScanSource,
+  SqliteStore,
+  scanReceptions,
+} from '../services/ingest/src/index.js';
 
 const RECEPTIONS = Number(process.argv[2] ?? 200_000);
+/** Re-derive: the 32 real captured packets heard by this many agents, stored as an agent without keys stores them. */
+const REDERIVE_AGENTS = Math.max(1, Math.floor(Math.min(RECEPTIONS, 20_000) / 32));
 const AGENTS = ['gw-1', 'gw-2', 'gw-3', 'gw-4'];
 const PORTS = ['position', 'telemetry', 'nodeinfo', 'text', 'routing'];
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -76,6 +89,49 @@ async function timeExport(url: string): Promise<{ seconds: number; bytes: number
   const reader = res.body.getReader();
   for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.length;
   return { seconds: (performance.now() - t0) / 1000, bytes };
+}
+
+/**
+ * mmm rederive's loop (runRederive: page, decode, apply, save state) over captures stored encrypted, beside a plain
+ * read of the same rows from that store (scanReceptions).
+ */
+async function benchRederive(dir: string, chUrl: string): Promise<void> {
+  const events = captureEvents(REDERIVE_AGENTS, false);
+  const sources: ScanSource[] = [
+    { kind: 'sqlite', path: join(dir, 'rederive.db') },
+    { kind: 'clickhouse', url: chUrl, database: 'rederive' },
+  ];
+  log(`re-derive: ${events.length} receptions in each store`);
+  for (const src of sources) {
+    const seed = src.kind === 'sqlite' ? new SqliteStore(src.path) : new ClickHouseStore(src);
+    await seed.init();
+    await ingest(seed, events, 2000);
+    await seed.close();
+    let t0 = performance.now();
+    let n = 0;
+    for await (const rows of scanReceptions(src, RANGE)) n += rows.length;
+    const rawRead = n / ((performance.now() - t0) / 1000);
+    const statePath = join(dir, `rederive-${src.kind}.json`);
+    const { state } = loadState(statePath, src.kind, RANGE.since, RANGE.until, Date.now());
+    const store = openRederiver(src);
+    t0 = performance.now();
+    try {
+      await runRederive({ store, state, statePath, keys: new ChannelKeyring(), progress: { write: () => 0 } });
+    } finally {
+      await store.close();
+    }
+    const perS = state.counts.scanned / ((performance.now() - t0) / 1000);
+    out({
+      case: 'rederive',
+      store: src.kind,
+      receptions: state.counts.scanned,
+      rewritten: state.counts.rewritten,
+      receptions_per_s: Math.round(perS),
+      raw_read_rows_per_s: Math.round(rawRead),
+      ratio_to_raw_read: Math.round((perS / rawRead) * 100) / 100,
+      target_receptions_per_s: 5_000,
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -181,6 +237,7 @@ async function main(): Promise<void> {
       raw_publish_per_s: raw,
       ratio_to_raw_publish: Math.round((importPerS / raw) * 100) / 100,
     });
+    await benchRederive(dir, ch.url);
   } finally {
     await nc.close();
     await ch.dispose();

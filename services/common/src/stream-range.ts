@@ -26,6 +26,8 @@ export interface StreamRangeOptions {
   deadlineMs?: number;
   /** The server removes the consumer this long after a crashed reader stopped pulling (default 30 s). */
   inactiveThresholdMs?: number;
+  /** Told how many messages are pending from the start point when the read begins (a progress total). */
+  onStart?: (pending: number) => void;
 }
 
 export interface StreamRangeResult {
@@ -65,6 +67,7 @@ export async function readStreamRange(
     inactive_threshold: nanos(opts.inactiveThresholdMs ?? 30_000),
   });
   const result: StreamRangeResult = { read: 0, lastSeq: 0, left: ci.num_pending };
+  opts.onStart?.(ci.num_pending);
   const deadline = opts.deadlineMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + opts.deadlineMs;
   try {
     const consumer = await js.consumers.get(opts.stream, ci.name);

@@ -12,6 +12,7 @@ import {
 } from '@mmm/common';
 import type { Command } from 'commander';
 import { ingestConfigSpec } from './config.js';
+import { runRebuild } from './rebuild/cli.js';
 import { startIngest } from './service.js';
 
 const HELP_AFTER = `
@@ -28,10 +29,15 @@ Examples:
   mmm ingest --create-config ingest.ini      write a commented sample configuration
   mmm ingest --config ingest.ini             run
   curl -s 127.0.0.1:9403/metrics | grep ^ingest_
+  MMM_SQLITE_PATH=rebuilt.db mmm ingest --config ingest.ini --rebuild --since 2026-01-01T00:00:00Z
+                                             a new store from the hub stream, beside the live ingest
 `;
 
 interface IngestCliOptions extends ServiceCliOptions {
   createConfig?: string | boolean;
+  rebuild?: boolean;
+  since?: string;
+  state?: string;
 }
 
 export function register(program: Command): void {
@@ -43,6 +49,12 @@ export function register(program: Command): void {
   for (const [flags, description] of serviceOptions) cmd.option(flags, description);
   cmd
     .option('--create-config [file]', 'write a sample configuration to file (default ingest.ini) and exit')
+    .option(
+      '--rebuild',
+      "fill the configured store (a new one, not the live ingest's) from what the hub stream holds since --since, then exit; resumable",
+    )
+    .option('--since <time>', 'with --rebuild: messages the hub stream stored from this ISO 8601 time on')
+    .option('--state <file>', 'with --rebuild: where progress is kept between runs (default ./rebuild-state.json)')
     .addHelpText('after', HELP_AFTER)
     .action(async (opts: IngestCliOptions) => {
       if (opts.createConfig) {
@@ -54,6 +66,10 @@ export function register(program: Command): void {
         }
         writeFileSync(file, sampleConfig(ingestConfigSpec));
         process.stdout.write(`wrote ${file}\n`);
+        return;
+      }
+      if (opts.rebuild) {
+        await runRebuild(opts);
         return;
       }
       await runService(opts, async () => {

@@ -3,6 +3,9 @@ export { LiteralError, sqlIdentifier, sqlList, sqlLiteral } from './clickhouse/l
 export { type ClickHouseOptions, ClickHouseStore } from './clickhouse/store.js';
 export { type IngestConfig, ingestConfigSpec } from './config.js';
 export { TABLES, type TableName } from './plan/tables.js';
+export { openRederiver } from './rederive/open.js';
+export { DECODED_COLUMNS, type RederiveInput } from './rederive/plan.js';
+export { type RederiveCursor, RederiveError, type RederiveResult, type Rederiver } from './rederive/store.js';
 export { type ScanRange, type ScanSource, type StoredReception, scanReceptions } from './scan.js';
 export { createStore, type RunningIngest, startIngest } from './service.js';
 export { SqliteStore } from './sqlite/store.js';

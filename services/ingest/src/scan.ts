@@ -2,14 +2,26 @@ import { createClient } from '@clickhouse/client';
 import Database from 'better-sqlite3';
 import { sqlLiteral } from './clickhouse/literal.js';
 
-/** One stored reception as a re-decode needs it: who heard it when, what it was stored as, and its raw bytes. */
+/**
+ * One stored reception as a re-decode needs it: who heard it when, its raw bytes, and the columns a decode wrote
+ * (compared with what today's decoder makes of the bytes).
+ */
 export interface StoredReception {
   msg_id: string;
   site: string;
   agent: string;
+  from_node: number;
+  packet_id: number;
   port: string;
+  portnum: number;
+  channel_name: string;
+  encryption: string;
+  request_id: number;
+  reply_id: number;
+  payload: string;
   source: string;
   received_at: number;
+  is_first: number;
   /** The MeshPacket as received, base64 ('' when the event carried none). */
   raw: string;
 }
@@ -23,7 +35,9 @@ export interface ScanRange {
   until: number;
 }
 
-const COLS = 'msg_id, site, agent, port, source, received_at, raw';
+export const STORED_RECEPTION_COLS =
+  'msg_id, site, agent, from_node, packet_id, port, portnum, channel_name, encryption, request_id, reply_id, payload, source, received_at, is_first, raw';
+const COLS = STORED_RECEPTION_COLS;
 const BATCH = 1000;
 
 /**

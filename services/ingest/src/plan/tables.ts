@@ -266,6 +266,7 @@ export const TIME_COLUMN: Record<string, string> = {
   neighbor_edges: 'received_at',
   agent_status: 'at',
   nodedb: 'taken_at',
+  reception_versions: 'received_at',
   packets_hourly: 'hour',
   telemetry_hourly: 'hour',
 };
@@ -282,6 +283,8 @@ export const RAW_TABLES = [
   'neighbor_edges',
   'agent_status',
   'nodedb',
+  // Written by mmm rederive (schemas/ddl/*/002_rederive.sql); goes with its receptions.
+  'reception_versions',
 ] as const;
 export const ROLLUP_TABLES = ['packets_hourly', 'telemetry_hourly'] as const;
 

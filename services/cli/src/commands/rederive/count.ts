@@ -1,5 +1,6 @@
 import { type ChannelKeyring, decodeMeshPacketBytes } from '@mmm/agent/decode';
 import type { StoredReception } from '@mmm/ingest';
+import type { Reception } from '@mmm/schemas';
 
 const SOURCES = new Set(['radio', 'mqtt', 'replay', 'legacy-http']);
 
@@ -24,11 +25,11 @@ const bump = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1;
 };
 
-/** The port one stored reception would have today, or undefined when it cannot be re-decoded. */
-export function portToday(
+/** What today's decoder and keys make of one stored reception's raw bytes (with its site, agent and time). */
+export function decodeStored(
   r: StoredReception,
   keys: ChannelKeyring,
-): { port: string } | { skip: 'noRaw' | 'undecodable' } {
+): { fresh: Reception } | { skip: 'noRaw' | 'undecodable' } {
   if (!r.raw) return { skip: 'noRaw' };
   const decoded = decodeMeshPacketBytes(Buffer.from(r.raw, 'base64'), {
     site: r.site,
@@ -37,21 +38,23 @@ export function portToday(
     source: (SOURCES.has(r.source) ? r.source : 'replay') as 'radio',
     keys,
   });
-  return decoded.ok ? { port: decoded.value.port } : { skip: 'undecodable' };
+  return decoded.ok ? { fresh: decoded.value } : { skip: 'undecodable' };
+}
+
+/** Counts one reception and its decode into the plan. */
+export function countOne(plan: RederivePlan, r: StoredReception, d: ReturnType<typeof decodeStored>): void {
+  plan.scanned++;
+  bump(plan.before, r.port);
+  if ('skip' in d) {
+    plan[d.skip]++;
+    bump(plan.after, r.port);
+    return;
+  }
+  bump(plan.after, d.fresh.port);
+  if (d.fresh.port !== r.port) plan.changed++;
 }
 
 /** Adds one batch to the plan (the dry run's counts). */
 export function addToPlan(plan: RederivePlan, rows: readonly StoredReception[], keys: ChannelKeyring): void {
-  for (const r of rows) {
-    plan.scanned++;
-    bump(plan.before, r.port);
-    const t = portToday(r, keys);
-    if ('skip' in t) {
-      plan[t.skip]++;
-      bump(plan.after, r.port);
-      continue;
-    }
-    bump(plan.after, t.port);
-    if (t.port !== r.port) plan.changed++;
-  }
+  for (const r of rows) countOne(plan, r, decodeStored(r, keys));
 }
