@@ -15,7 +15,7 @@ import { EventSink } from './publish/sink.js';
 import type { OpenedLink } from './radio/open.js';
 import { RadioSession } from './radio/session.js';
 import { type AgentCounters, newCounters } from './status/counters.js';
-import { readHubLink } from './status/hub-link.js';
+import { type HubLink, readHubLink } from './status/hub-link.js';
 import type { RadioInfo } from './status/radio-info.js';
 import { buildStatus } from './status/status.js';
 import { ensureSiteStream } from './streams/provision.js';
@@ -45,6 +45,10 @@ export interface RunningAgent {
   readonly nodedb: NodeDbTracker;
   readonly traces: TraceRunner | undefined;
   readonly sink: EventSink;
+  /** Receptions published since start, by port. */
+  readonly receptionsByPort: ReadonlyMap<string, number>;
+  /** What the last status event said about the site stream and the hub's link (undefined: not asked yet/at all). */
+  readonly lastBuffer: () => { stream: { messages: number; bytes: number }; hub: HubLink | undefined };
   /** Publishes a status event now (also runs on its interval). */
   publishStatus(): Promise<void>;
   publishNodeDb(reason: NodeDbSnapshot['reason']): void;
@@ -87,6 +91,7 @@ async function run(
   shutdown.add('publisher', () => publisher.close());
   const startedAt = Date.now();
   const counters = newCounters();
+  const receptionsByPort = new Map<string, number>();
   const radio: RadioInfo = { channels: [] };
   const keys = new ChannelKeyring(settings.channelKeys);
   const nodedb = new NodeDbTracker();
@@ -126,6 +131,7 @@ async function run(
         const ctx: DecodeContext = { site, agent, receivedAt, source: 'radio', keys };
         const r = receptionFromPacket(item.packet, item.raw, ctx);
         counters.receptions++;
+        receptionsByPort.set(r.port, (receptionsByPort.get(r.port) ?? 0) + 1);
         sink.publish(
           subjects.rx(site, agent, r.port),
           msgIds.reception(site, agent, r.packet.from, r.packet.id, r.packet.rxTime, receivedAt),
@@ -231,6 +237,7 @@ async function run(
   }
 
   let stream = { messages: 0, bytes: 0 };
+  let hubLink: HubLink | undefined;
   async function publishStatus(): Promise<void> {
     try {
       const info = await jsm.streams.info(streams.site(site));
@@ -239,6 +246,7 @@ async function run(
       log.debug({ err: (err as Error).message }, 'cannot read the site stream state');
     }
     const hub = settings.hubDomain ? await readHubLink(nc, settings.hubDomain, site) : undefined;
+    hubLink = hub;
     const at = Date.now();
     counters.statusEvents++;
     counters.traces = traces?.sent ?? 0;
@@ -348,6 +356,8 @@ async function run(
     nodedb,
     traces,
     sink,
+    receptionsByPort,
+    lastBuffer: () => ({ stream, hub: hubLink }),
     publishStatus,
     publishNodeDb,
     stop: () => shutdown.run(),

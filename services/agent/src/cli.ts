@@ -11,12 +11,14 @@ import {
   Shutdown,
   serviceOptions,
   startOpsServer,
+  startTelemetry,
 } from '@mmm/common';
 import { type Command, Option } from 'commander';
 import { startAgent } from './agent.js';
 import { natsServerSupportsSync } from './config/nats-version.js';
 import { SAMPLE_DEFAULTS, writeSampleConfig } from './config/sample.js';
 import { loadAgentSettings } from './config/settings.js';
+import { registerAgentMetrics } from './status/metrics.js';
 import { provisionHub, provisionHubConsumers, provisionSite } from './streams/provision.js';
 
 /** How the provisioning commands authenticate: an admin's NATS credential and TLS files. */
@@ -242,10 +244,14 @@ async function runAgent(opts: AgentCliOptions): Promise<void> {
   shutdown.add('log shipping', async () => {
     await Promise.all(shippers.map((s) => s.close()));
   });
+  // Started before the agent, so the first packet's publish span is recorded; stopped after it (registered first).
+  const telemetry = await startTelemetry(settings.opentelemetry, { serviceName: 'mmm-agent' });
+  shutdown.add('telemetry', () => telemetry.shutdown());
   const running = await startAgent(settings, { log });
   shutdown.add('agent', () => running.stop());
   if (settings.status.opsPort !== undefined) {
     const registry = createRegistry('agent');
+    registerAgentMetrics(registry, running);
     const ops = await startOpsServer({
       port: settings.status.opsPort,
       registry,

@@ -5,6 +5,7 @@ import {
   type JsonTcpLogConfig,
   type NatsOptions,
   natsConnectOptions,
+  type OpenTelemetryConfig,
   parseConfig,
 } from '@mmm/common';
 import { assertSite, assertToken, nodeNumFromId } from '@mmm/schemas';
@@ -64,6 +65,8 @@ export interface AgentSettings {
   };
   readonly legacy: readonly LegacyDestination[];
   readonly log: { level: string; file?: string };
+  /** Traces and metrics export: a packet's trace begins here, at the radio, and ingest and the API continue it. */
+  readonly opentelemetry: OpenTelemetryConfig;
   /** `[json_tcp_log_<name>]` sections, for createLogShippers. */
   readonly jsonTcpLog: Readonly<Record<string, JsonTcpLogConfig>>;
   readonly warnings: readonly string[];
@@ -288,6 +291,7 @@ export function resolveSettings(cfg: AgentConfig, overrides: SettingsOverrides =
     },
     legacy: legacyDestinations(cfg),
     log: { level: cfg.log.level, file: cfg.log.file },
+    opentelemetry: cfg.opentelemetry,
     jsonTcpLog: prefixedSections(cfg).json_tcp_log as Readonly<Record<string, JsonTcpLogConfig>>,
     warnings,
   };

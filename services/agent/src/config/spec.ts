@@ -1,4 +1,4 @@
-import { defineConfig, logSection, natsTlsFields } from '@mmm/common';
+import { defineConfig, logSection, natsTlsFields, openTelemetrySection } from '@mmm/common';
 import { jsonTcpLogSection } from './json-tcp-log.js';
 
 /** Default Meshtastic TCP API port. */
@@ -207,6 +207,7 @@ export const agentConfigSpec = defineConfig({
       },
     },
     log: logSection,
+    opentelemetry: openTelemetrySection,
   },
   prefixed: {
     server_: {

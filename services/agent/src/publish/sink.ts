@@ -18,6 +18,8 @@ export class EventSink {
   published = 0;
   accepted = 0;
   failed = 0;
+  /** Called with each publish's time from hand-over to the leaf's ack, in seconds (the ops metrics set it). */
+  onAcked: ((seconds: number) => void) | undefined;
 
   constructor(
     private readonly publisher: JetStreamPublisher,
@@ -37,10 +39,12 @@ export class EventSink {
     this.accepted++;
     // Trace context rides in the message headers: ingest and the API continue this packet's trace.
     const span = startPublishSpan(subject, { 'messaging.message.id': msgId });
+    const handedAt = performance.now();
     this.publisher.publish(subject, data, msgId, span.headers).then(
       () => {
         span.end();
         this.published++;
+        this.onAcked?.((performance.now() - handedAt) / 1000);
         this.check();
       },
       (err) => {
