@@ -12,8 +12,8 @@ export interface StackOptions {
   ports: number[];
   /** agent id → key for the original agents' HTTP API. */
   apiKeys: Record<string, string>;
-  /** NODE_OPTIONS for every Node process of the stack (e.g. --cpu-prof). */
-  nodeOptions?: string;
+  /** A directory for V8 CPU profiles of every Node process of the stack (bench/_cpu-prof.mjs). */
+  profileDir?: string;
   log: (...a: unknown[]) => void;
 }
 
@@ -69,7 +69,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     env: {
       ...process.env,
       MMM_FROM_SOURCE: '1',
-      ...(o.nodeOptions ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${o.nodeOptions}`.trim() } : {}),
+      ...(o.profileDir
+        ? { NODE_OPTIONS: `--import ${join(o.root, 'bench/_cpu-prof.mjs')}`, MMM_CPU_PROF_DIR: o.profileDir }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,15 +84,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
   try {
     o.log('starting mmm up in', o.dataDir);
-    await waitFor(
-      'mmm up',
-      async () => {
-        if (proc.exitCode !== null) throw new Error(`mmm up exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
-        return out.includes('MeshyMcMapface is up');
-      },
-      UP_TIMEOUT_MS,
-      250,
-    );
+    // An early exit ends the wait at once (waitFor would keep polling a thrown error until its timeout).
+    let up = false;
+    await Promise.race([
+      waitFor('mmm up', () => out.includes('MeshyMcMapface is up'), UP_TIMEOUT_MS, 250).then(() => {
+        up = true;
+      }),
+      exited.then((code) => {
+        if (!up) throw new Error(`mmm up exited with ${code}:\n${out.slice(-3000)}`);
+      }),
+    ]);
   } catch (err) {
     await stop();
     throw err;

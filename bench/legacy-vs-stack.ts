@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     dataDir: join(dir, 'data'),
     ports: await freePortBlock(12),
     apiKeys: Object.fromEntries(keys),
-    ...(PROF ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${PROF}` } : {}),
+    ...(PROF ? { profileDir: PROF } : {}),
     log,
   });
   try {
