@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mmm-bench-lvs-'));
   if (PROF) mkdirSync(PROF, { recursive: true });
   const keys = Array.from({ length: AGENTS }, (_, i) => [`bench${i + 1}-1`, `bench-key-${i + 1}-0123456789`] as const);
+  // A stack that fails to start leaves no data directory behind either.
   const stack = await startStack({
     root: ROOT,
     dataDir: join(dir, 'data'),
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     apiKeys: Object.fromEntries(keys),
     ...(PROF ? { profileDir: PROF } : {}),
     log,
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   try {
     const original = originalFigures(ORIGINAL);
