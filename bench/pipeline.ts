@@ -279,6 +279,11 @@ async function runStore(store: 'clickhouse' | 'sqlite', leaf: NatsConnection, se
         ratio: r(e2e / rawRate),
         sourced_per_s: Math.round(sourcedRate),
         cpu_s: cpuE2e,
+        // The same per reception: what each process costs for one reception, much less sensitive to a loaded box
+        // than the rates.
+        cpu_us_per_reception: Object.fromEntries(
+          Object.entries(cpuE2e).map(([k, s]) => [k, Math.round((s * 1e6) / N)]),
+        ),
         drain_100k_s: r(drain),
         sourcing_alone_per_s: Math.round(sourcingAlone),
         ingest_alone_per_s: Math.round(ingestAlone),

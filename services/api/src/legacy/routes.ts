@@ -34,6 +34,9 @@ class PublishTimeout extends Error {
 
 type Obj = Record<string, unknown>;
 
+/** One encoder for every packet of every POST (stateless), not one per packet. */
+const utf8 = new TextEncoder();
+
 export const legacyRoutes =
   (o: LegacyOptions): FastifyPluginAsync =>
   async (app) => {
@@ -44,9 +47,7 @@ export const legacyRoutes =
       });
       try {
         await Promise.race([
-          Promise.all(
-            out.map((x) => o.publisher.publish(x.subject, new TextEncoder().encode(JSON.stringify(x.ev)), x.msgId)),
-          ),
+          Promise.all(out.map((x) => o.publisher.publish(x.subject, utf8.encode(JSON.stringify(x.ev)), x.msgId))),
           timeout,
         ]);
       } finally {

@@ -10,6 +10,7 @@ import {
 import { macFromBase64 } from '@mmm/schemas/legacy';
 import type { Db } from '../store/db.js';
 import { agentKey, type Changes } from './changes.js';
+import { BatchCounters, type CounterStatements } from './counters.js';
 
 type Num = number | null | undefined;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -117,7 +118,10 @@ export class ProjectionWriter {
   private readonly upsertLink;
   private readonly deleteLink;
   private readonly setHops;
+  private readonly upsertNodeSpan;
   private readonly patchStmts = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly counters = new BatchCounters();
+  private readonly counterStmts: CounterStatements;
 
   constructor(private readonly db: Db) {
     this.insertRx = db.prepare(`INSERT OR IGNORE INTO receptions
@@ -128,6 +132,11 @@ export class ProjectionWriter {
       ON CONFLICT(site, agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), packet_count = packet_count + excluded.packet_count`);
     this.upsertNodeSeen =
       db.prepare(`INSERT INTO nodes (num, first_seen, updated_at, last_heard, packet_count) VALUES (@num, @at, @at, @heard, @count)
+      ON CONFLICT(num) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), updated_at = max(updated_at, excluded.updated_at),
+        last_heard = max(coalesce(last_heard, 0), coalesce(excluded.last_heard, 0)), packet_count = packet_count + excluded.packet_count`);
+    // The same for a batch's receptions of one node, summed (BatchCounters): first and last time apart.
+    this.upsertNodeSpan =
+      db.prepare(`INSERT INTO nodes (num, first_seen, updated_at, last_heard, packet_count) VALUES (@num, @first, @last, @last, @count)
       ON CONFLICT(num) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), updated_at = max(updated_at, excluded.updated_at),
         last_heard = max(coalesce(last_heard, 0), coalesce(excluded.last_heard, 0)), packet_count = packet_count + excluded.packet_count`);
     this.ensureNode = db.prepare(
@@ -149,7 +158,7 @@ export class ProjectionWriter {
         last_heard = CASE WHEN excluded.last_heard IS NULL THEN last_heard ELSE max(coalesce(last_heard, 0), excluded.last_heard) END,
         updated_at = max(updated_at, excluded.updated_at), hops_away = coalesce(excluded.hops_away, hops_away), snr = coalesce(excluded.snr, snr)`);
     this.bumpPort = db.prepare(
-      `INSERT INTO port_counts (hour, port, n) VALUES (?, ?, 1) ON CONFLICT(hour, port) DO UPDATE SET n = n + 1`,
+      `INSERT INTO port_counts (hour, port, n) VALUES (?, ?, ?) ON CONFLICT(hour, port) DO UPDATE SET n = n + excluded.n`,
     );
     this.selectNames = db.prepare('SELECT short_name, long_name FROM nodes WHERE num = ?');
     // A protobuf (not JSON-uplink) reception of one packet; the rx_packet index answers it.
@@ -185,9 +194,30 @@ export class ProjectionWriter {
     this.setHops =
       db.prepare(`INSERT INTO node_agents (num, site, agent, updated_at, hops_away, packet_count) VALUES (?, ?, ?, ?, ?, 0)
       ON CONFLICT(num, site, agent) DO UPDATE SET hops_away = excluded.hops_away`);
+    this.counterStmts = {
+      agentSeen: (site, agent, first, last, count) => this.upsertAgentSeen.run(site, agent, first, last, count),
+      nodeSeen: (num, first, last, count) => this.upsertNodeSpan.run({ num, first, last, count }),
+      port: (hour, port, n) => this.bumpPort.run(hour, port, n),
+    };
   }
 
+  /** One event; its counters are written at once. */
   apply(ev: MeshEvent, ch: Changes): void {
+    this.applyBatch([ev], ch);
+  }
+
+  /**
+   * A batch of events, inside the caller's transaction: the receptions' counters are summed and written once per
+   * agent, node and hour at the end.
+   */
+  applyBatch(events: Iterable<MeshEvent>, ch: Changes): void {
+    // Sums of a batch whose transaction failed (rolled back, redelivered) must not reach the next one.
+    this.counters.reset();
+    for (const ev of events) this.applyOne(ev, ch);
+    this.counters.flush(this.counterStmts);
+  }
+
+  private applyOne(ev: MeshEvent, ch: Changes): void {
     switch (ev.kind) {
       case 'reception':
         this.reception(ev, ch);
@@ -262,11 +292,9 @@ export class ProjectionWriter {
     if (res.changes === 0) return; // redelivery
     const at = ev.receivedAt;
     ch.receptions.push(id);
-    this.upsertAgentSeen.run(ev.site, ev.agent, at, at, 1);
+    // An undecryptable packet still proves the sender is on the air (the node's row: counters.flush).
+    this.counters.reception(ev.site, ev.agent, p.from, ev.port, Math.floor(at / HOUR_MS), at);
     ch.agents.add(agentKey(ev.site, ev.agent));
-    this.bumpPort.run(Math.floor(at / HOUR_MS), ev.port);
-    // An undecryptable packet still proves the sender is on the air.
-    this.upsertNodeSeen.run({ num: p.from, at, heard: at, count: 1 });
     this.upsertNodeAgent.run({
       num: p.from,
       site: ev.site,

@@ -116,9 +116,12 @@ export class ProjectionConsumer {
       else bad.push({ m, reason: res.error });
     }
     try {
-      this.o.db.transaction(() => {
-        for (const { ev } of events) this.o.writer.apply(ev, ch);
-      })();
+      this.o.db.transaction(() =>
+        this.o.writer.applyBatch(
+          events.map((e) => e.ev),
+          ch,
+        ),
+      )();
     } catch (err) {
       // The store failed (disk full, locked): leave the messages unacked so they are redelivered.
       this.o.metrics.storeErrors.inc({ op: 'apply' });

@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { nodeIdFromNum } from '@mmm/schemas';
 import { legacyPayload } from '@mmm/schemas/legacy';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import type { RestContext } from './context.js';
 import { display, iso } from './format.js';
+import { streamAllNodes } from './nodes-stream.js';
 import {
   agentFilter,
   HOUR,
@@ -172,7 +174,10 @@ export const nodeRoutes =
           tags: ['nodes'],
           querystring: Type.Object({
             hours: hours(72),
-            limit: limit(500, 10000),
+            // No default: without it every node is sent (streamed), as the original did.
+            limit: Type.Optional(
+              Type.Integer({ minimum: 1, maximum: 10000, description: 'Rows per page (default: every node)' }),
+            ),
             offset,
             agent_id: Type.Optional(Type.String({ maxLength: 64 })),
             site: Type.Optional(Type.String({ maxLength: 64 })),
@@ -189,12 +194,18 @@ export const nodeRoutes =
           },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const q = req.query;
         const now = Date.now();
         const { sql: w, args } = nodeWhere(q, now);
+        // The typed reply knows only the object body; a stream is sent as it is (no response serialisation).
+        if (q.limit === undefined)
+          return (reply as FastifyReply)
+            .type('application/json; charset=utf-8')
+            .send(streamAllNodes(db, { sql: w, args }, q.offset, now));
         const rows = db
-          .prepare(`SELECT n.* FROM nodes n WHERE ${w} ORDER BY n.updated_at DESC LIMIT ? OFFSET ?`)
+          // num breaks ties so pages never overlap (the nodes_updated index holds (updated_at, num) already).
+          .prepare(`SELECT n.* FROM nodes n WHERE ${w} ORDER BY n.updated_at DESC, n.num DESC LIMIT ? OFFSET ?`)
           .all(...args, q.limit, q.offset) as NodeDbRow[];
         const total = (db.prepare(`SELECT count(*) AS c FROM nodes n WHERE ${w}`).get(...args) as { c: number }).c;
         return { nodes: nodeRows(db, rows, now), total, limit: q.limit, offset: q.offset };
