@@ -87,6 +87,7 @@ export const THRESHOLD_KINDS: readonly AlertRuleKind[] = [
   'channel_util_high',
   'node_moved',
   'hub_backlog',
+  'link_quality',
 ];
 
 /**
@@ -104,7 +105,10 @@ export function validateAlertRule(value: unknown): Checked<AlertRule> {
     error: `/${field}: ${error}`,
   });
   if (THRESHOLD_KINDS.includes(r.kind) && r.threshold === undefined) return bad('threshold', `${r.kind} needs one`);
-  if ((r.kind === 'battery_low' || r.kind === 'channel_util_high') && (r.threshold ?? 0) > 100) {
+  if (
+    (r.kind === 'battery_low' || r.kind === 'channel_util_high' || r.kind === 'link_quality') &&
+    (r.threshold ?? 0) > 100
+  ) {
     return bad('threshold', 'is a percentage, at most 100');
   }
   if (r.kind === 'text_match' && r.pattern === undefined && (r.to_nodes ?? []).length === 0) {

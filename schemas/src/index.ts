@@ -29,10 +29,12 @@ export {
   consumers,
   DUPLICATE_WINDOW_MS,
   msgIds,
+  parseTopologyLinkKey,
   streams,
   TOPOLOGY_BUCKET,
   TOPOLOGY_BUCKETS,
   TOPOLOGY_LEASE_TTL_S,
+  topologyLinkKey,
 } from './streams.js';
 export {
   AGENT_EVENT_KINDS,

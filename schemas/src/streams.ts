@@ -95,6 +95,22 @@ export const TOPOLOGY_BUCKETS = {
   lease: `${TOPOLOGY_BUCKET}_lease`,
 } as const;
 
+/**
+ * One link's key in the public snapshot bucket, `link.<from>.<to>` with 8 hex digits each (route analysis writes it
+ * and deletes it when the link ages out; the alerts service watches it).
+ */
+export function topologyLinkKey(from: number, to: number): string {
+  return `link.${hex8(from)}.${hex8(to)}`;
+}
+
+/** The link a `link.<from>.<to>` key names, or undefined for any other key. */
+export function parseTopologyLinkKey(key: string): { from: number; to: number } | undefined {
+  const m = /^link\.([0-9a-f]{8})\.([0-9a-f]{8})$/.exec(key);
+  return m ? { from: Number.parseInt(m[1]!, 16), to: Number.parseInt(m[2]!, 16) } : undefined;
+}
+
+const hex8 = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+
 /** The lease bucket's max_age: a writer that stops renewing loses the lease this long after its last renewal. */
 export const TOPOLOGY_LEASE_TTL_S = 5;
 

@@ -21,6 +21,7 @@ export const ALERT_RULE_KINDS = [
   'radio_disconnected',
   'leaf_unlinked',
   'hub_backlog',
+  'link_quality',
   'node_moved',
   'new_node',
   'text_match',

@@ -121,6 +121,41 @@ describe('evaluator', () => {
     ]);
   });
 
+  it('link quality: a watched node whose best link stays below threshold fires, and resolves past the hysteresis', () => {
+    const { ev, feed } = setup({
+      name: 'weak',
+      kind: 'link_quality',
+      threshold: 40,
+      hysteresis: 5,
+      duration: 60,
+      nodes: ['!1a2b3c4d'],
+    });
+    const N3 = 0x00c0ffee;
+    feed(rx('routing', { from: N1, at: T0 }, {}));
+    feed(rx('routing', { from: N2, at: T0 }, {}));
+    ev.evaluate(T0);
+    const link = (from: number, to: number, quality: number | undefined, at: number) => {
+      const touched = noneTouched();
+      ev.observeLink({ from, to, quality }, at, touched);
+      return ev.evaluate(at, touched).notices;
+    };
+    expect(link(N2, N1, 0.8, T0 + 1000)).toEqual([]);
+    expect(link(N2, N1, 0.3, T0 + 10_000)).toEqual([]); // below, but not for 60 s yet
+    // N2 is not watched: its own links never fire the rule.
+    expect(link(N2, N3, 0.1, T0 + 20_000)).toEqual([]);
+    const fired = ev.evaluate(T0 + 71_000).notices;
+    expect(says(fired)).toEqual(['weak:firing:firing']);
+    expect(fired[0]!.alert.node_id).toBe('!1a2b3c4d');
+    expect(fired[0]!.alert.summary).toContain('best link quality 30 % (below 40 %), to !0badcafe');
+    expect(link(N3, N1, 0.43, T0 + 80_000)).toEqual([]); // better, within the hysteresis: still firing
+    expect(says(link(N1, N3, 0.6, T0 + 90_000))).toEqual(['weak:resolved:resolved']);
+    // Every link aged out: quality 0, which holds again.
+    link(N2, N1, undefined, T0 + 100_000);
+    link(N3, N1, undefined, T0 + 100_000);
+    link(N1, N3, undefined, T0 + 100_000);
+    expect(says(ev.evaluate(T0 + 161_000).notices)).toEqual(['weak:firing:firing']);
+  });
+
   it('scopes by role and node moved measures from the last anchor', () => {
     const { ev, feed } = setup({ name: 'moved', kind: 'node_moved', threshold: 500, roles: ['ROUTER'] });
     feed(nodeInfoRx({ from: N1, at: T0 }, 2));

@@ -1,5 +1,7 @@
 import { type AlertEvent, type AlertSilence, type MeshEvent, nodeIdFromNum, SCHEMA_VERSION } from '@mmm/schemas';
+import { LinkBook, type LinkChange } from './links.js';
 import { observe as observeEvent, type Touched } from './observe.js';
+import { observeLink } from './observe-links.js';
 import { inScope, type Rule } from './rule.js';
 import { summarize } from './summary.js';
 import { type AgentState, type Cond, emptyWorld, type NodeState, type World } from './world.js';
@@ -46,6 +48,7 @@ export interface Evaluation {
 export class Evaluator {
   readonly world: World;
   private rules = new Map<string, Rule>();
+  private readonly links = new LinkBook();
   /**
    * Rules evaluated at least once with full state (name -> the definition then): their later firings are news. Kept
    * in the checkpoint, so a restart does not take the next firing for a first evaluation, while an edit does.
@@ -98,6 +101,11 @@ export class Evaluator {
 
   observe(ev: MeshEvent, touched: Touched): void {
     observeEvent(this.world, [...this.rules.values()], ev, touched);
+  }
+
+  /** A link of route analysis's snapshot changed (or aged out): the `link_quality` rules of its two nodes. */
+  observeLink(change: LinkChange, at: number, touched: Touched): void {
+    observeLink(this.world, this.links, [...this.rules.values()], change, at, touched);
   }
 
   setSilence(s: AlertSilence): void {

@@ -15,6 +15,7 @@ export const DEFAULT_DURATION_MS: Record<AlertRuleKind, number> = {
   radio_disconnected: 2 * MIN,
   leaf_unlinked: 5 * MIN,
   hub_backlog: 10 * MIN,
+  link_quality: 10 * MIN,
   node_moved: HOUR,
   new_node: HOUR,
   text_match: HOUR,
@@ -30,6 +31,7 @@ const NODE_KINDS: readonly AlertRuleKind[] = [
   'node_moved',
   'new_node',
   'text_match',
+  'link_quality',
 ];
 /** Kinds that fire on one event and resolve on their own `duration` later. */
 const EVENT_KINDS: readonly AlertRuleKind[] = ['node_moved', 'new_node', 'text_match'];

@@ -22,6 +22,8 @@ export function summarize(rule: Rule, subject: NodeState | AgentState, cond: Con
         return `${label} battery ${cond?.value ?? subject.battery ?? '?'} % (below ${rule.threshold} %)`;
       case 'channel_util_high':
         return `${label} channel utilisation ${cond?.value ?? subject.chUtil ?? '?'} % (above ${rule.threshold} %)`;
+      case 'link_quality':
+        return `${label} best link quality ${cond?.value ?? '?'} % (below ${rule.threshold} %)${cond?.detail ? `, to ${cond.detail}` : ''}`;
       case 'node_moved':
         return `${label} moved ${cond?.value ?? '?'} m`;
       case 'new_node':

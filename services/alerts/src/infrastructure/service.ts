@@ -19,6 +19,7 @@ import { restartConsumer, waitForHubStream } from './hub.js';
 import { type AlertsMetrics, createMetrics } from './metrics.js';
 import { Dispatcher, outboxItems, type Webhook } from './outbox.js';
 import { type Meta, openBucket, repairBookKeys, Store, shardOf } from './store.js';
+import { followTopology } from './topology.js';
 
 export interface AlertsOptions {
   log: Logger;
@@ -232,6 +233,17 @@ async function run(nc: NatsConnection, cfg: AlertsConfig, opts: AlertsOptions): 
     log.info({ lastSeq, nodes: evaluator.world.nodes.size }, 'caught up with the hub stream: evaluating');
   };
 
+  // Route analysis's links, for link_quality: applied as they come, evaluated with the next flush.
+  const topology = followTopology(
+    js,
+    (change) => {
+      evaluator.observeLink(change, clock(), touched);
+      dirtyShards.add(shardOf(change.from));
+      dirtyShards.add(shardOf(change.to));
+    },
+    log,
+  );
+
   const abort = new AbortController();
   const consuming = (async () => {
     for await (const m of consumeDurable({
@@ -295,6 +307,7 @@ async function run(nc: NatsConnection, cfg: AlertsConfig, opts: AlertsOptions): 
       abort.abort();
       await consuming;
       control.stop();
+      topology.stop();
       await flush();
       await save();
       await chain;

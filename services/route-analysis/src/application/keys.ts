@@ -1,4 +1,4 @@
-import { hex } from '../domain/types.js';
+import { topologyLinkKey } from '@mmm/schemas';
 
 /**
  * Keys of the public snapshot bucket (TOPOLOGY_BUCKET), documented in docs/route-analysis.md:
@@ -10,7 +10,7 @@ import { hex } from '../domain/types.js';
  */
 export const publicKeys = {
   links: 'links',
-  link: (from: number, to: number) => `link.${hex(from)}.${hex(to)}`,
+  link: topologyLinkKey,
   hops: (site: string, agent: string) => `hops.${site}.${agent}`,
   relays: (site: string, agent: string) => `relays.${site}.${agent}`,
   meta: 'meta',

@@ -180,6 +180,8 @@ export function servicePermissions(service: Service, legacySite = 'legacy'): Per
           ...kvReadWrite(ALERT_BUCKETS.state),
           // Operators' changes come from the API; the service only reads them.
           ...kvRead(ALERT_BUCKETS.control),
+          // Route analysis's public links, for link_quality rules: read only.
+          ...kvRead(TOPOLOGY_BUCKETS.snapshot),
         ],
         subscribe,
       };
