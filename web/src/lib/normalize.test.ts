@@ -79,6 +79,8 @@ describe('mappers from the API shapes in docs/api.md', () => {
     expect(b.lat).toBeNull();
     expect(b.lon).toBeNull();
     expect(b.active).toBe(false);
+    expect(a.mqtt).toBe(false);
+    expect(toAgent({ agent_id: 'gw-e2e52244', source: 'mqtt' }).mqtt).toBe(true);
   });
 
   it('maps agent health (buffer depth, last sync)', () => {

@@ -133,6 +133,7 @@ export function toAgent(raw: unknown, now = Date.now()): AgentRow {
     radioState: str(o, 'radioState', 'radio_state') ?? str(radio, 'state'),
     bufferDepth: num(o, 'bufferDepth', 'buffer_depth') ?? num(buffer, 'streamMessages', 'depth'),
     hubConnected: bool(o, 'hubConnected') ?? bool(buffer, 'hubConnected'),
+    mqtt: str(o, 'source') === 'mqtt',
     nodeId: (() => {
       const n = any(o, 'nodeId', 'node_id', 'myNodeNum') ?? any(radio, 'myNodeNum');
       return n === undefined ? null : nodeId(n);

@@ -50,6 +50,8 @@ export interface AgentRow {
   readonly hubConnected: boolean | null;
   readonly nodeId: string | null;
   readonly active: boolean;
+  /** True for an MQTT gateway (heard through `mmm mqtt`), not an agent beside a radio. */
+  readonly mqtt: boolean;
 }
 
 export interface PacketRow {

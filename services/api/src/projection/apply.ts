@@ -128,8 +128,9 @@ export class ProjectionWriter {
       (id, site, agent, from_num, to_num, packet_id, port, channel, rx_time, received_at, snr, rssi, hop_start, hop_limit, relay_node, via_mqtt, source, payload)
       VALUES (@id, @site, @agent, @from_num, @to_num, @packet_id, @port, @channel, @rx_time, @received_at, @snr, @rssi, @hop_start, @hop_limit, @relay_node, @via_mqtt, @source, @payload)`);
     this.upsertAgentSeen =
-      db.prepare(`INSERT INTO agents (site, agent, first_seen, last_seen, packet_count) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT(site, agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), packet_count = packet_count + excluded.packet_count`);
+      db.prepare(`INSERT INTO agents (site, agent, first_seen, last_seen, packet_count, source) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT(site, agent) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), packet_count = packet_count + excluded.packet_count,
+        source = coalesce(excluded.source, source)`);
     this.upsertNodeSeen =
       db.prepare(`INSERT INTO nodes (num, first_seen, updated_at, last_heard, packet_count) VALUES (@num, @at, @at, @heard, @count)
       ON CONFLICT(num) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), updated_at = max(updated_at, excluded.updated_at),
@@ -195,7 +196,8 @@ export class ProjectionWriter {
       db.prepare(`INSERT INTO node_agents (num, site, agent, updated_at, hops_away, packet_count) VALUES (?, ?, ?, ?, ?, 0)
       ON CONFLICT(num, site, agent) DO UPDATE SET hops_away = excluded.hops_away`);
     this.counterStmts = {
-      agentSeen: (site, agent, first, last, count) => this.upsertAgentSeen.run(site, agent, first, last, count),
+      agentSeen: (site, agent, first, last, count, source) =>
+        this.upsertAgentSeen.run(site, agent, first, last, count, source),
       nodeSeen: (num, first, last, count) => this.upsertNodeSpan.run({ num, first, last, count }),
       port: (hour, port, n) => this.bumpPort.run(hour, port, n),
     };
@@ -293,7 +295,7 @@ export class ProjectionWriter {
     const at = ev.receivedAt;
     ch.receptions.push(id);
     // An undecryptable packet still proves the sender is on the air (the node's row: counters.flush).
-    this.counters.reception(ev.site, ev.agent, p.from, ev.port, Math.floor(at / HOUR_MS), at);
+    this.counters.reception(ev.site, ev.agent, p.from, ev.port, Math.floor(at / HOUR_MS), at, ev.source);
     ch.agents.add(agentKey(ev.site, ev.agent));
     this.upsertNodeAgent.run({
       num: p.from,
@@ -363,7 +365,7 @@ export class ProjectionWriter {
       this.db
         .prepare('UPDATE agents SET my_node_num = ? WHERE site = ? AND agent = ?')
         .run(ev.myNodeNum, ev.site, ev.agent);
-    this.upsertAgentSeen.run(ev.site, ev.agent, at, at, 0);
+    this.upsertAgentSeen.run(ev.site, ev.agent, at, at, 0, null);
     ch.agents.add(agentKey(ev.site, ev.agent));
   }
 
@@ -386,7 +388,7 @@ export class ProjectionWriter {
     });
     if (res.changes === 0) return;
     ch.traces.push(id);
-    this.upsertAgentSeen.run(ev.site, ev.agent, ev.finishedAt, ev.finishedAt, 0);
+    this.upsertAgentSeen.run(ev.site, ev.agent, ev.finishedAt, ev.finishedAt, 0, null);
     if (ev.outcome === 'success') {
       this.ensureNode.run(ev.to, ev.finishedAt, ev.finishedAt);
       ch.nodes.add(ev.to);

@@ -5,7 +5,8 @@
  * batch still moves no counter.
  */
 export interface CounterStatements {
-  agentSeen(site: string, agent: string, first: number, last: number, count: number): void;
+  /** `source`: where the agent's latest reception of the batch came from (radio, or an MQTT gateway). */
+  agentSeen(site: string, agent: string, first: number, last: number, count: number, source: string): void;
   /** `last` is both the node's latest update and when it was last heard. */
   nodeSeen(num: number, first: number, last: number, count: number): void;
   port(hour: number, port: string, n: number): void;
@@ -23,11 +24,11 @@ const widen = (s: Span | undefined, at: number): Span =>
     : { first: at, last: at, count: 1 };
 
 export class BatchCounters {
-  private readonly agents = new Map<string, { site: string; agent: string; span: Span }>();
+  private readonly agents = new Map<string, { site: string; agent: string; span: Span; source: string }>();
   private readonly nodes = new Map<number, Span>();
   private readonly ports = new Map<string, { hour: number; port: string; n: number }>();
 
-  reception(site: string, agent: string, from: number, port: string, hour: number, at: number): void {
+  reception(site: string, agent: string, from: number, port: string, hour: number, at: number, source: string): void {
     const ak = `${site}\u0000${agent}`;
     const a = this.agents.get(ak);
     // An agent's first_seen is set by its first row and never moved (unlike a node's, the earliest): keep the first.
@@ -35,6 +36,7 @@ export class BatchCounters {
       site,
       agent,
       span: a ? { ...widen(a.span, at), first: a.span.first } : widen(undefined, at),
+      source: a && a.span.last > at ? a.source : source,
     });
     this.nodes.set(from, widen(this.nodes.get(from), at));
     const pk = `${hour}\u0000${port}`;
@@ -45,8 +47,8 @@ export class BatchCounters {
 
   /** Writes the sums (inside the batch's transaction) and starts over. */
   flush(s: CounterStatements): void {
-    for (const { site, agent, span } of this.agents.values())
-      s.agentSeen(site, agent, span.first, span.last, span.count);
+    for (const { site, agent, span, source } of this.agents.values())
+      s.agentSeen(site, agent, span.first, span.last, span.count, source);
     for (const [num, span] of this.nodes) s.nodeSeen(num, span.first, span.last, span.count);
     for (const { hour, port, n } of this.ports.values()) s.port(hour, port, n);
     this.reset();

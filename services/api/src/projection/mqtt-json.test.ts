@@ -74,6 +74,8 @@ describe('projection of MQTT JSON uplink (unauthenticated)', () => {
     // A redelivered JSON reception is still one row.
     w.apply(nodeinfo('json', 'Early JSON', 2, 3000), emptyChanges());
     expect(rows()).toBe(4);
+    // The gateway is listed among the agents as what it is.
+    expect(db.prepare('SELECT source FROM agents WHERE agent = ?').get('gw-e2e52244')).toEqual({ source: 'mqtt' });
     db.close();
   });
 });

@@ -17,6 +17,11 @@ export const AgentItem = Type.Object(
     status: Type.String(),
     radio_state: Nullable(Type.String()),
     version: Nullable(Type.String()),
+    source: Nullable(
+      Type.Union([Type.Literal('radio'), Type.Literal('mqtt')], {
+        description: 'radio: an agent beside a radio; mqtt: a gateway heard through mmm mqtt; null: not known yet',
+      }),
+    ),
   },
   { additionalProperties: true },
 );

@@ -228,6 +228,7 @@ describe('REST against a real nats-server fed with contract events', () => {
     });
     expect(byId['gw-2'].coordinates).toBeNull();
     expect(byId['gw-1'].packet_count).toBe(5);
+    expect(byId['gw-1'].source).toBe('radio');
   });
 
   it('gives agent status with active nodes, recent heartbeats and radio/buffer health; 404 for an unknown agent', async () => {

@@ -205,6 +205,7 @@ export interface AgentDbRow {
   my_node_num: number | null;
   status_json: string | null;
   status_at: number | null;
+  source: string | null;
 }
 
 export function agentRow(a: AgentDbRow, now = Date.now()): Json {
@@ -220,6 +221,8 @@ export function agentRow(a: AgentDbRow, now = Date.now()): Json {
     radio_state: a.radio_state,
     version: a.version,
     my_node_id: a.my_node_num === null ? null : nodeIdFromNum(a.my_node_num),
+    // radio: an agent beside a radio; mqtt: a gateway heard through `mmm mqtt`; null: only status so far.
+    source: a.source ?? (a.status_json !== null ? 'radio' : null),
   };
 }
 

@@ -22,8 +22,19 @@ export function openDb(path: string): Db {
     db.pragma('cache_size = -65536');
     db.pragma('mmap_size = 268435456');
     db.exec(SCHEMA_SQL);
+    addMissingColumns(db);
     return db;
   } catch (cause) {
     throw new StoreError(`cannot open the projection database ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Columns added after a release: a projection file written by an older version gets them, empty. */
+const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = [['agents', 'source', 'TEXT']];
+
+function addMissingColumns(db: Db): void {
+  for (const [table, column, type] of ADDED_COLUMNS) {
+    const have = (db.pragma(`table_info(${table})`) as { name: string }[]).some((c) => c.name === column);
+    if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   }
 }

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS agents (
   packet_count INTEGER NOT NULL DEFAULT 0,
   version TEXT, radio_state TEXT, my_node_num INTEGER,
   status_json TEXT, status_at INTEGER,
+  source TEXT,
   PRIMARY KEY (site, agent)
 );
 CREATE INDEX IF NOT EXISTS agents_agent ON agents(agent);
