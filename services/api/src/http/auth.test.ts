@@ -320,7 +320,7 @@ describe('API access control', () => {
   });
 
   it('without trust_proxy, X-Forwarded-For is ignored: spoofed addresses do not escape the limiter', async () => {
-    const t = await startStack('[auth]\nread_tokens = ' + READ + '\nfail_limit = 3\nfail_window_s = 60\n', {
+    const t = await startStack(`[auth]\nread_tokens = ${READ}\nfail_limit = 3\nfail_window_s = 60\n`, {
       nats: open.nats,
     });
     try {

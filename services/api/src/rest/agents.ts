@@ -18,8 +18,9 @@ export const AgentItem = Type.Object(
     radio_state: Nullable(Type.String()),
     version: Nullable(Type.String()),
     source: Nullable(
-      Type.Union([Type.Literal('radio'), Type.Literal('mqtt')], {
-        description: 'radio: an agent beside a radio; mqtt: a gateway heard through mmm mqtt; null: not known yet',
+      Type.Union([Type.Literal('radio'), Type.Literal('mqtt'), Type.Literal('legacy-http'), Type.Literal('replay')], {
+        description:
+          "radio: an agent beside a radio; mqtt: a gateway heard through mmm mqtt; legacy-http: one of the original's agents; replay: a replayed capture; null: not known yet",
       }),
     ),
   },

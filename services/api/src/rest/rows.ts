@@ -221,7 +221,7 @@ export function agentRow(a: AgentDbRow, now = Date.now()): Json {
     radio_state: a.radio_state,
     version: a.version,
     my_node_id: a.my_node_num === null ? null : nodeIdFromNum(a.my_node_num),
-    // radio: an agent beside a radio; mqtt: a gateway heard through `mmm mqtt`; null: only status so far.
+    // The source of its latest reception (radio, mqtt, legacy-http, replay); radio for an agent that only sent status.
     source: a.source ?? (a.status_json !== null ? 'radio' : null),
   };
 }

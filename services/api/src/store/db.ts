@@ -23,11 +23,15 @@ export function openDb(path: string): Db {
     db.pragma('mmap_size = 268435456');
     db.exec(SCHEMA_SQL);
     addMissingColumns(db);
+    for (const index of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
     return db;
   } catch (cause) {
     throw new StoreError(`cannot open the projection database ${path}: ${(cause as Error).message}`, { cause });
   }
 }
+
+/** Indexes older releases made that cost more per reception than they served (schema.ts). */
+const DROPPED_INDEXES = ['rx_port_time', 'rx_to_time', 'rx_agent_time', 'rx_from_time'] as const;
 
 /** Columns added after a release: a projection file written by an older version gets them, empty. */
 const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = [['agents', 'source', 'TEXT']];

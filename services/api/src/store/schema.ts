@@ -55,10 +55,11 @@ CREATE TABLE IF NOT EXISTS receptions (
   source TEXT, payload TEXT
 );
 CREATE INDEX IF NOT EXISTS rx_time ON receptions(received_at);
-CREATE INDEX IF NOT EXISTS rx_port_time ON receptions(port, received_at);
-CREATE INDEX IF NOT EXISTS rx_from_time ON receptions(from_num, received_at);
-CREATE INDEX IF NOT EXISTS rx_to_time ON receptions(to_num, received_at);
-CREATE INDEX IF NOT EXISTS rx_agent_time ON receptions(agent, received_at);
+-- (from_num, packet_id) also serves one node's receptions (node details, the fallback history). No
+-- (port|to_num|agent|from_num, received_at) indexes: they served only the projection's own reception history, a
+-- fallback until ingest's store exists, which rx_time and rx_packet serve well enough, and each index is a B-tree
+-- every reception writes (together more than a third of the projection's cost). Files of older releases drop them
+-- (db.ts).
 CREATE INDEX IF NOT EXISTS rx_packet ON receptions(from_num, packet_id);
 
 CREATE TABLE IF NOT EXISTS traces (
