@@ -47,18 +47,28 @@ export class TextCommands {
     const sub = nc.subscribe(this.subject);
     this.sub = sub;
     void (async () => {
-      for await (const m of sub) {
-        const reply = await this.handle(m.string()).catch(
-          (err: unknown): CommandReply => ({ ok: false, error: `internal: ${(err as Error).message}` }),
-        );
-        if (!m.reply) continue; // a plain publish has nobody to answer
-        try {
-          m.respond(JSON.stringify(reply));
-        } catch (err) {
-          this.o.log.warn({ err: (err as Error).message }, 'could not answer a text command');
-        }
+      // A subscription the server refuses (credentials from before text commands) ends the loop with an error:
+      // the agent keeps running without text commands, and says why.
+      try {
+        await this.serve(sub);
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message, subject: this.subject }, 'text commands unavailable');
       }
     })();
+  }
+
+  private async serve(sub: Subscription): Promise<void> {
+    for await (const m of sub) {
+      const reply = await this.handle(m.string()).catch(
+        (err: unknown): CommandReply => ({ ok: false, error: `internal: ${(err as Error).message}` }),
+      );
+      if (!m.reply) continue; // a plain publish has nobody to answer
+      try {
+        m.respond(JSON.stringify(reply));
+      } catch (err) {
+        this.o.log.warn({ err: (err as Error).message }, 'could not answer a text command');
+      }
+    }
   }
 
   stop(): void {
