@@ -242,6 +242,9 @@ describe('who may do what', () => {
       'inbox-other-leaf': false,
       'inbox-all-leaf': false,
       'hub-sourcing': true,
+      'cmd-own': true,
+      'cmd-other': false,
+      'cmd-answer': true,
     });
     expectCells('consumer-public', {
       'live-nodedb': true,
@@ -268,6 +271,9 @@ describe('who may do what', () => {
       'link-hub-api': false,
       'link-inbox-own': true,
       'link-inbox-other': false,
+      'link-cmd-own': true,
+      'link-cmd-other': false,
+      'link-cmd-answer': true,
     });
     for (const p of PROFILES.filter((x) => x.place === 'hub' && x.permissions)) {
       expectCells(p.id, {
@@ -276,6 +282,8 @@ describe('who may do what', () => {
         'inbox-all-hub': false,
         'forge-site': false,
         'live-text': p.id === 'consumer-full',
+        // Only the alerts service talks to radios.
+        'send-text': p.id === 'alerts',
       });
     }
   });

@@ -2,6 +2,7 @@ import {
   ALERT_BUCKETS,
   ALERTS_STREAM,
   alertSubjects,
+  commandSubjects,
   consumers,
   streams,
   subjects,
@@ -78,7 +79,12 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
     const name = consumers.legacy(agent, dest);
     publish.push(createPinned(stream, name, `${own}.>`), ...pullFrom(stream, name));
   }
-  return { publish, subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`] };
+  // Text commands: its own subject only, and the answer to the one sender of them (the alerts service's inbox).
+  publish.push(`${inboxPrefix('alerts')}.>`);
+  return {
+    publish,
+    subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`, commandSubjects.text(site, agent)],
+  };
 }
 
 export const SERVICES = ['ingest', 'route-analysis', 'api', 'alerts'] as const;
@@ -182,6 +188,8 @@ export function servicePermissions(service: Service, legacySite = 'legacy'): Per
           ...kvRead(ALERT_BUCKETS.control),
           // Route analysis's public links, for link_quality rules: read only.
           ...kvRead(TOPOLOGY_BUCKETS.snapshot),
+          // [mesh_<name>] targets: text commands to any agent (the agent answers into its inbox).
+          commandSubjects.anyText,
         ],
         subscribe,
       };
@@ -277,8 +285,18 @@ export function sourcingDeliverPrefix(site: string): string {
 export function leafnodePermissions(site: string): Permissions {
   const stream = streams.site(site);
   return {
-    publish: [subjects.siteAll(site), '$JSC.R.*', `${sourcingDeliverPrefix(site)}.>`, '$LDS.>', hubStreamInfo()],
+    publish: [
+      subjects.siteAll(site),
+      '$JSC.R.*',
+      `${sourcingDeliverPrefix(site)}.>`,
+      '$LDS.>',
+      hubStreamInfo(),
+      // Agents' answers to the alerts service's text commands.
+      `${inboxPrefix('alerts')}.>`,
+    ],
     subscribe: [
+      // Text commands to this site's agents, and no other site's.
+      commandSubjects.site(site),
       `$JS.${streams.domain(site)}.API.CONSUMER.CREATE.${stream}`,
       `$JS.${streams.domain(site)}.API.CONSUMER.DELETE.${stream}.*`,
       `$JS.FC.${stream}.>`,
