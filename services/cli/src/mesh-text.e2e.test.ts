@@ -50,6 +50,13 @@ enabled = false
   return resolveSettings(parseConfig(agentConfigSpec, ini, 'agent.ini', { env: {} }));
 }
 
+let alertsIni = '';
+
+async function startAlertsService(): Promise<void> {
+  alerts = await startAlerts(parseAlertsConfig(alertsIni, 'alerts.ini'), { log: log() });
+  await waitFor('alerts ready', () => alerts!.ready(), 30_000);
+}
+
 async function start(minIntervalS: number): Promise<{ heard: Simulator; sim: Simulator; leafUrl: string }> {
   mesh = await startHubAndLeaves(['site1']);
   hubNc = await connect({ servers: mesh.hub.url });
@@ -59,9 +66,7 @@ async function start(minIntervalS: number): Promise<{ heard: Simulator; sim: Sim
   const leafUrl = mesh.leaves.site1!.url;
   hearer = await startAgent(agentSettings('agent1', leafUrl, heard.port), { log: log() });
   agent = await startAgent(agentSettings('agent2', leafUrl, sim.port), { log: log() });
-  alerts = await startAlerts(
-    parseAlertsConfig(
-      `[nats]
+  alertsIni = `[nats]
 url = ${mesh.hub.url}
 [alerts]
 flush_interval = 50
@@ -81,12 +86,8 @@ rules = texts
 min_interval = ${minIntervalS}
 timeout = 1000
 backoff_max = 500
-`,
-      'alerts.ini',
-    ),
-    { log: log() },
-  );
-  await waitFor('alerts ready', () => alerts!.ready(), 30_000);
+`;
+  await startAlertsService();
   await waitFor(
     'radios configured',
     () => agent!.session.state === 'connected' && hearer!.session.state === 'connected',
@@ -126,6 +127,12 @@ describe('mesh text target', () => {
     await new Promise((r) => setTimeout(r, 6000)); // the first alert resolved: the next text is a new one
     injectText(heard);
     await waitFor('the second one dropped', async () => (await counted('rate_limited')) === 1, 30_000);
+    // A restart does not open the gate: the time of the last text is in the state bucket.
+    await alerts!.stop();
+    await startAlertsService();
+    await new Promise((r) => setTimeout(r, 6000));
+    injectText(heard);
+    await waitFor('the third one dropped after a restart', async () => (await counted('rate_limited')) === 1, 30_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(sim.received).toHaveLength(1);
   }, 120_000);
