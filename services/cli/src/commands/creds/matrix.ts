@@ -231,8 +231,8 @@ export const ACTIONS: readonly Action[] = [
     subject: () => `mmm.cmd.${E.site}.${E.otherAgent}.text`,
   },
   {
-    id: 'cmd-answer',
-    label: 'answer a text command',
+    id: 'cmd-forge',
+    label: "publish into the alerts service's inbox unasked",
     place: 'leaf',
     op: 'pub',
     subject: () => '_INBOX_alerts.probe',

@@ -12,6 +12,8 @@ import {
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** nats-server `allow_responses`: may publish one answer to the reply subject of each request it received. */
+  allowResponses?: boolean;
 }
 
 /**
@@ -79,11 +81,12 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
     const name = consumers.legacy(agent, dest);
     publish.push(createPinned(stream, name, `${own}.>`), ...pullFrom(stream, name));
   }
-  // Text commands: its own subject only, and the answer to the one sender of them (the alerts service's inbox).
-  publish.push(`${inboxPrefix('alerts')}.>`);
+  // Text commands: its own subject only; it answers each request once (allow_responses) and may not publish into
+  // the sender's inbox otherwise, so it cannot forge another agent's answer.
   return {
     publish,
     subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`, commandSubjects.text(site, agent)],
+    allowResponses: true,
   };
 }
 
