@@ -12,6 +12,17 @@ export {
   validateAlertSilence,
 } from './alerts.js';
 export { EVENT_CATALOG, EVENT_KINDS, EVENT_SCHEMAS, type EventOf } from './catalog.js';
+export {
+  COMMAND_ROOT,
+  CommandReply,
+  commandSubjects,
+  type Parsed,
+  parseCommandReply,
+  parseTextCommand,
+  TEXT_MAX_BYTES,
+  TextCommand,
+  truncateUtf8,
+} from './commands.js';
 export { ContractError } from './errors.js';
 export * from './events/alert.js';
 export { SCHEMA_VERSION } from './events/common.js';

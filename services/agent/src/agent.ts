@@ -1,6 +1,7 @@
 import { connectNats, JetStreamPublisher, type Logger, Shutdown } from '@mmm/common';
 import { consumers, msgIds, type NodeDbSnapshot, SCHEMA_VERSION, streams, subjects } from '@mmm/schemas';
 import type { NatsConnection } from 'nats';
+import { TextCommands } from './commands/text.js';
 import type { AgentSettings } from './config/settings.js';
 import {
   ChannelKeyring,
@@ -44,6 +45,7 @@ export interface RunningAgent {
   readonly radio: RadioInfo;
   readonly nodedb: NodeDbTracker;
   readonly traces: TraceRunner | undefined;
+  readonly texts: TextCommands;
   readonly sink: EventSink;
   /** Receptions published since start, by port. */
   readonly receptionsByPort: ReadonlyMap<string, number>;
@@ -346,6 +348,15 @@ async function run(
     traces.start();
     shutdown.add('traceroutes', () => traces.stop());
   }
+  const texts = new TextCommands({
+    site,
+    agent,
+    sendFlushed: (f) => session.sendFlushed(f),
+    ready: () => (configured ? radio.myNodeNum : undefined),
+    log: log.child({ feature: 'text' }),
+  });
+  texts.start(nc);
+  shutdown.add('text commands', () => texts.stop());
   void publishStatus();
 
   return {
@@ -355,6 +366,7 @@ async function run(
     radio,
     nodedb,
     traces,
+    texts,
     sink,
     receptionsByPort,
     lastBuffer: () => ({ stream, hub: hubLink }),

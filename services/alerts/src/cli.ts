@@ -35,7 +35,8 @@ export function register(program: Command): void {
       `
 Reads the hub stream (MESH) through its durable consumer, evaluates the [rule_<name>] sections of its config (and the
 rules added through the API), and for every alert that fires or resolves publishes mesh.v1.alerts.<rule>.<state> and
-calls the [webhook_<name>] endpoints (generic JSON, ntfy, Discord, Slack), retrying with backoff until they answer.
+calls the [webhook_<name>] endpoints (generic JSON, ntfy, Discord, Slack), retrying with backoff until they answer;
+[mesh_<name>] sections send a text through an agent's radio for the rules they name (rate limited; none by default).
 Alerts are kept in the KV bucket mesh_alerts; its checkpoint in mesh_alerts_state, so a restart (even kill -9)
 neither forgets a firing alert nor notifies it again. The first evaluation of a rule only establishes state.
 

@@ -9,7 +9,14 @@ import {
   openTelemetrySection,
   parseConfig,
 } from '@mmm/common';
-import { ALERT_RULE_KINDS, type AlertRule, consumers, validateAlertRule } from '@mmm/schemas';
+import {
+  ALERT_RULE_KINDS,
+  type AlertRule,
+  consumers,
+  RESERVED_SITES,
+  tokenProblem,
+  validateAlertRule,
+} from '@mmm/schemas';
 
 export const DEFAULT_DURABLE = consumers.alerts;
 export const DEFAULT_OPS_PORT = 9475;
@@ -90,8 +97,46 @@ export const webhookSection = {
   },
 } as const;
 
+/** Between two texts of one mesh target: air time is shared by everyone on the channel. */
+export const DEFAULT_MESH_MIN_INTERVAL_S = 300;
+const DEFAULT_MESH_TIMEOUT_MS = 5_000;
+
+/** `[mesh_<name>]`: a text message through an agent's radio, for the listed rules only (no section: no messages). */
+export const meshSection = {
+  description: "A text message sent to the mesh through an agent's radio when alerts of the listed rules fire",
+  fields: {
+    site: { type: 'string', required: true, description: 'Site of the agent whose radio sends' },
+    agent: { type: 'string', required: true, description: 'Agent whose radio sends' },
+    to: { type: 'string', description: 'Node id !xxxxxxxx to send to; absent: broadcast on the channel' },
+    channel: { type: 'int', default: 0, min: 0, max: 7, description: 'Channel index' },
+    rules: { type: 'list', description: 'Only alerts of these rules (required: no rules, no messages)' },
+    min_interval: {
+      type: 'int',
+      default: DEFAULT_MESH_MIN_INTERVAL_S,
+      min: 0,
+      unit: 's',
+      description: 'Least time between two texts of this target; notifications inside it are dropped and counted',
+    },
+    timeout: { type: 'int', default: DEFAULT_MESH_TIMEOUT_MS, min: 100, unit: 'ms', description: 'Per request' },
+    max_age: {
+      type: 'int',
+      default: DEFAULT_WEBHOOK_MAX_AGE_S,
+      min: 1,
+      unit: 's',
+      description: 'Retry (with backoff) this long, then give up and count it failed',
+    },
+    backoff_max: {
+      type: 'int',
+      default: DEFAULT_BACKOFF_MAX_MS,
+      min: 100,
+      unit: 'ms',
+      description: 'Longest wait between two attempts (the wait doubles from 1 s up to this)',
+    },
+  },
+} as const;
+
 export const alertsConfig = defineConfig({
-  prefixed: { ...jsonTcpLogPrefixed, rule_: ruleSection, webhook_: webhookSection },
+  prefixed: { ...jsonTcpLogPrefixed, rule_: ruleSection, webhook_: webhookSection, mesh_: meshSection },
   sections: {
     nats: natsSection,
     log: logSection,
@@ -160,6 +205,7 @@ export const alertsConfig = defineConfig({
 
 export type AlertsConfig = ConfigValue<typeof alertsConfig>;
 export type WebhookConfig = AlertsConfig['webhook'][string];
+export type MeshConfig = AlertsConfig['mesh'][string];
 
 type RuleSectionValue = AlertsConfig['rule'][string];
 
@@ -206,7 +252,25 @@ export function rulesFromConfig(cfg: AlertsConfig): AlertRule[] {
       });
     }
   }
+  for (const [name, m] of Object.entries(cfg.mesh)) checkMesh(cfg.file, name, m);
   return rules;
+}
+
+function checkMesh(file: string | undefined, name: string, m: MeshConfig): void {
+  const at = (key: string) => ({ file, section: `mesh_${name}`, key });
+  const site = tokenProblem(m.site) ?? (RESERVED_SITES.includes(m.site) ? 'is reserved' : undefined);
+  if (site) throw new ConfigError(`site ${JSON.stringify(m.site)} ${site}`, at('site'));
+  const agent = tokenProblem(m.agent);
+  if (agent) throw new ConfigError(`agent ${JSON.stringify(m.agent)} ${agent}`, at('agent'));
+  if (m.to !== undefined && !/^![0-9a-f]{8}$/.test(m.to)) {
+    throw new ConfigError(
+      `${JSON.stringify(m.to)} is not a node id of the form !xxxxxxxx (8 lower-case hex digits)`,
+      at('to'),
+    );
+  }
+  // Off by default: a text to the mesh costs everyone's air time, so the rules that may send one are named.
+  if ((m.rules ?? []).length === 0)
+    throw new ConfigError('name the rules whose alerts are sent to the mesh', at('rules'));
 }
 
 export function loadAlertsConfig(file: string | undefined, env?: Record<string, string | undefined>): AlertsConfig {

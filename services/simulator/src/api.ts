@@ -54,6 +54,15 @@ export interface SentPacket {
   readonly packet: Mesh.MeshPacket;
 }
 
+/** A text message a client handed to the radio to send (TEXT_MESSAGE_APP), as the radio took it. */
+export interface ReceivedText {
+  readonly to: number;
+  readonly channel: number;
+  readonly id: number;
+  readonly text: string;
+  readonly packet: Mesh.MeshPacket;
+}
+
 export interface SentStats {
   /** Distinct MeshPackets delivered to at least one client (live traffic, ACKs, traceroute replies, replay). */
   count: number;
@@ -94,6 +103,9 @@ export interface Simulator {
   /** Sends one live packet of a kind now (for tests that need a particular port). */
   inject(kind: TrafficKind): SentPacket | undefined;
   onSent(listener: (p: SentPacket) => void): () => void;
+  /** Text messages clients handed to the radio, oldest first: what reached the radio from an agent. */
+  readonly received: readonly ReceivedText[];
+  onReceived(listener: (t: ReceivedText) => void): () => void;
   /** Open client connections. */
   connections(): number;
   /** Exposes the radio as a serial device: a PTY made by socat, bridged to the TCP port. */

@@ -8,6 +8,7 @@ export { type Capture, CaptureError, loadCapture, openPacket } from './replay.js
 export {
   DEFAULTS,
   packetKey,
+  type ReceivedText,
   type SentPacket,
   type SentStats,
   type Simulator,

@@ -1,9 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { channelHash, create, Mesh } from '@mmm/meshtastic';
+import { channelHash, create, Mesh, Portnums } from '@mmm/meshtastic';
 import { type Port, portFromPortnum } from '@mmm/schemas';
 import {
   DEFAULTS,
   packetKey,
+  type ReceivedText,
   type SentPacket,
   type SentStats,
   type Simulator,
@@ -26,6 +27,7 @@ import { type SimLink, type SimNode, World } from './world.js';
 export {
   DEFAULTS,
   packetKey,
+  type ReceivedText,
   type SentPacket,
   type SentStats,
   type Simulator,
@@ -66,6 +68,8 @@ class MeshSimulator implements Simulator {
   private readonly conns = new Set<Connection>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<(p: SentPacket) => void>();
+  private readonly textListeners = new Set<(t: ReceivedText) => void>();
+  readonly received: ReceivedText[] = [];
   private readonly ptys = new Set<PtyBridge>();
   private readonly server: Server;
   private readonly replayNodes: Mesh.NodeInfo[] | undefined;
@@ -179,6 +183,7 @@ class MeshSimulator implements Simulator {
       }
       case 'packet':
         this.requests.handle(conn, v.value);
+        this.noteText(v.value);
         break;
       case 'disconnect':
         conn.close();
@@ -398,6 +403,26 @@ class MeshSimulator implements Simulator {
 
   inject(kind: TrafficKind): SentPacket | undefined {
     return this.emit(this.traffic.make(kind));
+  }
+
+  onReceived(listener: (t: ReceivedText) => void): () => void {
+    this.textListeners.add(listener);
+    return () => this.textListeners.delete(listener);
+  }
+
+  /** Keeps what a client asked the radio to say, so tests can see what an agent sent to the mesh. */
+  private noteText(pkt: Mesh.MeshPacket): void {
+    const v = pkt.payloadVariant;
+    if (v.case !== 'decoded' || v.value.portnum !== Portnums.PortNum.TEXT_MESSAGE_APP) return;
+    const t: ReceivedText = {
+      to: pkt.to,
+      channel: pkt.channel,
+      id: pkt.id,
+      text: new TextDecoder().decode(v.value.payload),
+      packet: pkt,
+    };
+    this.received.push(t);
+    for (const l of this.textListeners) l(t);
   }
 
   onSent(listener: (p: SentPacket) => void): () => void {

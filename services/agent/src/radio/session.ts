@@ -73,6 +73,16 @@ export class RadioSession {
     return true;
   }
 
+  /**
+   * Writes a ToRadio frame and resolves once the OS took it (the write callback): what "the radio accepted it" can
+   * mean on a stream link. False when no link is up or the write failed.
+   */
+  sendFlushed(frame: Uint8Array): Promise<boolean> {
+    const s = this.link?.stream;
+    if (!s || s.destroyed || !s.writable) return Promise.resolve(false);
+    return new Promise((resolve) => s.write(frame, (err) => resolve(!err)));
+  }
+
   /** Stops reading the radio (backpressure): the OS buffers fill and the radio holds its queue. */
   pause(): void {
     if (this.paused) return;

@@ -1,6 +1,6 @@
 import { create, encodeFrame, Mesh, Portnums, toBinary } from '@mmm/meshtastic';
 
-/** ToRadio frames the agent sends: config request, keep-alive, traceroute request. */
+/** ToRadio frames the agent sends: config request, keep-alive, traceroute request, text message. */
 export function wantConfigFrame(configId: number): Uint8Array {
   return frame(create(Mesh.ToRadioSchema, { payloadVariant: { case: 'wantConfigId', value: configId >>> 0 } }));
 }
@@ -26,6 +26,32 @@ export function traceRouteFrame(opts: { id: number; to: number; hopLimit: number
         portnum: Portnums.PortNum.TRACEROUTE_APP,
         payload: discovery,
         wantResponse: true,
+      }),
+    },
+  });
+  return frame(create(Mesh.ToRadioSchema, { payloadVariant: { case: 'packet', value: packet } }));
+}
+
+/** A TEXT_MESSAGE_APP packet, as the apps send a chat message (broadcast to 0xffffffff, or to one node). */
+export function textFrame(opts: {
+  id: number;
+  to: number;
+  channel: number;
+  text: string;
+  hopLimit?: number;
+}): Uint8Array {
+  const packet = create(Mesh.MeshPacketSchema, {
+    id: opts.id >>> 0,
+    to: opts.to >>> 0,
+    channel: opts.channel,
+    hopLimit: opts.hopLimit ?? 3,
+    // A direct message asks for the mesh's ACK, as the apps do; a broadcast has nobody to ack it.
+    wantAck: opts.to >>> 0 !== 0xffffffff,
+    payloadVariant: {
+      case: 'decoded',
+      value: create(Mesh.DataSchema, {
+        portnum: Portnums.PortNum.TEXT_MESSAGE_APP,
+        payload: new TextEncoder().encode(opts.text),
       }),
     },
   });

@@ -17,7 +17,7 @@ export function createMetrics(): AlertsMetrics {
   const registry = createRegistry('alerts');
   const notifications = new Counter({
     name: 'mmm_alerts_notifications_total',
-    help: 'Notifications by target (a webhook name, or "subject" for mesh.v1.alerts.*) and result: sent, failed (will retry), given_up',
+    help: 'Notifications by target (a webhook name, "mesh:<name>", or "subject" for mesh.v1.alerts.*) and result: sent, failed (will retry), given_up, rate_limited (a mesh target within its min_interval)',
     labelNames: ['target', 'result'],
     registers: [registry],
   });
@@ -59,6 +59,7 @@ export function createMetrics(): AlertsMetrics {
       delivered: (target) => notifications.inc({ target, result: 'sent' }),
       failed: (target, gaveUp) => notifications.inc({ target, result: gaveUp ? 'given_up' : 'failed' }),
       queued: (target, n) => queued.set({ target }, n),
+      dropped: (target, reason) => notifications.inc({ target, result: reason }),
     },
   };
 }

@@ -1,10 +1,11 @@
 import { sleepUnlessAborted } from '@mmm/common';
 import { type AlertEvent, alertMsgIds, alertSubjects } from '@mmm/schemas';
-import type { JetStreamClient, KV } from 'nats';
+import type { JetStreamClient, KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { type WebhookFormat, webhookRequest } from '../domain/bodies.js';
 import type { Notice, NoticeType } from '../domain/evaluator.js';
 import type { Rule } from '../domain/rule.js';
+import { type MeshTarget, sendMeshText } from './mesh.js';
 import { windowed } from './store.js';
 
 /** The alert subject is one more target, so a transition is published exactly as reliably as a webhook is called. */
@@ -34,6 +35,8 @@ export interface DeliveryStats {
   delivered(target: string): void;
   failed(target: string, gaveUp: boolean): void;
   queued(target: string, n: number): void;
+  /** A notification not sent on purpose (a mesh target's min_interval). */
+  dropped(target: string, reason: 'rate_limited'): void;
 }
 
 /** Which webhooks a rule's notification goes to: the rule's own list, else every webhook that takes the rule. */
@@ -48,6 +51,7 @@ export function outboxItems(
   rules: (name: string) => Rule | undefined,
   webhooks: readonly Webhook[],
   now: number,
+  meshes: readonly MeshTarget[] = [],
 ): OutboxItem[] {
   const items: OutboxItem[] = [];
   for (const n of notices) {
@@ -65,6 +69,11 @@ export function outboxItems(
     for (const w of targetsOf(rules(n.rule), n.rule, webhooks)) {
       items.push({ key: `out.${alert.id}.${n.n}.w-${w.name}`, target: w.name, type: n.notify, alert, createdAt: now });
     }
+    // Mesh targets take only the rules they name, whatever the rule's `notify` says: they are opt-in per rule.
+    for (const m of meshes.filter((x) => x.rules.includes(n.rule))) {
+      const name = m.target.replace(/^mesh:/, '');
+      items.push({ key: `out.${alert.id}.${n.n}.m-${name}`, target: m.target, type: n.notify, alert, createdAt: now });
+    }
   }
   return items;
 }
@@ -73,7 +82,8 @@ export function outboxItems(
  * Delivers outbox items, in order per target: an item is deleted from the bucket once its target took it (2xx, or
  * the stream's ack), retried with doubling waits otherwise, and given up after the webhook's max_age. A crash between
  * delivery and deletion repeats that one delivery (at-least-once); webhook requests carry the outbox key as
- * `Idempotency-Key` so a receiver can drop the repeat, and the subject dedupes it by Msg-Id.
+ * `Idempotency-Key` so a receiver can drop the repeat, the subject dedupes it by Msg-Id, and a mesh target's agent
+ * by the command's `key`.
  */
 export class Dispatcher {
   private queues = new Map<string, OutboxItem[]>();
@@ -81,18 +91,22 @@ export class Dispatcher {
   private loops: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private readonly hooks: Map<string, Webhook>;
+  private readonly meshes: Map<string, MeshTarget>;
 
   constructor(
     private readonly o: {
       js: JetStreamClient;
+      nc: NatsConnection;
       state: KV;
       webhooks: readonly Webhook[];
+      meshes: readonly MeshTarget[];
       stats: DeliveryStats;
       log: Logger;
       clock: () => number;
     },
   ) {
     this.hooks = new Map(o.webhooks.map((w) => [w.name, w]));
+    this.meshes = new Map(o.meshes.map((m) => [m.target, m]));
   }
 
   /** Items left by the previous run, oldest first (firing before resolved of the same alert). */
@@ -114,8 +128,8 @@ export class Dispatcher {
 
   enqueue(items: readonly OutboxItem[]): void {
     for (const i of items) {
-      if (i.target !== SUBJECT_TARGET && !this.hooks.has(i.target)) {
-        // The webhook was removed from the config since: nobody to tell.
+      if (i.target !== SUBJECT_TARGET && !this.hooks.has(i.target) && !this.meshes.has(i.target)) {
+        // The target was removed from the config since: nobody to tell.
         void this.o.state.delete(i.key).catch(() => undefined);
         continue;
       }
@@ -153,8 +167,12 @@ export class Dispatcher {
         continue;
       }
       const hook = this.hooks.get(target);
+      const mesh = this.meshes.get(target);
+      const policy = hook ?? mesh;
       this.o.log.debug({ target, key: item.key }, 'delivering');
-      const problem = await this.deliver(item, hook).catch((err: unknown) => (err as Error).message);
+      const problem = await (mesh ? sendMeshText(this.o.nc, mesh, item) : this.deliver(item, hook)).catch(
+        (err: unknown) => (err as Error).message,
+      );
       if (signal.aborted && problem !== undefined) break;
       if (problem === undefined) {
         q.shift();
@@ -164,7 +182,7 @@ export class Dispatcher {
           this.o.log.warn({ err: (err as Error).message, key: item.key }, 'could not clear a delivered notification');
         });
       } else {
-        const gaveUp = hook !== undefined && this.o.clock() - item.createdAt > hook.maxAgeMs;
+        const gaveUp = policy !== undefined && this.o.clock() - item.createdAt > policy.maxAgeMs;
         this.o.stats.failed(target, gaveUp);
         this.o.log.warn(
           { target, alert: item.alert.id, problem, retryInMs: gaveUp ? 0 : wait },
@@ -176,7 +194,7 @@ export class Dispatcher {
           continue;
         }
         await sleepUnlessAborted(wait, signal);
-        wait = Math.min(wait * 2, hook?.backoffMaxMs ?? wait * 2);
+        wait = Math.min(wait * 2, policy?.backoffMaxMs ?? wait * 2);
       }
       this.o.stats.queued(target, q.length);
     }

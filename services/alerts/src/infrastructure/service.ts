@@ -16,6 +16,7 @@ import { noneTouched, type Touched } from '../domain/observe.js';
 import { toRule } from '../domain/rule.js';
 import { followControl } from './control.js';
 import { restartConsumer, waitForHubStream } from './hub.js';
+import { MeshRateLimit, meshTargetsFromConfig } from './mesh.js';
 import { type AlertsMetrics, createMetrics } from './metrics.js';
 import { Dispatcher, outboxItems, type Webhook } from './outbox.js';
 import { type Meta, openBucket, repairBookKeys, Store, shardOf } from './store.js';
@@ -136,7 +137,19 @@ async function run(nc: NatsConnection, cfg: AlertsConfig, opts: AlertsOptions): 
   );
   applyRules();
 
-  const dispatcher = new Dispatcher({ js, state: stateKv, webhooks, stats: metrics.delivery, log, clock });
+  const meshes = meshTargetsFromConfig(cfg);
+  const meshByTarget = new Map(meshes.map((m) => [m.target, m]));
+  const meshLimit = await MeshRateLimit.load(stateKv, meshes);
+  const dispatcher = new Dispatcher({
+    js,
+    nc,
+    state: stateKv,
+    webhooks,
+    meshes,
+    stats: metrics.delivery,
+    log,
+    clock,
+  });
   dispatcher.enqueue(await Dispatcher.load(stateKv));
 
   const hubLast = await waitForHubStream(jsm, log);
@@ -169,9 +182,15 @@ async function run(nc: NatsConnection, cfg: AlertsConfig, opts: AlertsOptions): 
       { changed: ev.changed.map((t) => `${t.alert.id}:${t.alert.state}`), notices: ev.notices.length },
       'evaluated',
     );
-    const items = outboxItems(ev.notices, (r) => evaluator.rule(r), webhooks, clock());
+    const all = outboxItems(ev.notices, (r) => evaluator.rule(r), webhooks, clock(), meshes);
+    const { take: items, dropped } = meshLimit.admit(all, meshByTarget);
+    for (const d of dropped) {
+      metrics.delivery.dropped(d.target, 'rate_limited');
+      log.info({ target: d.target, alert: d.alert.id }, 'mesh text dropped: within min_interval of the last one');
+    }
     // Outbox before the alert: an alert stored as notified always has its notification on the way.
     await dispatcher.persist(items);
+    await meshLimit.save(items);
     await store.saveAlerts(ev.changed);
     dispatcher.enqueue(items);
     for (const r of evaluator.ruleList()) metrics.firing.set({ rule: r.name }, evaluator.openCount(r.name));

@@ -242,6 +242,10 @@ describe('who may do what', () => {
       'inbox-other-leaf': false,
       'inbox-all-leaf': false,
       'hub-sourcing': true,
+      'cmd-own': true,
+      'cmd-other': false,
+      // It answers the requests it receives (allow_responses, matrix test below), nothing else in that inbox.
+      'cmd-forge': false,
     });
     expectCells('consumer-public', {
       'live-nodedb': true,
@@ -268,6 +272,9 @@ describe('who may do what', () => {
       'link-hub-api': false,
       'link-inbox-own': true,
       'link-inbox-other': false,
+      'link-cmd-own': true,
+      'link-cmd-other': false,
+      'link-cmd-answer': true,
     });
     for (const p of PROFILES.filter((x) => x.place === 'hub' && x.permissions)) {
       expectCells(p.id, {
@@ -276,6 +283,8 @@ describe('who may do what', () => {
         'inbox-all-hub': false,
         'forge-site': false,
         'live-text': p.id === 'consumer-full',
+        // Only the alerts service talks to radios.
+        'send-text': p.id === 'alerts',
       });
     }
   });
@@ -288,6 +297,33 @@ describe('who may do what', () => {
   it.each(cells)('%s: %s -> %s on a real server', async (p, a, want) => {
     const verdict = profile(p).place === 'link' ? await runLink(action(a)) : await runClient(profile(p), action(a));
     expect(verdict).toBe(want);
+  });
+
+  it('the alerts service asks an agent across the restricted link, and the agent answers once (allow_responses)', async () => {
+    const agent = await login(`${E.site}.${E.agent}`, ports.leaf);
+    const alerts = await login('alerts', ports.hub);
+    const subject = `mmm.cmd.${E.site}.${E.agent}.text`;
+    const sub = agent.nc.subscribe(subject);
+    void (async () => {
+      for await (const m of sub) {
+        m.respond(enc({ ok: true }));
+        // A second answer to the same request is beyond allow_responses' one.
+        m.respond(enc({ ok: false, error: 'second' }));
+      }
+    })();
+    await agent.nc.flush();
+    const reply = await waitFor(
+      'an answer across the link',
+      () =>
+        alerts.nc
+          .request(subject, enc({ key: 'k', text: 'probe' }), { timeout: 1000 })
+          .then((m) => m.string())
+          .catch(() => undefined),
+      20_000,
+      250,
+    );
+    expect(JSON.parse(reply)).toEqual({ ok: true });
+    sub.unsubscribe();
   });
 
   it('sources the site stream through the restricted link, and the site stream survived every refused action', async () => {

@@ -216,7 +216,35 @@ export const ACTIONS: readonly Action[] = [
     op: 'pub',
     subject: () => `$JS.${streams.hubDomain}.API.STREAM.INFO.${streams.hub}`,
   },
+  {
+    id: 'cmd-own',
+    label: 'take text commands for itself',
+    place: 'leaf',
+    op: 'sub',
+    subject: () => `mmm.cmd.${E.site}.${E.agent}.text`,
+  },
+  {
+    id: 'cmd-other',
+    label: "take another agent's text commands",
+    place: 'leaf',
+    op: 'sub',
+    subject: () => `mmm.cmd.${E.site}.${E.otherAgent}.text`,
+  },
+  {
+    id: 'cmd-forge',
+    label: "publish into the alerts service's inbox unasked",
+    place: 'leaf',
+    op: 'pub',
+    subject: () => '_INBOX_alerts.probe',
+  },
   // On the hub.
+  {
+    id: 'send-text',
+    label: 'send a text command to an agent',
+    place: 'hub',
+    op: 'pub',
+    subject: () => `mmm.cmd.${E.site}.${E.agent}.text`,
+  },
   { id: 'live-text', label: 'live text messages', place: 'hub', op: 'sub', subject: () => 'mesh.v1.*.*.rx.text' },
   {
     id: 'live-raw',
@@ -380,6 +408,27 @@ export const ACTIONS: readonly Action[] = [
     place: 'link',
     op: 'sub',
     subject: () => `_INBOX_${E.otherSite}.${E.otherSiteAgent}.probe`,
+  },
+  {
+    id: 'link-cmd-own',
+    label: `pass text commands to ${E.site}'s agents`,
+    place: 'link',
+    op: 'sub',
+    subject: () => `mmm.cmd.${E.site}.${E.agent}.text`,
+  },
+  {
+    id: 'link-cmd-other',
+    label: `pass text commands to ${E.otherSite}'s agents`,
+    place: 'link',
+    op: 'sub',
+    subject: () => `mmm.cmd.${E.otherSite}.${E.otherSiteAgent}.text`,
+  },
+  {
+    id: 'link-cmd-answer',
+    label: "carry an agent's answer to the alerts service",
+    place: 'link',
+    op: 'pub',
+    subject: () => '_INBOX_alerts.probe',
   },
   {
     id: 'link-stream-api',

@@ -2,6 +2,7 @@ import {
   ALERT_BUCKETS,
   ALERTS_STREAM,
   alertSubjects,
+  commandSubjects,
   consumers,
   streams,
   subjects,
@@ -11,6 +12,8 @@ import {
 export interface Permissions {
   publish: string[];
   subscribe: string[];
+  /** nats-server `allow_responses`: may publish one answer to the reply subject of each request it received. */
+  allowResponses?: boolean;
 }
 
 /**
@@ -78,7 +81,13 @@ export function agentPermissions(site: string, agent: string, o: AgentConsumers 
     const name = consumers.legacy(agent, dest);
     publish.push(createPinned(stream, name, `${own}.>`), ...pullFrom(stream, name));
   }
-  return { publish, subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`] };
+  // Text commands: its own subject only; it answers each request once (allow_responses) and may not publish into
+  // the sender's inbox otherwise, so it cannot forge another agent's answer.
+  return {
+    publish,
+    subscribe: [`${inboxPrefix(`${site}.${agent}`)}.>`, commandSubjects.text(site, agent)],
+    allowResponses: true,
+  };
 }
 
 export const SERVICES = ['ingest', 'route-analysis', 'api', 'alerts'] as const;
@@ -182,6 +191,8 @@ export function servicePermissions(service: Service, legacySite = 'legacy'): Per
           ...kvRead(ALERT_BUCKETS.control),
           // Route analysis's public links, for link_quality rules: read only.
           ...kvRead(TOPOLOGY_BUCKETS.snapshot),
+          // [mesh_<name>] targets: text commands to any agent (the agent answers into its inbox).
+          commandSubjects.anyText,
         ],
         subscribe,
       };
@@ -277,8 +288,18 @@ export function sourcingDeliverPrefix(site: string): string {
 export function leafnodePermissions(site: string): Permissions {
   const stream = streams.site(site);
   return {
-    publish: [subjects.siteAll(site), '$JSC.R.*', `${sourcingDeliverPrefix(site)}.>`, '$LDS.>', hubStreamInfo()],
+    publish: [
+      subjects.siteAll(site),
+      '$JSC.R.*',
+      `${sourcingDeliverPrefix(site)}.>`,
+      '$LDS.>',
+      hubStreamInfo(),
+      // Agents' answers to the alerts service's text commands.
+      `${inboxPrefix('alerts')}.>`,
+    ],
     subscribe: [
+      // Text commands to this site's agents, and no other site's.
+      commandSubjects.site(site),
       `$JS.${streams.domain(site)}.API.CONSUMER.CREATE.${stream}`,
       `$JS.${streams.domain(site)}.API.CONSUMER.DELETE.${stream}.*`,
       `$JS.FC.${stream}.>`,

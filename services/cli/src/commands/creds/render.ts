@@ -16,7 +16,8 @@ export interface ConfUser {
 
 function permissionsBlock(p: Permissions, indent: string): string {
   const list = (xs: string[]) => `[${xs.map(q).join(', ')}]`;
-  return `${indent}permissions: {\n${indent}  publish: { allow: ${list(p.publish)} }\n${indent}  subscribe: { allow: ${list(p.subscribe)} }\n${indent}}`;
+  const responses = p.allowResponses ? `${indent}  allow_responses: true\n` : '';
+  return `${indent}permissions: {\n${indent}  publish: { allow: ${list(p.publish)} }\n${indent}  subscribe: { allow: ${list(p.subscribe)} }\n${responses}${indent}}`;
 }
 
 /** An `authorization { users: [...] }` block; passwords are bcrypt hashes (nats-server compares them itself). */
