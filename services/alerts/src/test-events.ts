@@ -11,6 +11,8 @@ export interface RxOpts {
   site?: string;
   agent?: string;
   to?: number;
+  /** Where the reception came from (default radio; mqtt: an MQTT gateway's uplink). */
+  source?: 'radio' | 'mqtt';
 }
 
 const PORTNUMS: Partial<Record<Port, number>> = {
@@ -27,7 +29,7 @@ export function rx(port: Port, o: RxOpts, payload: unknown): Reception {
     site: o.site ?? 's1',
     agent: o.agent ?? 'a1',
     receivedAt: o.at,
-    source: 'radio',
+    source: o.source ?? 'radio',
     port,
     packet: {
       from: o.from,

@@ -105,6 +105,24 @@ describe('evaluator', () => {
     expect(says(ev.evaluate(T0 + 100_000 + 601_000).notices)).toEqual(['agent:firing:firing']);
   });
 
+  it('agent silent covers MQTT gateways: each uplink is their sign of life', () => {
+    const { ev, feed } = setup({ name: 'agent', kind: 'agent_silent', duration: 600 });
+    const uplink = (at: number) =>
+      rx('routing', { from: N1, at, site: 'mqtt-public', agent: 'gw-e2e52244', source: 'mqtt' }, {});
+    feed(uplink(T0));
+    ev.evaluate(T0);
+    feed(uplink(T0 + 300_000));
+    expect(ev.evaluate(T0 + 800_000).notices).toEqual([]); // 500 s since the last uplink
+    const fired = ev.evaluate(T0 + 901_000).notices;
+    expect(says(fired)).toEqual(['agent:firing:firing']);
+    expect(fired[0]!.alert).toMatchObject({ site: 'mqtt-public', agent_id: 'gw-e2e52244' });
+    expect(says(feed(uplink(T0 + 950_000)))).toEqual(['agent:resolved:resolved']);
+    // Receptions a radio agent hears do not stand in for its status events.
+    const radioOnly = setup({ name: 'agent', kind: 'agent_silent', duration: 600 });
+    radioOnly.feed(rx('routing', { from: N1, at: T0 }, {}));
+    expect(radioOnly.ev.evaluate(T0 + 901_000).notices).toEqual([]);
+  });
+
   it('hub backlog: fires when the hub stays more than threshold events behind for duration, resolves at or below', () => {
     const { ev, feed } = setup({ name: 'behind', kind: 'hub_backlog', threshold: 100, duration: 60 });
     feed(status({ at: T0, hubConnected: true, hubBacklog: 0 }));

@@ -35,6 +35,7 @@ function observeReception(world: World, rules: readonly Rule[], ev: Reception, t
     node.agent = ev.agent;
   }
   touched.nodes.add(from);
+  if (ev.source === 'mqtt') observeGateway(world, ev, touched);
   const p = ev.payload as Record<string, unknown>;
   let battery: number | undefined;
   let chUtil: number | undefined;
@@ -145,6 +146,26 @@ function applyNodeRule(rule: Rule, node: NodeState, r: Reading): void {
     default:
       break;
   }
+}
+
+/**
+ * An MQTT gateway sends no status events: each uplink is its sign of life, so `agent_silent` covers gateways that
+ * stop reporting (its radio-side rules never hold for one).
+ */
+function observeGateway(world: World, ev: Reception, touched: Touched): void {
+  const key = agentKey(ev.site, ev.agent);
+  const a = world.agents.get(key);
+  if (!a) {
+    world.agents.set(key, {
+      site: ev.site,
+      agent: ev.agent,
+      lastStatusAt: ev.receivedAt,
+      radioState: 'connected',
+      radioSince: ev.receivedAt,
+      conds: {},
+    });
+  } else if (ev.receivedAt > a.lastStatusAt) a.lastStatusAt = ev.receivedAt;
+  touched.agents.add(key);
 }
 
 function observeStatus(world: World, rules: readonly Rule[], ev: AgentStatus, touched: Touched): void {

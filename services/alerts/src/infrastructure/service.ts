@@ -289,7 +289,8 @@ async function run(nc: NatsConnection, cfg: AlertsConfig, opts: AlertsOptions): 
         const at = ev.receivedAt ?? ev.at;
         if (at !== undefined) metrics.lag.set(Math.max(0, (clock() - at) / 1000));
         metrics.events.inc({ result: 'applied' });
-        if (res.value.kind === 'status') agentsDirty = true;
+        if (res.value.kind === 'status' || (res.value.kind === 'reception' && res.value.source === 'mqtt'))
+          agentsDirty = true;
         if (res.value.kind === 'reception') dirtyShards.add(shardOf(res.value.packet.from));
       } else {
         // Nothing to learn from it; the services that store events dead-letter it.
