@@ -95,6 +95,9 @@ export interface Simulator {
   setBattery(node: number | SimNode, level: number): SentPacket | undefined;
   /** Silences a node (nothing it sends reaches the gateway, replies included) or brings it back. */
   setSilent(node: number | SimNode, silent: boolean): void;
+  /** Takes the link between two nodes away until `restoreLink` (refused when it would cut a node off). */
+  dropLink(a: number | SimNode, b: number | SimNode): void;
+  restoreLink(a: number | SimNode, b: number | SimNode): void;
   /** Closes every client connection and refuses new ones until `plugIn()` (a radio rebooting or unplugged). */
   unplug(): void;
   plugIn(): void;

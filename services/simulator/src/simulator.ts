@@ -86,6 +86,7 @@ class MeshSimulator implements Simulator {
   private stopped = false;
   private readonly silenced = new Set<number>();
   private unplugged = false;
+  private readonly dropped = new Map<string, SimLink[]>();
 
   constructor(private readonly opts: SimulatorOptions) {
     this.host = opts.host ?? DEFAULTS.host;
@@ -389,6 +390,27 @@ class MeshSimulator implements Simulator {
   }
 
   /**
+   * Takes the radio link between two nodes away (both directions) until `restoreLink`: neighbour reports and
+   * traceroutes follow the new routes. Refused when a node would be cut off from the gateway.
+   */
+  dropLink(a: number | SimNode, b: number | SimNode): void {
+    const [x, y] = [this.node(a), this.node(b)];
+    try {
+      this.dropped.set(linkPair(x.num, y.num), this.world.dropLink(x.num, y.num));
+    } catch (err) {
+      throw new SimulatorOptionsError((err as Error).message, { cause: err });
+    }
+  }
+
+  restoreLink(a: number | SimNode, b: number | SimNode): void {
+    const key = linkPair(this.node(a).num, this.node(b).num);
+    const links = this.dropped.get(key);
+    if (!links) throw new SimulatorOptionsError('that link was not dropped');
+    this.dropped.delete(key);
+    this.world.restoreLink(...links);
+  }
+
+  /**
    * Unplugs the radio: every client connection is closed and new ones are closed at once, until `plugIn()`. What a
    * radio that reboots or loses its cable looks like to an agent (the alerts tests fire "radio disconnected" with it).
    */
@@ -459,4 +481,9 @@ class MeshSimulator implements Simulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.opts.log?.info('simulator stopped');
   }
+}
+
+/** One key for the pair whichever way round it is named. */
+function linkPair(a: number, b: number): string {
+  return a < b ? `${a}-${b}` : `${b}-${a}`;
 }

@@ -85,3 +85,49 @@ describe('World', () => {
     expect(rd.snrBack).toEqual(back.slice(1).map((to, i) => w.link(back[i]!, to)!.snr * 4));
   });
 });
+
+describe('dropping a link', () => {
+  it('takes both directions away and reroutes; refuses to cut a node off; restoring gives the same world back', () => {
+    const w = new World({ nodes: 30, seed: 7 });
+    const key = (l: { from: number; to: number }) => `${l.from}>${l.to}`;
+    const before = w.links().map(key).sort();
+    const paths = w.nodes.map((n) => w.pathToGateway(n.num).join(','));
+    const degree = (n: number) => w.heardBy(n).length;
+    // A node heard by only one neighbour hangs on that link: dropping it would cut the node off.
+    const lonely = w.nodes.find((n) => n.num !== w.gateway.num && degree(n.num) === 1);
+    if (lonely) {
+      const [only] = w.heardBy(lonely.num);
+      expect(() => w.dropLink(only!.from, lonely.num)).toThrow(/would cut/);
+      expect(w.links().map(key).sort()).toEqual(before);
+    }
+    // A link on some node's route between two well-connected nodes: dropping it reroutes that node. Some such links
+    // are still bridges (refused, world unchanged); the first that is not is dropped.
+    const candidates = w.nodes
+      .filter((n) => n.num !== w.gateway.num)
+      .map((n) => w.pathToGateway(n.num))
+      .filter((p) => degree(p[0]!) > 1 && degree(p[1]!) > 1);
+    let a = 0;
+    let b = 0;
+    let dropped: ReturnType<World['dropLink']> | undefined;
+    for (const p of candidates) {
+      try {
+        dropped = w.dropLink(p[0]!, p[1]!);
+        [a, b] = [p[0]!, p[1]!];
+        break;
+      } catch (err) {
+        expect((err as Error).message).toMatch(/would cut/);
+        expect(w.links().map(key).sort()).toEqual(before);
+      }
+    }
+    expect(dropped).toBeDefined();
+    expect(w.links().map(key)).not.toContain(`${a}>${b}`);
+    expect(w.links().map(key)).not.toContain(`${b}>${a}`);
+    expect(w.heardBy(b).map((l) => l.from)).not.toContain(a);
+    expect(w.pathToGateway(a)[1]).not.toBe(b);
+    for (const n of w.nodes) expect(w.pathToGateway(n.num).at(-1)).toBe(w.gateway.num);
+    expect(() => w.dropLink(a, b)).toThrow(/no link/);
+    w.restoreLink(...dropped!);
+    expect(w.links().map(key).sort()).toEqual(before);
+    expect(w.nodes.map((n) => w.pathToGateway(n.num).join(','))).toEqual(paths);
+  });
+});

@@ -268,6 +268,39 @@ export class World {
     return depth;
   }
 
+  /**
+   * Takes the radio link between two nodes away, both directions (a hill fell between them): neighbour reports and
+   * traceroutes follow the new routes. A link whose loss would cut a node off from the gateway, or a hop count past
+   * what the mesh reaches, is refused and the world is left as it was. Returns the two directions removed.
+   */
+  dropLink(a: number, b: number): [SimLink, SimLink] {
+    const ab = this.out.get(a)?.get(b);
+    const ba = this.out.get(b)?.get(a);
+    if (!ab || !ba) throw new RangeError(`there is no link between ${nodeId(a)} and ${nodeId(b)}`);
+    this.out.get(a)!.delete(b);
+    this.out.get(b)!.delete(a);
+    const depth = this.breadthFirst();
+    const cut = this.nodes.find((n) => !depth.has(n.num) || depth.get(n.num)! - 1 > MAX_HOPS_AWAY);
+    if (cut) {
+      this.restoreLink(ab, ba);
+      throw new RangeError(`dropping the link ${nodeId(a)}-${nodeId(b)} would cut ${nodeId(cut.num)} off the gateway`);
+    }
+    this.updateHops();
+    return [ab, ba];
+  }
+
+  /** Puts back what `dropLink` took. */
+  restoreLink(...links: readonly SimLink[]): void {
+    for (const l of links) this.out.get(l.from)!.set(l.to, l);
+    this.breadthFirst();
+    this.updateHops();
+  }
+
+  private updateHops(): void {
+    for (const node of this.nodes)
+      if (node.num !== this.gateway.num) node.hopsAway = this.pathToGateway(node.num).length - 2;
+  }
+
   link(from: number, to: number): SimLink | undefined {
     return this.out.get(from)?.get(to);
   }
