@@ -303,7 +303,15 @@ describe('web app against the simulated stack', () => {
     // Lines are coloured by SNR: every colour drawn is the colour of some link's SNR (either direction; grey when
     // unknown), and nothing in the links pane has another colour.
     const snrOf = (l: Record<string, unknown>) => (l.snr ?? l.snr_latest ?? l.snrLatest ?? null) as number | null;
-    const allowed = new Set([...links.map((l) => snrColor(snrOf(l))), snrColor(null)]);
+    // Grey only for an SNR the API does not know, or a pair heard only one way (drawn from its lower id).
+    const allowedFor = (ls: Record<string, unknown>[]) => {
+      const out = new Set(ls.map((l) => snrColor(snrOf(l))));
+      for (const [key, dirs] of pairsOf(ls)) {
+        if (!dirs.some((l) => `${l.from_node_id}|${l.to_node_id}` === key)) out.add(snrColor(null));
+      }
+      return out;
+    };
+    const allowed = allowedFor(links);
     let got: Record<string, number> = {};
     await waitFor(
       'links drawn',
@@ -315,9 +323,18 @@ describe('web app against the simulated stack', () => {
       500,
     );
     const drawn = SNR_COLOURS.filter((c) => got[c]! > 30);
-    for (const l of (await apiJson('/api/connections?hours=24')).connections as Record<string, unknown>[])
-      allowed.add(snrColor(snrOf(l)));
+    for (const c of allowedFor((await apiJson('/api/connections?hours=24')).connections as Record<string, unknown>[]))
+      allowed.add(c);
     expect({ drawn, got }).toMatchObject({ drawn: drawn.filter((c) => allowed.has(c)) });
+    // And the SNRs show: links of several SNR classes are drawn in several colours, not one.
+    const grey = snrColor(null);
+    const classes = new Set(
+      links
+        .filter((l) => String(l.from_node_id) < String(l.to_node_id))
+        .map((l) => snrColor(snrOf(l)))
+        .filter((c) => c !== grey),
+    );
+    expect(drawn.filter((c) => c !== grey).length).toBeGreaterThanOrEqual(Math.min(2, classes.size));
     expect(got.other).toBeLessThan(Object.values(got).reduce((a, b) => a + b, 0) / 10);
     await shot(w, 'map-links');
     // Without links nothing is drawn in the links pane.
@@ -380,7 +397,12 @@ describe('web app against the simulated stack', () => {
     const body = await apiJson('/api/traceroutes?hours=24&limit=500');
     const now = [...traces, ...((body.routes ?? body.traces) as Record<string, unknown>[])];
     const hopSnrs = now.flatMap((t) => [...(t.snr_towards as number[]), ...(t.snr_back as number[])]);
-    const allowed = new Set([...hopSnrs.map((v) => snrColor(v)), snrColor(null)]);
+    const allowed = new Set(hopSnrs.map((v) => snrColor(v)));
+    // Grey for a hop whose SNR the route does not carry.
+    const short = (route: unknown, snr: unknown) =>
+      ((route as unknown[]) ?? []).length - 1 > ((snr as unknown[]) ?? []).length;
+    if (now.some((t) => short(t.route_path, t.snr_towards) || short(t.route_back, t.snr_back)))
+      allowed.add(snrColor(null));
     const drawn = SNR_COLOURS.filter((c) => got[c]! > 30);
     expect({ drawn, got }).toMatchObject({ drawn: drawn.filter((c) => allowed.has(c)) });
     expect(got.other).toBeLessThan(Object.values(got).reduce((a, b) => a + b, 0) / 10);
