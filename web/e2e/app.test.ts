@@ -405,6 +405,8 @@ describe('web app against the simulated stack', () => {
       allowed.add(snrColor(null));
     const drawn = SNR_COLOURS.filter((c) => got[c]! > 30);
     expect({ drawn, got }).toMatchObject({ drawn: drawn.filter((c) => allowed.has(c)) });
+    const classes = new Set(hopSnrs.map((v) => snrColor(v)).filter((c) => c !== snrColor(null)));
+    expect(drawn.filter((c) => c !== snrColor(null)).length).toBeGreaterThanOrEqual(Math.min(2, classes.size));
     expect(got.other).toBeLessThan(Object.values(got).reduce((a, b) => a + b, 0) / 10);
     await shot(w, 'map-traces');
     expect(w.errors).toEqual([]);
