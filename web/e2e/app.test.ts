@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { waitFor } from '@mmm/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snrColor } from '../src/lib/colors.js';
+import { colorFor } from '../src/lib/series.js';
 import { launchChromium } from './browser.js';
 import { ensureBuilt, WEB_DIR } from './build.js';
 import { type Stack, startStack } from './stack.js';
@@ -49,6 +51,50 @@ async function apiJson(path: string): Promise<Record<string, unknown>> {
   const r = await fetch(`${stack.url}${path}`);
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return (await r.json()) as Record<string, unknown>;
+}
+
+/** The SNR palette of map lines: every colour a line may have. */
+const SNR_COLOURS = [...new Set([10, 2, -5, -10, -20, null].map((v) => snrColor(v)))];
+
+/**
+ * Pixels of each colour on the canvases under `selector` (opaque enough to be a stroke, anti-aliased edges aside),
+ * plus the opaque pixels of any other colour.
+ */
+async function canvasColours(page: Page, selector: string, colours: string[]): Promise<Record<string, number>> {
+  return page.evaluate(
+    ({ selector, colours }) => {
+      const rgb = colours.map(
+        (c) => [1, 3, 5].map((i) => Number.parseInt(c.slice(i, i + 2), 16)) as [number, number, number],
+      );
+      const out: Record<string, number> = Object.fromEntries([...colours, 'other'].map((c) => [c, 0]));
+      for (const canvas of document.querySelectorAll<HTMLCanvasElement>(selector)) {
+        const ctx = canvas.getContext('2d');
+        if (!ctx || canvas.width === 0 || canvas.height === 0) continue;
+        const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3]! < 160) continue;
+          const k = rgb.findIndex(
+            ([r, g, b]) => Math.abs(d[i]! - r) + Math.abs(d[i + 1]! - g) + Math.abs(d[i + 2]! - b) <= 24,
+          );
+          out[k >= 0 ? colours[k]! : 'other']!++;
+        }
+      }
+      return out;
+    },
+    { selector, colours },
+  );
+}
+
+/** Unordered node pairs of a list of directed links, as the map and the topology page draw them. */
+function pairsOf(links: Record<string, unknown>[]): Map<string, Record<string, unknown>[]> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  for (const l of links) {
+    const a = String(l.from_node_id);
+    const b = String(l.to_node_id);
+    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+    out.set(key, [...(out.get(key) ?? []), l]);
+  }
+  return out;
 }
 
 beforeAll(async () => {
@@ -178,12 +224,37 @@ describe('web app against the simulated stack', () => {
     await w.page.close();
 
     const other = stack.sim.nodes.find((n) => n.num !== stack.sim.myNodeNum && n.longName !== HOSTILE)!;
+    // Two telemetry points and a few positions on air now, so the chart and the track have something to draw.
+    stack.sim.setBattery(other.num, 80);
+    stack.sim.setBattery(other.num, 70);
+    for (const k of [1, 2, 3]) stack.sim.movePosition(other.num, other.lat + k * 0.002, other.lon + k * 0.003);
+    await waitFor(
+      'the new positions in the API',
+      async () => (((await apiJson(`/api/nodes/${other.id}/positions`)).positions as unknown[]) ?? []).length >= 3,
+      30_000,
+      500,
+    );
     const d = await open(`/nodes/${encodeURIComponent(other.id)}`);
     await d.page.waitForFunction(
       (name) => document.querySelector('[data-testid="long-name"]')?.textContent === name,
       other.longName,
     );
     await d.page.waitForSelector('[data-testid="heard-by"] tbody tr td:nth-child(3)', { timeout: 30_000 });
+    // A drawn chart: the battery series' own colour on a chart canvas (axes and grid are other colours).
+    await d.page.waitForSelector('.chart canvas', { timeout: 60_000 });
+    await waitFor(
+      'a telemetry series drawn',
+      async () => (await canvasColours(d.page, '.chart canvas', [colorFor(0)]))[colorFor(0)]! > 20,
+      30_000,
+      500,
+    );
+    // A drawn track: the node's positions as a line in the track colour.
+    await waitFor(
+      'the position track drawn',
+      async () => (await canvasColours(d.page, '[data-testid="track-map"] canvas', ['#1976d2']))['#1976d2']! > 20,
+      30_000,
+      500,
+    );
     await shot(d, 'node-detail');
     expect(d.errors).toEqual([]);
     await d.page.close();
@@ -217,6 +288,131 @@ describe('web app against the simulated stack', () => {
     await w.page.close();
   });
 
+  it('map draws neighbour links in their SNR colours and clusters nodes when zoomed out', async () => {
+    const links = await waitFor(
+      'links in /api/connections',
+      async () => {
+        const l = (await apiJson('/api/connections?hours=24')).connections as Record<string, unknown>[];
+        return l.length > 0 ? l : undefined;
+      },
+      90_000,
+      1000,
+    );
+    const w = await open('/map?hours=0');
+    await w.page.waitForSelector('[data-testid="map"][data-loaded="true"]', { timeout: 30_000 });
+    // Lines are coloured by SNR: every colour drawn is the colour of some link's SNR (either direction; grey when
+    // unknown), and nothing in the links pane has another colour.
+    const snrOf = (l: Record<string, unknown>) => (l.snr ?? l.snr_latest ?? l.snrLatest ?? null) as number | null;
+    // Grey only for an SNR the API does not know, or a pair heard only one way (drawn from its lower id).
+    const allowedFor = (ls: Record<string, unknown>[]) => {
+      const out = new Set(ls.map((l) => snrColor(snrOf(l))));
+      for (const [key, dirs] of pairsOf(ls)) {
+        if (!dirs.some((l) => `${l.from_node_id}|${l.to_node_id}` === key)) out.add(snrColor(null));
+      }
+      return out;
+    };
+    const allowed = allowedFor(links);
+    let got: Record<string, number> = {};
+    await waitFor(
+      'links drawn',
+      async () => {
+        got = await canvasColours(w.page, '.leaflet-links-pane canvas', SNR_COLOURS);
+        return SNR_COLOURS.some((c) => got[c]! > 30);
+      },
+      30_000,
+      500,
+    );
+    const drawn = SNR_COLOURS.filter((c) => got[c]! > 30);
+    for (const c of allowedFor((await apiJson('/api/connections?hours=24')).connections as Record<string, unknown>[]))
+      allowed.add(c);
+    expect({ drawn, got }).toMatchObject({ drawn: drawn.filter((c) => allowed.has(c)) });
+    // And the SNRs show: links of several SNR classes are drawn in several colours, not one.
+    const grey = snrColor(null);
+    const classes = new Set(
+      links
+        .filter((l) => String(l.from_node_id) < String(l.to_node_id))
+        .map((l) => snrColor(snrOf(l)))
+        .filter((c) => c !== grey),
+    );
+    expect(drawn.filter((c) => c !== grey).length).toBeGreaterThanOrEqual(Math.min(2, classes.size));
+    expect(got.other).toBeLessThan(Object.values(got).reduce((a, b) => a + b, 0) / 10);
+    await shot(w, 'map-links');
+    // Without links nothing is drawn in the links pane.
+    await w.page.goto(`${stack.url}/map?hours=0&links=0`, { waitUntil: 'domcontentloaded' });
+    await w.page.waitForSelector('[data-testid="map"][data-loaded="true"]', { timeout: 30_000 });
+    const none = await canvasColours(w.page, '.leaflet-links-pane canvas', SNR_COLOURS);
+    expect(Object.values(none).reduce((a, b) => a + b, 0)).toBe(0);
+
+    // Zoomed all the way out every node shown is in clusters whose counts add up to them.
+    const shown = Number(await w.page.textContent('[data-testid="map-shown"]'));
+    expect(shown).toBeGreaterThan(1);
+    for (let i = 0; i < 16; i++) {
+      const out = w.page.locator('.leaflet-control-zoom-out');
+      if (await out.evaluate((e) => e.classList.contains('leaflet-disabled'))) break;
+      await out.click();
+      await w.page.waitForTimeout(300);
+    }
+    await waitFor(
+      'clusters holding every node',
+      async () => {
+        const counts = await w.page.$$eval('.marker-cluster', (els) => els.map((e) => Number(e.textContent)));
+        return counts.length > 0 && counts.reduce((a, b) => a + b, 0) === shown;
+      },
+      10_000,
+      250,
+    );
+    await shot(w, 'map-clustered');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
+  it('map draws traceroute paths in their SNR colours', async () => {
+    const traces = await waitFor(
+      'a successful traceroute in /api/traceroutes',
+      async () => {
+        const body = await apiJson('/api/traceroutes?hours=24&limit=500');
+        const t = ((body.routes ?? body.traces) as Record<string, unknown>[]).filter(
+          (r) => r.success === true || r.outcome === 'success',
+        );
+        return t.length > 0 ? t : undefined;
+      },
+      90_000,
+      1000,
+    );
+    const w = await open('/map?hours=0&links=0&traces=1');
+    await w.page.waitForSelector('[data-testid="map"][data-loaded="true"]', { timeout: 30_000 });
+    let got: Record<string, number> = {};
+    await waitFor(
+      'traceroute segments drawn',
+      async () => {
+        got = await canvasColours(w.page, '.leaflet-links-pane canvas', SNR_COLOURS);
+        return SNR_COLOURS.some((c) => got[c]! > 30);
+      },
+      30_000,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(got)} for ${JSON.stringify(traces[0])}`);
+    });
+    // Each hop is coloured by its SNR: every colour drawn is that of some hop of a successful traceroute.
+    const body = await apiJson('/api/traceroutes?hours=24&limit=500');
+    const now = [...traces, ...((body.routes ?? body.traces) as Record<string, unknown>[])];
+    const hopSnrs = now.flatMap((t) => [...(t.snr_towards as number[]), ...(t.snr_back as number[])]);
+    const allowed = new Set(hopSnrs.map((v) => snrColor(v)));
+    // Grey for a hop whose SNR the route does not carry.
+    const short = (route: unknown, snr: unknown) =>
+      ((route as unknown[]) ?? []).length - 1 > ((snr as unknown[]) ?? []).length;
+    if (now.some((t) => short(t.route_path, t.snr_towards) || short(t.route_back, t.snr_back)))
+      allowed.add(snrColor(null));
+    const drawn = SNR_COLOURS.filter((c) => got[c]! > 30);
+    expect({ drawn, got }).toMatchObject({ drawn: drawn.filter((c) => allowed.has(c)) });
+    const classes = new Set(hopSnrs.map((v) => snrColor(v)).filter((c) => c !== snrColor(null)));
+    expect(drawn.filter((c) => c !== snrColor(null)).length).toBeGreaterThanOrEqual(Math.min(2, classes.size));
+    expect(got.other).toBeLessThan(Object.values(got).reduce((a, b) => a + b, 0) / 10);
+    await shot(w, 'map-traces');
+    expect(w.errors).toEqual([]);
+    await w.page.close();
+  });
+
   it('map popup of the hostile node renders its name as text', async () => {
     const hostile = stack.sim.nodes.find((n) => n.longName === HOSTILE)!;
     const w = await open(`/map?node=${encodeURIComponent(hostile.id)}&hours=0`);
@@ -230,6 +426,23 @@ describe('web app against the simulated stack', () => {
   it('topology draws the links route-analysis found', async () => {
     const w = await open('/topology');
     await w.page.waitForSelector('[data-testid="topology-node"]', { timeout: 90_000 });
+    // Live updates may add links while we look: the drawing must settle on what the API answers.
+    let last = '';
+    await waitFor(
+      'one line per linked node pair of /api/topology/graph',
+      async () => {
+        const graph = await apiJson('/api/topology/graph');
+        const pairs = pairsOf(graph.links as Record<string, unknown>[]).size;
+        const lines = await w.page.locator('[data-testid="topology-graph"] line').count();
+        const stats = await w.page.textContent('[data-testid="topology-stats"]');
+        last = `API ${pairs} pairs, page ${lines} lines, "${stats}"`;
+        return pairs > 0 && lines === pairs && stats?.includes(`${pairs} links`);
+      },
+      30_000,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${last}`);
+    });
     await shot(w, 'topology');
     await w.page.click('[data-testid="topology-node"] circle');
     await w.page.waitForURL(/\/nodes\//);
