@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ALERT_BUCKETS, type AlertEvent, alertKeys, alertSubjects } from '@mmm/schemas';
 import { waitFor } from '@mmm/testkit';
 import { connect, type NatsConnection } from 'nats';
@@ -15,6 +17,9 @@ let stack: Stack;
 let browser: Browser;
 let nc: NatsConnection;
 const published: AlertEvent[] = [];
+/** What a real HTTP receiver got from the alerts service (mmm up --alerts-webhook): `<alert id>:<notification>`. */
+const hooked: string[] = [];
+let hook: Server;
 const RULE = 'bat-now';
 
 async function rules(): Promise<string> {
@@ -25,7 +30,18 @@ async function rules(): Promise<string> {
 beforeAll(async () => {
   browser = await launchChromium();
   await ensureBuilt();
-  stack = await startStack({ rate: 4 });
+  hook = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { notification: string; alert: AlertEvent };
+      hooked.push(`${body.alert.id}:${body.notification}`);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  stack = await startStack({ rate: 4, alertsWebhook: hookUrl });
   nc = await connect({ servers: stack.natsUrl });
   const sub = nc.subscribe(alertSubjects.all);
   void (async () => {
@@ -51,6 +67,8 @@ afterAll(async () => {
   await nc?.close();
   await browser?.close();
   await stack?.stop();
+  hook?.closeAllConnections();
+  await new Promise((r) => hook?.close(r));
 });
 
 async function open(path: string): Promise<{ page: Page; errors: string[] }> {
@@ -106,6 +124,9 @@ describe('alerts in the web app', () => {
     await w.page.waitForSelector(`[data-testid="alerts-recent"] tr[data-alert-id="${id}"]`, { timeout: 60_000 });
     expect(await w.page.$(`[data-testid="alerts-firing"] tr[data-alert-id="${id}"]`)).toBeNull();
     expect(published.filter((a) => a.id === id).map((a) => a.state)).toEqual(['firing', 'resolved']);
+    // And at the webhook, each once.
+    await waitFor('the webhook told of both', () => hooked.includes(`${id}:resolved`), 30_000);
+    expect(hooked.filter((h) => h.startsWith(`${id}:`))).toEqual([`${id}:firing`, `${id}:resolved`]);
     expect(w.errors).toEqual([]);
     await w.page.close();
   });
@@ -143,6 +164,11 @@ describe('alerts in the web app', () => {
       timeout: 60_000,
     });
     expect(ofRule().map((a) => a.state)).toEqual(['firing', 'resolved']);
+    await waitFor('the webhook told of both', () => hooked.includes(`${firing.id}:resolved`), 30_000);
+    expect(hooked.filter((h) => h.startsWith(`${firing.id}:`))).toEqual([
+      `${firing.id}:firing`,
+      `${firing.id}:resolved`,
+    ]);
     expect(w.errors).toEqual([]);
     await w.page.close();
   });
@@ -172,6 +198,11 @@ describe('alerts in the web app', () => {
       timeout: 90_000,
     });
     expect(ofRule().map((a) => a.state)).toEqual(['firing', 'resolved']);
+    await waitFor('the webhook told of both', () => hooked.includes(`${firing.id}:resolved`), 30_000);
+    expect(hooked.filter((h) => h.startsWith(`${firing.id}:`))).toEqual([
+      `${firing.id}:firing`,
+      `${firing.id}:resolved`,
+    ]);
     expect(w.errors).toEqual([]);
     await w.page.close();
   });

@@ -27,7 +27,7 @@ export class StackStartError extends Error {
   override readonly name = 'StackStartError';
 }
 
-export async function startStack(opts: { nodes?: number; rate?: number } = {}): Promise<Stack> {
+export async function startStack(opts: { nodes?: number; rate?: number; alertsWebhook?: string } = {}): Promise<Stack> {
   const sim = await startSimulator({
     nodes: opts.nodes ?? 24,
     rate: opts.rate ?? 8,
@@ -65,6 +65,7 @@ export async function startStack(opts: { nodes?: number; rate?: number } = {}): 
     'e2e',
     '--log-level',
     'warn',
+    ...(opts.alertsWebhook ? ['--alerts-webhook', opts.alertsWebhook] : []),
   ];
   let out = '';
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -363,6 +363,7 @@ describe('mmm up', () => {
       {},
       { clickhouse: 'http://127.0.0.1:8123', radio: { kind: 'serial', path: '/dev/ttyUSB0' } },
       { hubNodes: 3 },
+      { alertsWebhook: ['http://127.0.0.1:9000/hook', 'https://ntfy.sh/mesh?x=1'] },
     ]) {
       const dataDir = mkdtempSync(join(tmpdir(), 'mmm-up-'));
       dirs.push(dataDir);
@@ -370,6 +371,11 @@ describe('mmm up', () => {
       for (const [file, spec] of Object.entries(specs)) {
         const path = join(dataDir, 'config', file);
         expect(() => parseConfig(spec as never, readFileSync(path, 'utf8'), path, { env: {} }), path).not.toThrow();
+      }
+      if ('alertsWebhook' in extra) {
+        const path = join(dataDir, 'config', 'alerts.ini');
+        const cfg = (await import('@mmm/alerts')).parseAlertsConfig(readFileSync(path, 'utf8'), path);
+        expect(Object.values(cfg.webhook).map((w) => w.url)).toEqual(extra.alertsWebhook);
       }
     }
   });

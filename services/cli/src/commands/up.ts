@@ -10,6 +10,7 @@ import {
   parseRadio,
   parseToken,
   parseUrl,
+  parseWebhookUrl,
   toUpOptions,
 } from './up/options.js';
 
@@ -51,6 +52,7 @@ Examples:
   mmm up --hub-nodes 3                        the hub as a three-node JetStream cluster (R3 streams)
   mmm up --mqtt                               radios' MQTT modules publish straight to the leaf (port 1883)
   mmm up --mqtt-broker mqtt://broker:1883 --mqtt-topic 'msh/EU_868/#'   bridge an existing broker as well
+  mmm up --alerts-webhook http://127.0.0.1:9000/hook   alerts POSTed to a webhook (the default rules fire there)
 
 Exit codes: 0 after Ctrl-C/SIGTERM; 1 if something could not start or crashed, or a flag value is invalid;
 2 if flags conflict (two equal ports) or differ from the ones the data directory was set up with.`;
@@ -135,6 +137,11 @@ export function register(program: Command): void {
     )
     .option('--mqtt-broker <url>', 'also bridge an existing MQTT broker, e.g. mqtt://127.0.0.1:1883', parseMqttUrl)
     .option('--mqtt-topic <filter>', 'with --mqtt-broker: the topic filter (default: msh/#)', parseMqttTopic)
+    .option(
+      '--alerts-webhook <url>',
+      'an HTTP(S) URL the alerts service POSTs each alert to (generic JSON body); repeat for several',
+      (v: string, prev: string[] = []) => [...prev, parseWebhookUrl(v)],
+    )
     .option('--log-level <level>', 'log level of every service (default: info)')
     .option('--reconfigure', 'rewrite the configuration files in the data directory from these flags')
     .addHelpText('after', HELP_AFTER)

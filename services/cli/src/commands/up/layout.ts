@@ -60,7 +60,10 @@ export function layout(dataDir: string, hubNodes: HubNodes = 1): Layout {
 }
 
 /** What the generated configs depend on; recorded so a restart with other flags is noticed instead of ignored. */
-export type Setup = Pick<UpOptions, 'site' | 'agentId' | 'hubNodes' | 'ports' | 'radio' | 'clickhouse' | 'mqtt'>;
+export type Setup = Pick<
+  UpOptions,
+  'site' | 'agentId' | 'hubNodes' | 'ports' | 'radio' | 'clickhouse' | 'mqtt' | 'alertsWebhooks'
+>;
 
 export function setupOf(o: UpOptions): Setup {
   return {
@@ -71,6 +74,7 @@ export function setupOf(o: UpOptions): Setup {
     radio: o.radio,
     clickhouse: o.clickhouse,
     ...(o.mqtt ? { mqtt: o.mqtt } : {}),
+    ...(o.alertsWebhooks?.length ? { alertsWebhooks: o.alertsWebhooks } : {}),
   };
 }
 
@@ -240,6 +244,7 @@ port = ${s.ports.opsBase + 3}
 
 # Default rules: a node not heard for 2 h, a battery below 20 % for 10 min, an agent not reporting for 10 min.
 # Add [webhook_<name>] sections to be told (url = ..., format = generic | ntfy | discord | slack).
+${(s.alertsWebhooks ?? []).map((url, i) => `[webhook_up${i + 1}]\nurl = ${url}\n`).join('\n')}
 ${DEFAULT_RULES_INI}`;
 }
 

@@ -46,6 +46,8 @@ export interface UpOptions {
   mqtt?: { listener: boolean; broker?: string; topic: string };
   radio?: Radio;
   clickhouse?: string;
+  /** Webhooks the alerts service notifies (generic JSON body), from --alerts-webhook. */
+  alertsWebhooks?: string[];
   simNodes?: number;
   simRate?: number;
   simSeed?: number;
@@ -133,6 +135,19 @@ export function parseMqttTopic(v: string): string {
   return v;
 }
 
+/** A webhook URL for --alerts-webhook: http(s), kept as given (paths and queries matter to receivers). */
+export function parseWebhookUrl(v: string): string {
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new InvalidArgumentError('expected an http(s) URL such as https://ntfy.sh/my-mesh-alerts');
+  }
+  // The URL goes into alerts.ini, where # and ; start a comment.
+  if (/[#;\s]/.test(v)) throw new InvalidArgumentError('a webhook URL here cannot hold #, ; or spaces (INI comments)');
+  return v;
+}
+
 export function parseUrl(v: string): string {
   try {
     const u = new URL(v);
@@ -185,6 +200,7 @@ export function toUpOptions(raw: Record<string, unknown>): UpOptions {
     radio,
     ...(mqtt ? { mqtt } : {}),
     clickhouse: raw.clickhouse as string | undefined,
+    ...(raw.alertsWebhook !== undefined ? { alertsWebhooks: raw.alertsWebhook as string[] } : {}),
     simNodes: raw.simNodes as number | undefined,
     simRate: raw.simRate as number | undefined,
     simSeed: raw.simSeed as number | undefined,
