@@ -21,7 +21,11 @@ const MODULES: Record<string, () => Promise<{ register: Register }>> = {
   // `mmm streams provision` is registered by the agent's module.
   streams: () => import('@mmm/agent/cli'),
   decode: () => import('@mmm/agent/decode-cli'),
-  mqtt: () => import('@mmm/agent/mqtt-cli'),
+  // The MQTT bridge sits beside the agent on a site box and allocates like it (decode, JSON, publish bookkeeping).
+  mqtt: async () => {
+    (await import('@mmm/agent/heap')).compactHeap();
+    return import('@mmm/agent/mqtt-cli');
+  },
   sim: () => import('@mmm/simulator/cli'),
   ingest: () => import('@mmm/ingest/cli'),
   'route-analysis': () => import('@mmm/route-analysis/cli'),
