@@ -23,6 +23,7 @@ import { topologyRoutes } from '../rest/topology.js';
 import { accessHook, type Limiter, WS_PROTOCOL } from './auth/access.js';
 import { applyPolicy } from './auth/policy.js';
 import type { AuthTokens } from './auth/sources.js';
+import { documentErrors } from './error-schemas.js';
 import { defaultWebDir, registerWeb, WEB_ROUTES } from './web.js';
 
 export interface AppDeps {
@@ -53,6 +54,8 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     trustProxy: d.cfg.auth.trust_proxy.length ? [...d.cfg.auth.trust_proxy] : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   applyPolicy(app as unknown as FastifyInstance, WEB_ROUTES);
+  // After the policy's hook: the error answers a route documents depend on its access.
+  documentErrors(app as unknown as FastifyInstance);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof HistoryUnavailableError) {
@@ -97,6 +100,10 @@ export async function buildApp(d: AppDeps): Promise<FastifyInstance> {
     timeWindow: Math.round(d.cfg.auth.fail_window_s * 1000),
   }) as Limiter;
   await app.register(fastifySwagger, {
+    // Shared schemas keep their $id as their name in components (ErrorBody, not def-0).
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.0.3',
       info: {

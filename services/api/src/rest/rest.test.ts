@@ -433,6 +433,24 @@ describe('REST against a real nats-server fed with contract events', () => {
     ]) {
       expect(Object.keys(doc.body.paths)).toContain(p);
     }
+    // Error answers are documented with one schema, and their bodies are what the API really sends.
+    const responses = (path: string, method = 'get') =>
+      doc.body.paths[path][method].responses as Record<string, { content?: Record<string, { schema: unknown }> }>;
+    const errorSchema = (path: string, code: string) => {
+      const schema = responses(path)[code]?.content?.['application/json']?.schema as { $ref?: string } | undefined;
+      const name = schema?.$ref?.split('/').pop();
+      return JSON.stringify(name ? doc.body.components.schemas[name] : (schema ?? null));
+    };
+    expect(responses('/api/packets')['400']?.content?.['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/ErrorBody',
+    });
+    expect(errorSchema('/api/packets', '400')).toContain('statusCode');
+    expect(errorSchema('/api/nodes/{node_id}/details', '404')).toContain('statusCode');
+    expect(errorSchema('/api/packets', '503')).toContain('statusCode');
+    expect(Object.keys(responses('/api/agents'))).not.toContain('404');
+    const bad = await getJson(`${s.url}/api/packets?limit=-3`);
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body).sort()).toEqual(['error', 'message', 'statusCode']);
   });
 
   it('answers bad parameters with 400 naming the parameter', async () => {
