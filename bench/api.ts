@@ -12,7 +12,6 @@ import { createLogger, parseConfig } from '@mmm/common';
 import { startClickHouse, startNatsServer } from '@mmm/testkit';
 import Database from 'better-sqlite3';
 import { connect } from 'nats';
-import { median, pct, r1, rawPublishRate, timeGets } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import {
   applyClickHouseDdl,
@@ -24,6 +23,8 @@ import {
 import { startApi } from '../services/api/src/main.js';
 import { openDb } from '../services/api/src/store/db.js';
 import { provisionStreams } from '../services/api/src/testing.js';
+import { rawPublishRate } from './_baseline.js';
+import { median, pct, r1, timeGets } from './_stats.js';
 
 const RECEPTIONS = Number(process.argv[2] ?? 1_000_000);
 const NODES = Number(process.argv[3] ?? 10_000);
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
   const ch = await startClickHouse();
   const nc = await connect({ servers: nats.url });
   try {
-    const raw = await rawPublishRate(nc);
+    const raw = Math.round(await rawPublishRate(nc));
     await provisionStreams(nc, ['bench', 'legacy']);
     log(`raw JetStream publish: ${raw}/s; seeding ${NODES} nodes and ${RECEPTIONS} receptions`);
     seedProjection(join(dir, 'api.db'));

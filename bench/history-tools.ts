@@ -14,7 +14,6 @@ import { FIXTURES_DIR, startClickHouse, startNatsServer } from '@mmm/testkit';
 import Database from 'better-sqlite3';
 import { connect } from 'nats';
 import { ChannelKeyring } from '../services/agent/src/decode/index.js';
-import { r1, rawPublishRate } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import {
   applyClickHouseDdl,
@@ -37,6 +36,8 @@ import {
   SqliteStore,
   scanReceptions,
 } from '../services/ingest/src/index.js';
+import { rawPublishRate } from './_baseline.js';
+import { r1 } from './_stats.js';
 
 const RECEPTIONS = Number(process.argv[2] ?? 200_000);
 /** Re-derive: the 32 real captured packets heard by this many agents, stored as an agent without keys stores them. */
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
   const ch = await startClickHouse();
   const nc = await connect({ servers: nats.url });
   try {
-    const raw = await rawPublishRate(nc);
+    const raw = Math.round(await rawPublishRate(nc));
     await provisionStreams(nc, ['bench', 'legacy']);
     log(`raw JetStream publish: ${raw}/s; seeding ${RECEPTIONS} receptions in each store`);
     const histPath = join(dir, 'history.db');

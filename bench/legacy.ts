@@ -12,10 +12,10 @@ import { promisify } from 'node:util';
 import { createLogger, parseConfig } from '@mmm/common';
 import { FIXTURES_DIR, startNatsServer } from '@mmm/testkit';
 import { connect } from 'nats';
-import { rawPublishRate } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import { startApi } from '../services/api/src/main.js';
 import { provisionStreams } from '../services/api/src/testing.js';
+import { rawPublishRate } from './_baseline.js';
 
 const seconds = Number(process.argv[2] ?? 20);
 const LOAD = join(FIXTURES_DIR, '..', '..', 'bench', 'legacy-load.mjs');
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const nats = await startNatsServer({ name: 'bench-legacy' });
   const nc = await connect({ servers: nats.url });
   try {
-    const raw = await rawPublishRate(nc);
+    const raw = Math.round(await rawPublishRate(nc));
     await provisionStreams(nc, ['legacy']);
     // The generator names its agents <prefix>-<n>: process i plays agent bench<i>-1 with that agent's own key.
     const keys = Array.from({ length: AGENTS }, (_, i) => `bench${i + 1}-1 = bench-key-${i + 1}-0123456789`).join('\n');

@@ -11,10 +11,11 @@ import { createLogger, parseConfig } from '@mmm/common';
 import { startNatsServer, waitFor } from '@mmm/testkit';
 import { connect } from 'nats';
 import WebSocket from 'ws';
-import { pct, r1, rawPublishRate } from '../services/api/src/benchkit.js';
 import { apiConfigSpec } from '../services/api/src/config.js';
 import { startApi } from '../services/api/src/main.js';
 import { msgIdOf, provisionStreams, rx, subjectOf } from '../services/api/src/testing.js';
+import { rawPublishRate } from './_baseline.js';
+import { pct, r1 } from './_stats.js';
 
 const seconds = Number(process.argv[2] ?? 20);
 const rate = Number(process.argv[3] ?? 500);
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const nats = await startNatsServer({ name: 'bench-live' });
   const nc = await connect({ servers: nats.url });
   try {
-    const raw = await rawPublishRate(nc);
+    const raw = Math.round(await rawPublishRate(nc));
     await provisionStreams(nc, ['berlin', 'legacy']);
     const ini = `[server]\nport = 0\ninstance_id = bench\n[nats]\nurl = ${nats.url}\n[database]\npath = ${join(dir, 'api.db')}\n[history]\nsqlite_path = ${join(dir, 'none.db')}\n`;
     const svc = await startApi(

@@ -1,20 +1,4 @@
-// Shared by bench/api.ts, bench/legacy.ts and bench/live.ts (not part of the service's public entry).
-import type { NatsConnection } from 'nats';
-
-/** Raw JetStream publish rate (600-byte messages, 256 in flight, Msg-Id set): the baseline every line carries. */
-export async function rawPublishRate(nc: NatsConnection, total = 20_000): Promise<number> {
-  const jsm = await nc.jetstreamManager();
-  await jsm.streams.add({ name: 'BENCH_RAW', subjects: ['benchraw.>'] });
-  const js = nc.jetstream();
-  const body = new Uint8Array(600).fill(0x61);
-  const start = performance.now();
-  for (let sent = 0; sent < total; sent += 256) {
-    await Promise.all(Array.from({ length: 256 }, (_, i) => js.publish('benchraw.x', body, { msgID: `m${sent + i}` })));
-  }
-  const perSec = total / ((performance.now() - start) / 1000);
-  await jsm.streams.delete('BENCH_RAW');
-  return Math.round(perSec);
-}
+// Percentiles and timed GETs shared by the benchmarks (api, live, history-tools).
 
 /** Nearest-rank percentile. */
 export function pct(values: number[], p: number): number {
