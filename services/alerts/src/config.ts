@@ -60,6 +60,24 @@ export const ruleSection = {
 export const WEBHOOK_FORMATS = ['generic', 'ntfy', 'discord', 'slack'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
+/** How a notification target retries: webhooks and mesh texts alike, through the outbox. */
+const retryFields = {
+  max_age: {
+    type: 'int',
+    default: DEFAULT_WEBHOOK_MAX_AGE_S,
+    min: 1,
+    unit: 's',
+    description: 'Retry (with backoff) this long, then give up and count it failed',
+  },
+  backoff_max: {
+    type: 'int',
+    default: DEFAULT_BACKOFF_MAX_MS,
+    min: 100,
+    unit: 'ms',
+    description: 'Longest wait between two attempts (the wait doubles from 1 s up to this)',
+  },
+} as const;
+
 /** `[webhook_<name>]`: an HTTP endpoint notified of alerts. */
 export const webhookSection = {
   description: 'A webhook notified when alerts fire and resolve',
@@ -80,20 +98,7 @@ export const webhookSection = {
       unit: 'ms',
       description: 'Per request',
     },
-    max_age: {
-      type: 'int',
-      default: DEFAULT_WEBHOOK_MAX_AGE_S,
-      min: 1,
-      unit: 's',
-      description: 'Retry (with backoff) this long, then give up and count it failed',
-    },
-    backoff_max: {
-      type: 'int',
-      default: DEFAULT_BACKOFF_MAX_MS,
-      min: 100,
-      unit: 'ms',
-      description: 'Longest wait between two attempts (the wait doubles from 1 s up to this)',
-    },
+    ...retryFields,
   },
 } as const;
 
@@ -118,20 +123,7 @@ export const meshSection = {
       description: 'Least time between two texts of this target; notifications inside it are dropped and counted',
     },
     timeout: { type: 'int', default: DEFAULT_MESH_TIMEOUT_MS, min: 100, unit: 'ms', description: 'Per request' },
-    max_age: {
-      type: 'int',
-      default: DEFAULT_WEBHOOK_MAX_AGE_S,
-      min: 1,
-      unit: 's',
-      description: 'Retry (with backoff) this long, then give up and count it failed',
-    },
-    backoff_max: {
-      type: 'int',
-      default: DEFAULT_BACKOFF_MAX_MS,
-      min: 100,
-      unit: 'ms',
-      description: 'Longest wait between two attempts (the wait doubles from 1 s up to this)',
-    },
+    ...retryFields,
   },
 } as const;
 
